@@ -1,0 +1,233 @@
+//! Who may do what, where. Every check in the product goes through [`authorize`].
+
+use super::Role;
+use serde::Serialize;
+
+/// Something an account may try to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Browse compounds, buildings, units and household addresses.
+    ViewAddresses,
+    /// See residents (names, masked contacts).
+    ViewResidents,
+    /// Create or change a resident or a household.
+    EditResident,
+    /// See a full phone number (the read is logged).
+    ViewPhone,
+    /// See a full ID-card number (the read is logged).
+    ViewIdCard,
+    /// Import residents and households from a file.
+    ImportRegistry,
+    /// Export residents and households to a file.
+    ExportRegistry,
+    /// Issue a one-time sign-up code for a household.
+    IssueSignupCode,
+    /// Edit the community's tag set.
+    ManageTags,
+    /// See the registry's figures.
+    ViewSummary,
+    /// Create, change and disable accounts; issue API tokens.
+    ManageAccounts,
+    /// Read the audit log.
+    ViewAudit,
+}
+
+impl Action {
+    /// Every action, for the permission matrix.
+    pub const ALL: [Action; 12] = [
+        Self::ViewAddresses,
+        Self::ViewResidents,
+        Self::EditResident,
+        Self::ViewPhone,
+        Self::ViewIdCard,
+        Self::ImportRegistry,
+        Self::ExportRegistry,
+        Self::IssueSignupCode,
+        Self::ManageTags,
+        Self::ViewSummary,
+        Self::ManageAccounts,
+        Self::ViewAudit,
+    ];
+}
+
+/// The account acting, with what it is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    /// Account id.
+    pub user_id: i64,
+    /// The account's role.
+    pub role: Role,
+    /// Communities the account works in (a resident's is their household's).
+    pub communities: Vec<i64>,
+    /// Buildings a building social worker owns.
+    pub buildings: Vec<i64>,
+    /// A resident's household.
+    pub household: Option<i64>,
+}
+
+/// Where an action applies. `None` parts mean "the whole of the part above".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scope {
+    /// The community; `None` means the deployment as a whole (admin-only matters).
+    pub community: Option<i64>,
+    /// A building within the community.
+    pub building: Option<i64>,
+    /// A household within the building.
+    pub household: Option<i64>,
+}
+
+impl Scope {
+    /// The whole deployment.
+    pub const DEPLOYMENT: Scope = Scope { community: None, building: None, household: None };
+
+    /// A whole community.
+    pub fn community(id: i64) -> Self {
+        Self { community: Some(id), ..Self::default() }
+    }
+
+    /// A household, with the building and community it is in.
+    pub fn household(community: i64, building: i64, household: i64) -> Self {
+        Self { community: Some(community), building: Some(building), household: Some(household) }
+    }
+
+    /// A building in a community.
+    pub fn building(community: i64, building: i64) -> Self {
+        Self { community: Some(community), building: Some(building), household: None }
+    }
+}
+
+/// The refusal, with a reason fit to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not permitted: {role:?} may not {action:?} here")]
+pub struct Denied {
+    /// The actor's role.
+    pub role: Role,
+    /// What was attempted.
+    pub action: Action,
+}
+
+/// Decides whether `actor` may do `action` within `scope`.
+pub fn authorize(actor: &Actor, action: Action, scope: Scope) -> Result<(), Denied> {
+    if allowed(actor, action, scope) { Ok(()) } else { Err(Denied { role: actor.role, action }) }
+}
+
+fn allowed(actor: &Actor, action: Action, scope: Scope) -> bool {
+    use Action::*;
+    if actor.role == Role::Admin {
+        return true;
+    }
+    // Everything below needs a community the actor is assigned to.
+    let Some(community) = scope.community else {
+        return false;
+    };
+    if !actor.communities.contains(&community) {
+        return false;
+    }
+    let own_building = scope.building.is_some_and(|b| actor.buildings.contains(&b));
+    match actor.role {
+        Role::Admin => true,
+        Role::Staff => !matches!(action, ManageAccounts | ViewAudit),
+        Role::SocialWorker => match action {
+            ViewAddresses | ViewResidents | ViewSummary => true,
+            EditResident | ViewPhone | IssueSignupCode | ExportRegistry => own_building,
+            _ => false,
+        },
+        Role::Street => matches!(action, ViewAddresses | ViewResidents | ViewSummary | ExportRegistry),
+        Role::Patrol | Role::Property | Role::Developer => matches!(action, ViewAddresses),
+        Role::Volunteer => false,
+        Role::Resident => {
+            let own_household = scope.household.is_some() && scope.household == actor.household;
+            matches!(action, ViewAddresses | ViewResidents | ViewPhone | ViewIdCard | EditResident) && own_household
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+
+    const COMMUNITY: i64 = 1;
+    const OTHER_COMMUNITY: i64 = 2;
+    const BUILDING: i64 = 10;
+    const OTHER_BUILDING: i64 = 11;
+    const HOUSEHOLD: i64 = 100;
+    const OTHER_HOUSEHOLD: i64 = 101;
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            user_id: 1,
+            role,
+            communities: vec![COMMUNITY],
+            buildings: if role == Role::SocialWorker { vec![BUILDING] } else { vec![] },
+            household: (role == Role::Resident).then_some(HOUSEHOLD),
+        }
+    }
+
+    /// The expected answer for each role at its own household (in its own building), in `Action::ALL` order.
+    fn expected(role: Role) -> [bool; 12] {
+        //   addr  resid edit  phone idcrd imprt exprt code  tags  summ  accts audit
+        match role {
+            Role::Admin => [true; 12],
+            Role::Staff => [true, true, true, true, true, true, true, true, true, true, false, false],
+            Role::SocialWorker => [true, true, true, true, false, false, true, true, false, true, false, false],
+            Role::Street => [true, true, false, false, false, false, true, false, false, true, false, false],
+            Role::Patrol | Role::Property | Role::Developer => {
+                [true, false, false, false, false, false, false, false, false, false, false, false]
+            }
+            Role::Volunteer => [false; 12],
+            Role::Resident => [true, true, true, true, true, false, false, false, false, false, false, false],
+        }
+    }
+
+    #[test]
+    fn matrix_of_role_by_action_at_the_actors_own_household() {
+        for role in Role::ALL {
+            let a = actor(role);
+            let got: Vec<bool> = Action::ALL
+                .iter()
+                .map(|&act| authorize(&a, act, Scope::household(COMMUNITY, BUILDING, HOUSEHOLD)).is_ok())
+                .collect();
+            assert_eq!(got, expected(role), "{role:?}");
+        }
+    }
+
+    #[test]
+    fn nobody_but_admin_acts_in_a_community_they_are_not_assigned_to() {
+        for role in Role::ALL {
+            for act in Action::ALL {
+                let ok = authorize(&actor(role), act, Scope::household(OTHER_COMMUNITY, BUILDING, HOUSEHOLD)).is_ok();
+                assert_eq!(ok, role == Role::Admin, "{role:?} {act:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn resident_sees_only_their_own_household() {
+        let r = actor(Role::Resident);
+        let other = Scope::household(COMMUNITY, BUILDING, OTHER_HOUSEHOLD);
+        for act in Action::ALL {
+            assert!(authorize(&r, act, other).is_err(), "{act:?}");
+        }
+        assert!(authorize(&r, ViewResidents, Scope::community(COMMUNITY)).is_err());
+    }
+
+    #[test]
+    fn social_worker_edits_only_their_buildings() {
+        let w = actor(Role::SocialWorker);
+        assert!(authorize(&w, EditResident, Scope::household(COMMUNITY, BUILDING, HOUSEHOLD)).is_ok());
+        assert!(authorize(&w, EditResident, Scope::household(COMMUNITY, OTHER_BUILDING, OTHER_HOUSEHOLD)).is_err());
+        assert!(authorize(&w, ViewPhone, Scope::building(COMMUNITY, OTHER_BUILDING)).is_err());
+        assert!(authorize(&w, ViewResidents, Scope::building(COMMUNITY, OTHER_BUILDING)).is_ok());
+    }
+
+    #[test]
+    fn deployment_wide_matters_are_for_admins_only() {
+        for role in Role::ALL {
+            for act in [ManageAccounts, ViewAudit] {
+                assert_eq!(authorize(&actor(role), act, Scope::DEPLOYMENT).is_ok(), role == Role::Admin);
+            }
+        }
+    }
+}

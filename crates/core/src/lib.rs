@@ -1,0 +1,12 @@
+//! The community's rules, in pure Rust with no I/O.
+//!
+//! `wujia-core` decides: it parses input into domain types (an [`registry::IdCardNumber`] always has a
+//! valid GB 11643 checksum), tells who may do what ([`accounts::authorize`]), chains the audit log
+//! ([`audit`]), reads and writes registry files ([`transfer`]) and generates the demo community
+//! ([`demo`]). It never reads the clock: callers pass `now`.
+
+pub mod accounts;
+pub mod audit;
+pub mod demo;
+pub mod registry;
+pub mod transfer;

@@ -1,0 +1,412 @@
+//! Accounts, their assignments, sessions, API tokens, sign-up codes and login throttling.
+
+use crate::audit::append_event;
+use crate::{Change, Result, Store, StoreError, on_unique, with_db};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use wujia_core::accounts::{Actor, Role};
+
+/// An account.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct User {
+    /// Id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Name shown in the UI.
+    pub display_name: String,
+    /// Argon2id PHC string; never serialised.
+    #[serde(skip)]
+    pub password_hash: String,
+    /// Role code.
+    pub role: String,
+    /// Organisation (property company, developer, street department).
+    pub organization: Option<String>,
+    /// A resident's household.
+    pub household_id: Option<i64>,
+    /// Disabled accounts cannot log in.
+    pub active: bool,
+    /// Must choose a new password at next login.
+    pub must_change_password: bool,
+    /// Optimistic-lock version.
+    pub version: i64,
+}
+
+impl User {
+    /// The account's role; an unknown stored code is treated as the least privileged role.
+    pub fn role(&self) -> Role {
+        Role::from_code(&self.role).unwrap_or(Role::Volunteer)
+    }
+}
+
+/// What is needed to create an account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Argon2id hash.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+    /// Organisation.
+    pub organization: Option<String>,
+    /// Household, for residents.
+    pub household_id: Option<i64>,
+    /// Communities the account works in.
+    pub communities: Vec<i64>,
+    /// Must change the password at first login.
+    pub must_change_password: bool,
+}
+
+/// A long-lived token for scripts.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    /// Id.
+    pub id: i64,
+    /// What the token is for.
+    pub name: String,
+    /// The account it acts as.
+    pub user_id: i64,
+    /// When issued.
+    pub created_at: DateTime<Utc>,
+    /// When revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, password_hash, role, organization, household_id, active, must_change_password, version";
+
+impl Store {
+    /// An account by login name.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+        Ok(
+            with_db!(self, read, pool, _pg => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(pool).await?),
+        )
+    }
+
+    /// An account by id.
+    pub async fn user(&self, id: i64) -> Result<User> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        with_db!(self, read, pool, _pg => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// All accounts, by username.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
+        Ok(
+            with_db!(self, read, pool, _pg => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?),
+        )
+    }
+
+    /// The account with everything it is assigned to, ready for permission checks.
+    pub async fn actor(&self, user: &User) -> Result<Actor> {
+        let role = user.role();
+        let communities: Vec<i64> = if role == Role::Resident || role == Role::Volunteer {
+            match user.household_id {
+                Some(h) => {
+                    with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT community_id FROM households WHERE id = $1").bind(h).fetch_all(pool).await?)
+                }
+                None => Vec::new(),
+            }
+        } else if role == Role::Admin {
+            with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT id FROM communities ORDER BY id").fetch_all(pool).await?)
+        } else {
+            with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT community_id FROM user_communities WHERE user_id = $1 ORDER BY community_id").bind(user.id).fetch_all(pool).await?)
+        };
+        let buildings: Vec<i64> = with_db!(self, read, pool, _pg => sqlx::query_scalar(
+            "SELECT id FROM buildings WHERE social_worker_id = $1 ORDER BY id",
+        )
+        .bind(user.id)
+        .fetch_all(pool)
+        .await?);
+        Ok(Actor { user_id: user.id, role, communities, buildings, household: user.household_id })
+    }
+
+    /// Creates an account and records it.
+    pub async fn create_user(&self, new: &NewUser, change: Change) -> Result<User> {
+        let id = with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (username, display_name, password_hash, role, organization, household_id, active, must_change_password, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8) RETURNING id",
+            )
+            .bind(&new.username)
+            .bind(&new.display_name)
+            .bind(&new.password_hash)
+            .bind(new.role.code())
+            .bind(&new.organization)
+            .bind(new.household_id)
+            .bind(new.must_change_password)
+            .bind(change.at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| on_unique(e, "用户名已被使用 / username is taken"))?;
+            for c in &new.communities {
+                sqlx::query("INSERT INTO user_communities (user_id, community_id) VALUES ($1, $2)").bind(id).bind(*c).execute(&mut *tx).await?;
+            }
+            let change = Change {
+                entity: "user".into(),
+                entity_id: id.to_string(),
+                after: serde_json::json!({"username": new.username, "display_name": new.display_name, "role": new.role.code(),
+                    "organization": new.organization, "household_id": new.household_id, "communities": new.communities}),
+                ..change
+            };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+            id
+        });
+        self.user(id).await
+    }
+
+    /// Replaces an account's password hash and ends its other sessions.
+    pub async fn set_password(
+        &self,
+        user_id: i64,
+        hash: &str,
+        must_change: bool,
+        keep_session: Option<&str>,
+        change: Change,
+    ) -> Result<()> {
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2, version = version + 1 WHERE id = $3")
+                .bind(hash)
+                .bind(must_change)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            if n.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(user_id)
+                .bind(keep_session.unwrap_or(""))
+                .execute(&mut *tx)
+                .await?;
+            let change = Change { entity: "user".into(), entity_id: user_id.to_string(), after: serde_json::json!({"password": "changed"}), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Enables or disables an account; disabling ends its sessions and revokes its tokens.
+    pub async fn set_active(&self, user_id: i64, active: bool, change: Change) -> Result<()> {
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("UPDATE users SET active = $1, version = version + 1 WHERE id = $2")
+                .bind(active)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            if n.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if !active {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            }
+            let change = Change { entity: "user".into(), entity_id: user_id.to_string(), after: serde_json::json!({"active": active}), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Stores a new session; only the token's hash is kept.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<()> {
+        with_db!(self, write, pool, _pg => { sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(now)
+        .bind(expires)
+        .execute(pool)
+        .await?; });
+        Ok(())
+    }
+
+    /// The account and CSRF token of a live session.
+    pub async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(User, String)>> {
+        let row: Option<(i64, String)> = with_db!(self, read, pool, _pg => sqlx::query_as(
+            "SELECT s.user_id, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(pool)
+        .await?);
+        match row {
+            Some((uid, csrf)) => Ok(Some((self.user(uid).await?, csrf))),
+            None => Ok(None),
+        }
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        with_db!(self, write, pool, _pg => { sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?; });
+        Ok(())
+    }
+
+    /// Failed logins for a username since a time (for throttling across nodes).
+    pub async fn login_failures_since(&self, username: &str, since: DateTime<Utc>) -> Result<i64> {
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $2",
+        )
+        .bind(username)
+        .bind(since)
+        .fetch_one(pool)
+        .await?))
+    }
+
+    /// Records a failed login.
+    pub async fn record_login_failure(&self, username: &str, now: DateTime<Utc>) -> Result<()> {
+        with_db!(self, write, pool, _pg => { sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)").bind(username).bind(now).execute(pool).await?; });
+        Ok(())
+    }
+
+    /// Forgets failed logins after a success.
+    pub async fn clear_login_failures(&self, username: &str) -> Result<()> {
+        with_db!(self, write, pool, _pg => { sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(pool).await?; });
+        Ok(())
+    }
+
+    /// Issues an API token for an account; only its hash is stored.
+    pub async fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        change: Change,
+    ) -> Result<ApiToken> {
+        let id = with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO api_tokens (name, token_hash, user_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(name)
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(change.at)
+            .fetch_one(&mut *tx)
+            .await?;
+            let change = Change { entity: "api_token".into(), entity_id: id.to_string(), after: serde_json::json!({"name": name, "user_id": user_id}), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+            id
+        });
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, ApiToken>(
+            "SELECT id, name, user_id, created_at, revoked_at FROM api_tokens WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await?))
+    }
+
+    /// The active account behind an unrevoked API token.
+    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
+        let uid: Option<i64> = with_db!(self, read, pool, _pg => sqlx::query_scalar(
+            "SELECT t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active",
+        )
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await?);
+        match uid {
+            Some(id) => Ok(Some(self.user(id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Issues a one-time sign-up code for a household; only its hash is stored.
+    pub async fn issue_signup_code(
+        &self,
+        household_id: i64,
+        code_hash: &str,
+        expires: DateTime<Utc>,
+        change: Change,
+    ) -> Result<()> {
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO signup_codes (code_hash, household_id, issued_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(code_hash)
+            .bind(household_id)
+            .bind(change.actor_id)
+            .bind(change.at)
+            .bind(expires)
+            .fetch_one(&mut *tx)
+            .await?;
+            let change = Change { entity: "signup_code".into(), entity_id: id.to_string(), after: serde_json::json!({"household_id": household_id, "expires_at": expires}), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Creates a resident account from an unused, unexpired code, marking the code used in the same transaction.
+    pub async fn redeem_signup_code(&self, code_hash: &str, new: &NewUser, now: DateTime<Utc>) -> Result<User> {
+        let id = with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let row: Option<(i64, i64, i64)> = sqlx::query_as(
+                "SELECT s.id, s.household_id, h.community_id FROM signup_codes s JOIN households h ON h.id = s.household_id \
+                 WHERE s.code_hash = $1 AND s.used_at IS NULL AND s.expires_at > $2",
+            )
+            .bind(code_hash)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((code_id, household_id, community_id)) = row else {
+                return Err(StoreError::Invalid(vec![wujia_core::registry::FieldError::new("code", "注册码无效或已过期 / the code is invalid, used or expired")]));
+            };
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (username, display_name, password_hash, role, household_id, active, must_change_password, created_at) \
+                 VALUES ($1, $2, $3, 'resident', $4, TRUE, FALSE, $5) RETURNING id",
+            )
+            .bind(&new.username)
+            .bind(&new.display_name)
+            .bind(&new.password_hash)
+            .bind(household_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| on_unique(e, "用户名已被使用 / username is taken"))?;
+            let used = sqlx::query("UPDATE signup_codes SET used_at = $1, used_by = $2 WHERE id = $3 AND used_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .bind(code_id)
+                .execute(&mut *tx)
+                .await?;
+            if used.rows_affected() != 1 {
+                return Err(StoreError::Conflict("注册码已被使用 / the code was just used".into()));
+            }
+            let change = Change {
+                at: now,
+                actor_id: Some(id),
+                actor: new.username.clone(),
+                community_id: Some(community_id),
+                action: "user.signup".into(),
+                entity: "user".into(),
+                entity_id: id.to_string(),
+                before: serde_json::Value::Null,
+                after: serde_json::json!({"username": new.username, "role": "resident", "household_id": household_id}),
+            };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+            id
+        });
+        self.user(id).await
+    }
+}

@@ -1,0 +1,215 @@
+//! How Wujia remembers: one [`Store`] over SQLite (the embedded default) or PostgreSQL, chosen by URL.
+//!
+//! Every change is written together with its audit event in one transaction. The SQL is shared by both
+//! backends (`$1` placeholders work on SQLite too); the [`with_db!`] macro expands each query once per
+//! backend so that both keep their native types.
+
+mod accounts;
+mod audit;
+mod demo;
+mod import;
+mod registry;
+mod secret;
+
+pub use accounts::{ApiToken, NewUser, User};
+pub use audit::{AuditEntry, Change};
+pub use import::ImportReport;
+pub use registry::{
+    BuildingSummary, Community, CompoundSummary, ExportRecord, HouseholdBrief, HouseholdDetail, RegistrySummary,
+    ResidentView, SearchHit, TagInfo, UnitWithHouseholds,
+};
+pub use secret::{Cipher, SecretKey};
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use wujia_core::registry::FieldError;
+use wujia_core::transfer::RowError;
+
+/// What can go wrong when remembering. Client mistakes are typed; the rest is a server fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist (or is outside what the caller may see).
+    #[error("not found")]
+    NotFound,
+    /// Someone else changed the record first, or a unique value is taken.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Input that the database's contents make invalid (unknown origin community, unknown building …).
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// A file import with bad rows; nothing was written.
+    #[error("{} rows have errors", .0.len())]
+    Rows(Vec<RowError>),
+    /// The operation is not available on this backend.
+    #[error("not supported: {0}")]
+    Unsupported(&'static str),
+    /// The audit chain is broken.
+    #[error(transparent)]
+    Tampered(#[from] wujia_core::audit::Tampered),
+    /// Encrypted data could not be decrypted with this key.
+    #[error("encrypted data cannot be read with this secret key")]
+    Crypto,
+    /// A database failure.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// A migration failure.
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A file-system failure (secret key, backup).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Result alias for store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in WAL mode.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+enum Db {
+    /// SQLite allows one writer: all writes go through a single connection, reads through many.
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+struct Inner {
+    db: Db,
+    cipher: Cipher,
+}
+
+/// The one way into Wujia's data. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool (`read` or `write`) and `$pg` to whether it is
+/// PostgreSQL. The body is compiled once per backend.
+macro_rules! with_db {
+    ($store:expr, read, $pool:ident, $pg:ident => $body:expr) => {
+        match &$store.inner.db {
+            $crate::Db::Sqlite { read: $pool, .. } => {
+                #[allow(unused_variables)]
+                let $pg = false;
+                $body
+            }
+            $crate::Db::Postgres($pool) => {
+                #[allow(unused_variables)]
+                let $pg = true;
+                $body
+            }
+        }
+    };
+    ($store:expr, write, $pool:ident, $pg:ident => $body:expr) => {
+        match &$store.inner.db {
+            $crate::Db::Sqlite { write: $pool, .. } => {
+                #[allow(unused_variables)]
+                let $pg = false;
+                $body
+            }
+            $crate::Db::Postgres($pool) => {
+                #[allow(unused_variables)]
+                let $pg = true;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_db;
+
+impl Store {
+    /// Connects to `sqlite://…` or `postgres://…`, creating an SQLite file if missing.
+    pub async fn connect(url: &str, key: &SecretKey) -> Result<Self> {
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool =
+                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+            Db::Postgres(pool)
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a commit is on disk before it is acknowledged.
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
+            let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(false)).await?;
+            Db::Sqlite { read, write }
+        } else {
+            return Err(StoreError::Unsupported("database URL must start with sqlite:// or postgres://"));
+        };
+        Ok(Self { inner: Arc::new(Inner { db, cipher: Cipher::new(key) }) })
+    }
+
+    /// Which database this store uses.
+    pub fn backend(&self) -> Backend {
+        match self.inner.db {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.inner.db {
+            Db::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        with_db!(self, read, pool, _pg => sqlx::query("SELECT 1").execute(pool).await.is_ok())
+    }
+
+    /// Writes an online, consistent snapshot that `serve` can start from (SQLite only).
+    pub async fn backup(&self, path: &std::path::Path) -> Result<()> {
+        match &self.inner.db {
+            Db::Sqlite { write, .. } => {
+                if path.exists() {
+                    return Err(StoreError::Conflict(format!("{} already exists", path.display())));
+                }
+                let target = path.to_string_lossy().to_string();
+                sqlx::query("VACUUM INTO $1").bind(target).execute(write).await?;
+                Ok(())
+            }
+            Db::Postgres(_) => Err(StoreError::Unsupported("use pg_dump or pg_basebackup for PostgreSQL backups")),
+        }
+    }
+
+    /// Closes all connections.
+    pub async fn close(&self) {
+        match &self.inner.db {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    pub(crate) fn cipher(&self) -> &Cipher {
+        &self.inner.cipher
+    }
+}
+
+/// Maps a unique-constraint violation to a conflict with a readable message.
+pub(crate) fn on_unique(e: sqlx::Error, what: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_string()),
+        _ => StoreError::Database(e),
+    }
+}
