@@ -1,1 +1,499 @@
-fn main() {}
+//! `wujia`: the one binary. Each subcommand is a thin shell over library code.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use wujia_core::accounts::{Role, check_password_strength, hash_password};
+use wujia_core::transfer::{self, Format};
+use wujia_store::{Change, NewUser, SecretKey, Store, StoreError};
+
+#[derive(Parser, Debug)]
+#[command(name = "wujia", version, about = "吾家 Wujia: community governance for resettled communities")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+struct Db {
+    /// Directory for the embedded database, the secret key and uploads.
+    #[arg(long, env = "WUJIA_DATA_DIR", default_value = "wujia-data")]
+    data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…`; defaults to SQLite in the data directory.
+    #[arg(long, env = "WUJIA_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start the server (migrations are applied first).
+    Serve {
+        #[command(flatten)]
+        db: Db,
+        /// Address to listen on.
+        #[arg(long, env = "WUJIA_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Load the demo community of 望坛新苑 if the database is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Seed of the demo generator.
+        #[arg(long, default_value_t = 2023)]
+        seed: u64,
+        /// Mark cookies Secure (when served over HTTPS).
+        #[arg(long, env = "WUJIA_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Load the demo community into an empty database and print the demo logins.
+    Demo {
+        #[command(flatten)]
+        db: Db,
+        /// Seed of the demo generator.
+        #[arg(long, default_value_t = 2023)]
+        seed: u64,
+    },
+    /// Import residents and households from an XLSX or CSV file (all rows or none).
+    Import {
+        #[command(flatten)]
+        db: Db,
+        /// The file.
+        file: PathBuf,
+        /// Community code (default: the only or first community).
+        #[arg(long)]
+        community: Option<String>,
+        /// Check every row and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export residents to XLSX or CSV (the operator sees everything; the export is audited).
+    Export {
+        #[command(flatten)]
+        db: Db,
+        /// The file to write; its extension chooses the format.
+        file: PathBuf,
+        /// Community code (default: the first community).
+        #[arg(long)]
+        community: Option<String>,
+    },
+    /// Write an online, consistent snapshot of the SQLite database that `serve` can start from.
+    Backup {
+        #[command(flatten)]
+        db: Db,
+        /// The snapshot file to create.
+        target: PathBuf,
+    },
+    /// Audit log operations.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// API keys for scripts and other systems.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Walk the hash chain and report the first tampered event.
+    Verify {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ApikeyCommand {
+    /// Issue a key and print it (shown once).
+    Create {
+        #[command(flatten)]
+        db: Db,
+        /// What the key is for.
+        name: String,
+        /// The account the key acts as.
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
+}
+
+fn database_url(db: &Db) -> String {
+    db.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", db.data_dir.join("wujia.db").display()))
+}
+
+fn secret_key(db: &Db) -> Result<SecretKey> {
+    if let Ok(text) = std::env::var("WUJIA_SECRET_KEY") {
+        return SecretKey::parse(&text).context("WUJIA_SECRET_KEY must be 64 hex characters or base64 of 32 bytes");
+    }
+    SecretKey::load_or_create(&db.data_dir)
+        .with_context(|| format!("reading the secret key in {}", db.data_dir.display()))
+}
+
+async fn open(db: &Db) -> Result<Store> {
+    std::fs::create_dir_all(&db.data_dir).with_context(|| format!("creating {}", db.data_dir.display()))?;
+    let key = secret_key(db)?;
+    let url = database_url(db);
+    let store = Store::connect(&url, &key).await.with_context(|| format!("connecting to {}", redact(&url)))?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].find(':') {
+            Some(colon) => format!("{}:***{}", &url[..s + 3 + colon], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    wujia_web::Clock::now(&wujia_web::SystemClock)
+}
+
+fn system_change(action: &str) -> Change {
+    Change {
+        at: now(),
+        actor_id: None,
+        actor: "cli".into(),
+        community_id: None,
+        action: action.into(),
+        entity: action.split('.').next().unwrap_or(action).into(),
+        entity_id: String::new(),
+        before: serde_json::Value::Null,
+        after: serde_json::Value::Null,
+    }
+}
+
+/// A readable random password with letters and digits, e.g. `wt-k3m9-x7q2-p4`.
+fn generate_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    loop {
+        let chunk = |rng: &mut rand::rngs::ThreadRng, n: usize| -> String {
+            (0..n).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+        };
+        let p = format!("wt-{}-{}-{}", chunk(&mut rng, 4), chunk(&mut rng, 4), chunk(&mut rng, 2));
+        if check_password_strength(&p).is_ok() {
+            return p;
+        }
+    }
+}
+
+fn hash(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt);
+    hash_password(password, &salt).map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+}
+
+fn admin_password_from_env() -> Result<Option<String>> {
+    match std::env::var("WUJIA_ADMIN_PASSWORD") {
+        Ok(p) => {
+            check_password_strength(&p).map_err(|e| anyhow::anyhow!("WUJIA_ADMIN_PASSWORD: {e}"))?;
+            Ok(Some(p))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// Loads the demo into an empty database; returns the logins to print once.
+async fn load_demo(store: &Store, seed: u64) -> Result<Vec<(String, String, Role, String)>> {
+    let demo = wujia_core::demo::generate(seed);
+    let admin_password = admin_password_from_env()?;
+    let mut accounts = Vec::new();
+    let mut logins = Vec::new();
+    for a in &demo.accounts {
+        let password = match (&admin_password, a.role) {
+            (Some(p), Role::Admin) => p.clone(),
+            _ => generate_password(),
+        };
+        accounts.push((a.clone(), hash(&password)?));
+        logins.push((a.username.clone(), password, a.role, a.display_name.clone()));
+    }
+    store.load_demo(&demo, &accounts, now()).await.context("loading the demo community")?;
+    Ok(logins)
+}
+
+/// On a database with no accounts, creates `admin` with `WUJIA_ADMIN_PASSWORD` or a generated password.
+async fn bootstrap_admin(store: &Store) -> Result<Option<String>> {
+    if !store.users().await?.is_empty() {
+        return Ok(None);
+    }
+    let (password, generated) = match admin_password_from_env()? {
+        Some(p) => (p, false),
+        None => (generate_password(), true),
+    };
+    let new = NewUser {
+        username: "admin".into(),
+        display_name: "系统管理员".into(),
+        password_hash: hash(&password)?,
+        role: Role::Admin,
+        organization: None,
+        household_id: None,
+        communities: vec![],
+        must_change_password: generated,
+    };
+    store.create_user(&new, system_change("user.create")).await?;
+    Ok(Some(password))
+}
+
+fn print_logins(url: &str, logins: &[(String, String, Role, String)]) {
+    println!();
+    println!("吾家 Wujia · 望坛新苑 demo is ready at {url}");
+    println!("Demo logins (printed once; keep them):");
+    for (user, password, role, name) in logins {
+        println!("  {user:<12} {password:<18} {:<14} {name}", role.code());
+    }
+    println!();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+async fn community_id(store: &Store, code: Option<&str>) -> Result<i64> {
+    let all = store.communities().await?;
+    match code {
+        Some(c) => {
+            all.iter().find(|x| x.code == c).map(|x| x.id).with_context(|| format!("no community with code {c}"))
+        }
+        None => all
+            .first()
+            .map(|x| x.id)
+            .context("the database holds no community yet (run `wujia demo` or import into a created community)"),
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { db, listen, demo, seed, secure_cookies } => {
+            let store = open(&db).await?;
+            let listener =
+                tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
+            let url = format!("http://{}", listener.local_addr()?);
+            if demo && store.is_empty().await? {
+                let logins = load_demo(&store, seed).await?;
+                print_logins(&url, &logins);
+            } else if let Some(password) = bootstrap_admin(&store).await? {
+                println!("Created the admin account: admin / {password} (printed once)");
+            } else if demo {
+                println!(
+                    "The database already holds data; the demo was not loaded again (logins were printed at first start)."
+                );
+            }
+            println!("Wujia is listening on {url}");
+            let state = wujia_web::AppState::new(store, wujia_web::Config { secure_cookies, ..Default::default() });
+            wujia_web::serve(listener, state, shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Migrate { db } => {
+            open(&db).await?;
+            println!("Migrations applied to {}", redact(&database_url(&db)));
+            Ok(())
+        }
+        Command::Demo { db, seed } => {
+            let store = open(&db).await?;
+            if !store.is_empty().await? {
+                bail!("the database already holds a community; the demo loads only into an empty database");
+            }
+            let logins = load_demo(&store, seed).await?;
+            print_logins("`wujia serve`", &logins);
+            Ok(())
+        }
+        Command::Import { db, file, community, dry_run } => {
+            let store = open(&db).await?;
+            let community = community_id(&store, community.as_deref()).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let today = wujia_web::Clock::today(&wujia_web::SystemClock);
+            let table = transfer::read_table(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let rows = match transfer::parse_rows(&table, today) {
+                Ok(rows) => rows,
+                Err(errors) => {
+                    report_row_errors(&errors);
+                    bail!("{} problems in {}; nothing was written", errors.len(), file.display());
+                }
+            };
+            let bar = ProgressBar::new(rows.len() as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let progress = |done: usize, _total: usize| bar.set_position(done as u64);
+            let result =
+                store.import_residents(community, &rows, dry_run, system_change("resident.import"), &progress).await;
+            bar.finish_and_clear();
+            match result {
+                Ok(r) => {
+                    println!(
+                        "{}{} rows: {} households created, {} residents created, {} updated, {} unchanged",
+                        if r.dry_run { "Dry run (nothing written): " } else { "" },
+                        r.rows,
+                        r.households_created,
+                        r.residents_created,
+                        r.residents_updated,
+                        r.unchanged
+                    );
+                    Ok(())
+                }
+                Err(StoreError::Rows(errors)) => {
+                    report_row_errors(&errors);
+                    bail!("{} problems in {}; nothing was written", errors.len(), file.display());
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Export { db, file, community } => {
+            let store = open(&db).await?;
+            let community = community_id(&store, community.as_deref()).await?;
+            let format = file
+                .extension()
+                .and_then(|e| e.to_str())
+                .and_then(Format::parse)
+                .context("the file must end in .xlsx or .csv")?;
+            let today = wujia_web::Clock::today(&wujia_web::SystemClock);
+            let records = store.export_records(community, None, today).await?;
+            let rows: Vec<Vec<String>> = records
+                .iter()
+                .map(|r| {
+                    let v = &r.resident;
+                    vec![
+                        r.compound.clone(),
+                        r.building.to_string(),
+                        r.unit.to_string(),
+                        r.room.clone(),
+                        v.name.clone(),
+                        if v.gender == "male" { "男".into() } else { "女".into() },
+                        v.birth_date.to_string(),
+                        r.id_card.clone().unwrap_or_default(),
+                        v.phone.clone().unwrap_or_default(),
+                        v.origin.clone().unwrap_or_default(),
+                        v.move_in_date.map(|d| d.to_string()).unwrap_or_default(),
+                        relation_zh(&v.relation),
+                        v.wedding_date.map(|d| d.to_string()).unwrap_or_default(),
+                        v.tags
+                            .iter()
+                            .filter(|t| !wujia_core::registry::DERIVED_TAGS.iter().any(|(c, _, _)| c == t))
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join("、"),
+                    ]
+                })
+                .collect();
+            let bytes = transfer::write_table(format, &rows)?;
+            write_new(&file, &bytes)?;
+            let mut change = system_change("registry.export");
+            change.community_id = Some(community);
+            change.entity_id = community.to_string();
+            change.after = serde_json::json!({"rows": rows.len(), "file": file.file_name().map(|f| f.to_string_lossy().to_string())});
+            store.record(&change).await?;
+            println!("Wrote {} residents to {}", rows.len(), file.display());
+            Ok(())
+        }
+        Command::Backup { db, target } => {
+            let store = open(&db).await?;
+            store.backup(&target).await.with_context(|| format!("writing {}", target.display()))?;
+            println!(
+                "Snapshot written to {} (start from it with --database-url sqlite://{})",
+                target.display(),
+                target.display()
+            );
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify { db } } => {
+            let store = open(&db).await?;
+            match store.verify_audit().await {
+                Ok(n) => {
+                    println!("Audit chain intact: {n} events verified");
+                    Ok(())
+                }
+                Err(StoreError::Tampered(t)) => bail!("Audit chain broken: event {} — {}", t.seq, t.reason),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Apikey { command: ApikeyCommand::Create { db, name, user } } => {
+            let store = open(&db).await?;
+            let account = store.user_by_username(&user).await?.with_context(|| format!("no account named {user}"))?;
+            let token = format!("{}{}", wujia_web::API_TOKEN_PREFIX, wujia_web::new_token(24));
+            let mut change = system_change("api_token.create");
+            change.actor = "cli".into();
+            store.create_api_token(account.id, &name, &wujia_web::token_hash(&token), change).await?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+fn relation_zh(code: &str) -> String {
+    wujia_core::registry::Relation::ALL.iter().find(|r| r.code() == code).map_or(code, |r| r.zh()).to_string()
+}
+
+fn report_row_errors(errors: &[transfer::RowError]) {
+    for e in errors {
+        eprintln!("  row {:>6}  {:<10} {}", e.row, e.column, e.message);
+    }
+}
+
+fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("creating {} (it must not exist)", path.display()))?;
+    f.write_all(bytes)?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WUJIA_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    run(Cli::parse()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn generated_passwords_are_strong() {
+        for _ in 0..50 {
+            assert!(check_password_strength(&generate_password()).is_ok());
+        }
+    }
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(redact("postgres://wujia:secret@localhost/wujia"), "postgres://wujia:***@localhost/wujia");
+        assert_eq!(redact("sqlite://wujia-data/wujia.db"), "sqlite://wujia-data/wujia.db");
+    }
+}

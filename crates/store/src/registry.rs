@@ -312,6 +312,20 @@ impl Store {
          FROM buildings b JOIN compounds c ON c.id = b.compound_id \
          LEFT JOIN zones z ON z.id = b.zone_id LEFT JOIN users w ON w.id = b.social_worker_id";
 
+    /// One compound with its counts.
+    pub async fn compound(&self, id: i64) -> Result<CompoundSummary> {
+        with_db!(self, read, pool, _pg => sqlx::query_as::<_, CompoundSummary>(
+            "SELECT c.id, c.community_id, c.number, c.name, \
+               (SELECT COUNT(*) FROM buildings b WHERE b.compound_id = c.id) AS buildings, \
+               (SELECT COUNT(*) FROM households h JOIN buildings b ON b.id = h.building_id WHERE b.compound_id = c.id) AS households \
+             FROM compounds c WHERE c.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
     /// Buildings of a compound.
     pub async fn buildings(&self, compound_id: i64) -> Result<Vec<BuildingSummary>> {
         let sql = format!("{} WHERE b.compound_id = $1 ORDER BY b.number", Self::BUILDING_SELECT);

@@ -1,1 +1,92 @@
-//! placeholder
+//! How Wujia speaks: the JSON API under `/api/v1`, the HTML pages, and the operations endpoints.
+//!
+//! Pages and API handlers are two faces of the same checks: both parse input into core types, ask
+//! [`wujia_core::accounts::authorize`], and call the [`wujia_store::Store`].
+
+mod api;
+mod auth;
+mod clock;
+mod error;
+mod i18n;
+mod ops;
+mod pages;
+mod view;
+
+pub use auth::{API_TOKEN_PREFIX, new_token, token_hash};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::ApiError;
+pub use i18n::{Lang, catalogue_keys};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use wujia_store::Store;
+
+/// Largest request body accepted (registry files are the largest uploads).
+pub const MAX_BODY_BYTES: usize = wujia_core::transfer::MAX_IMPORT_BYTES + 1024 * 1024;
+
+/// Settings the server needs besides the store.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Mark cookies `Secure` (when served over HTTPS behind a proxy).
+    pub secure_cookies: bool,
+    /// How long a login lasts.
+    pub session_hours: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { secure_cookies: false, session_hours: 12 }
+    }
+}
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// The clock; tests may fix it.
+    pub clock: Arc<dyn Clock>,
+    /// Settings.
+    pub config: Arc<Config>,
+    metrics: Arc<ops::Metrics>,
+}
+
+impl AppState {
+    /// State over a store with the system clock.
+    pub fn new(store: Store, config: Config) -> Self {
+        Self::with_clock(store, config, Arc::new(SystemClock))
+    }
+
+    /// State with a given clock.
+    pub fn with_clock(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock, config: Arc::new(config), metrics: Arc::default() }
+    }
+}
+
+/// The whole application: pages, API, operations endpoints and their middleware.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .merge(ops::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(ops::make_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves the application on a bound listener until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

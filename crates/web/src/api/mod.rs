@@ -1,0 +1,108 @@
+//! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/v1/openapi.json`.
+
+pub(crate) mod accounts;
+mod audit;
+pub(crate) mod registry;
+pub(crate) mod sessions;
+
+use crate::AppState;
+use axum::Json;
+use axum::Router;
+use axum::routing::{get, post};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+pub use accounts::UserOut;
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Wujia 吾家 API", description = "Community governance: registry, accounts and audit.", version = "1"),
+    paths(
+        sessions::create_session, sessions::delete_session, sessions::get_me, sessions::change_password,
+        registry::get_registry_summary, registry::list_communities, registry::list_compounds, registry::list_buildings,
+        registry::list_units, registry::search_households, registry::get_household, registry::create_resident,
+        registry::get_resident, registry::update_resident, registry::reveal_id_card, registry::list_tags,
+        registry::create_tag, registry::import_residents, registry::get_import_template, registry::export_residents,
+        registry::create_signup_code, registry::create_signup,
+        accounts::list_users, accounts::create_user, accounts::update_user, accounts::create_api_token,
+        audit::list_events, audit::verify_audit,
+    ),
+    components(schemas(
+        crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
+        accounts::UserOut, accounts::NewUserBody, accounts::UserPatch, accounts::TokenBody, registry::ResidentBody,
+        registry::TagBody, registry::SignupBody,
+    )),
+    modifiers(&BearerAuth),
+    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = doc.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// All `/api/v1` routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/sessions", post(sessions::create_session).delete(sessions::delete_session))
+        .route("/me", get(sessions::get_me))
+        .route("/me/password", post(sessions::change_password))
+        .route("/registry/summary", get(registry::get_registry_summary))
+        .route("/registry/imports", post(registry::import_residents))
+        .route("/registry/template", get(registry::get_import_template))
+        .route("/registry/export", get(registry::export_residents))
+        .route("/communities", get(registry::list_communities))
+        .route("/communities/{id}/compounds", get(registry::list_compounds))
+        .route("/compounds/{id}/buildings", get(registry::list_buildings))
+        .route("/buildings/{id}/units", get(registry::list_units))
+        .route("/households", get(registry::search_households))
+        .route("/households/{id}", get(registry::get_household))
+        .route("/households/{id}/residents", post(registry::create_resident))
+        .route("/households/{id}/signup_codes", post(registry::create_signup_code))
+        .route("/residents/{id}", get(registry::get_resident).put(registry::update_resident))
+        .route("/residents/{id}/id_card", post(registry::reveal_id_card))
+        .route("/tags", get(registry::list_tags).post(registry::create_tag))
+        .route("/signup", post(registry::create_signup))
+        .route("/users", get(accounts::list_users).post(accounts::create_user))
+        .route("/users/{id}", axum::routing::patch(accounts::update_user))
+        .route("/api_tokens", post(accounts::create_api_token))
+        .route("/audit/events", get(audit::list_events))
+        .route("/audit/verify", get(audit::verify_audit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_ids_are_verb_underscore_resource() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let verbs =
+            ["get", "list", "create", "update", "delete", "search", "import", "export", "reveal", "verify", "change"];
+        let mut n = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (_, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{path} has no operationId"));
+                let verb = id.split('_').next().unwrap();
+                assert!(verbs.contains(&verb) && id.contains('_'), "{path}: {id}");
+                n += 1;
+            }
+        }
+        assert!(n >= 28, "{n} operations");
+    }
+}

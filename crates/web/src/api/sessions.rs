@@ -1,0 +1,103 @@
+//! Logging in and out, and the caller's own account.
+
+use super::accounts::UserOut;
+use crate::AppState;
+use crate::auth::{Auth, hash_password_blocking, login};
+use crate::error::{ApiError, ApiJson};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wujia_core::accounts::check_password_strength;
+
+/// Credentials.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct LoginBody {
+    /// Login name (the demo admin's is `admin`).
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Opens a session; the returned token is used as `Authorization: Bearer <token>`.
+#[utoipa::path(post, path = "/api/v1/sessions", operation_id = "create_session", tag = "sessions",
+    request_body = LoginBody,
+    responses((status = 201, description = "Session opened: token, csrf_token, user"),
+              (status = 401, description = "Wrong username or password"), (status = 429, description = "Too many failures")))]
+pub async fn create_session(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (user, token, csrf) = login(&state, &body.username, &body.password).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "token": token, "csrf_token": csrf, "expires_in": state.config.session_hours * 3600,
+            "user": UserOut::from(&user),
+        })),
+    ))
+}
+
+/// Ends the current session.
+#[utoipa::path(delete, path = "/api/v1/sessions", operation_id = "delete_session", tag = "sessions",
+    responses((status = 204, description = "Logged out")), security(("bearer" = [])))]
+pub async fn delete_session(State(state): State<AppState>, auth: Auth) -> Result<StatusCode, ApiError> {
+    if let Some(s) = &auth.session {
+        state.store.delete_session(s).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's account and assignments.
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "get_me", tag = "sessions",
+    responses((status = 200, description = "The account", body = UserOut)), security(("bearer" = [])))]
+pub async fn get_me(auth: Auth) -> Json<Value> {
+    Json(json!({
+        "user": UserOut::from(&auth.user),
+        "communities": auth.actor.communities,
+        "buildings": auth.actor.buildings,
+        "household_id": auth.actor.household,
+    }))
+}
+
+/// A password change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PasswordBody {
+    /// The current password.
+    pub current_password: String,
+    /// The new password: at least 10 characters, letters and digits.
+    pub new_password: String,
+}
+
+/// Changes the caller's password; other sessions end.
+#[utoipa::path(post, path = "/api/v1/me/password", operation_id = "change_password", tag = "sessions",
+    request_body = PasswordBody, responses((status = 204, description = "Changed"), (status = 422, description = "Weak or wrong password")),
+    security(("bearer" = [])))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    change_own_password(&state, &auth, &body.current_password, &body.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks the current password and the new one's strength, then stores the new hash.
+pub async fn change_own_password(state: &AppState, auth: &Auth, current: &str, new: &str) -> Result<(), ApiError> {
+    let ok = {
+        let (c, h) = (current.to_string(), auth.user.password_hash.clone());
+        tokio::task::spawn_blocking(move || wujia_core::accounts::verify_password(&c, &h))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+    };
+    if !ok {
+        return Err(ApiError::field("current_password", "当前密码不正确 / the current password is wrong"));
+    }
+    check_password_strength(new).map_err(|e| ApiError::field("new_password", e.to_string()))?;
+    let hash = hash_password_blocking(new.to_string()).await?;
+    let change = auth.change(state, "user.change_password", None);
+    state.store.set_password(auth.user.id, &hash, false, auth.session.as_deref(), change).await?;
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Who is asking: sessions (cookie or bearer), API tokens, login with throttling, CSRF.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use chrono::Duration;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use wujia_core::accounts::{Action, Actor, Role, Scope, authorize, hash_password, verify_password};
+use wujia_store::{Change, User};
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "wujia_session";
+/// Prefix of long-lived API tokens, so they are recognisable in secret scanners.
+pub const API_TOKEN_PREFIX: &str = "wjt_";
+/// Failed logins allowed per username in [`THROTTLE_WINDOW_MINUTES`].
+pub const MAX_FAILURES: i64 = 5;
+/// The throttling window.
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+
+/// A fresh random token, hex-encoded.
+pub fn new_token(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Tokens are stored only as their SHA-256.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Hashes a password off the async threads (Argon2id is deliberately slow).
+pub async fn hash_password_blocking(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        hash_password(&password, &salt)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+async fn verify_blocking(password: String, hash: String) -> Result<bool, ApiError> {
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// Browser cookie: state-changing requests need the CSRF token.
+    Cookie,
+    /// `Authorization: Bearer` with a session token.
+    BearerSession,
+    /// `Authorization: Bearer` with an API token.
+    ApiToken,
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// The account.
+    pub user: User,
+    /// The account with its assignments.
+    pub actor: Actor,
+    /// Hash of the session token, when authenticated by session.
+    pub session: Option<String>,
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// How.
+    pub via: Via,
+}
+
+impl Auth {
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.actor.role
+    }
+
+    /// Checks a permission.
+    pub fn require(&self, action: Action, scope: Scope) -> Result<(), ApiError> {
+        authorize(&self.actor, action, scope).map_err(ApiError::from)
+    }
+
+    /// True when permitted.
+    pub fn can(&self, action: Action, scope: Scope) -> bool {
+        authorize(&self.actor, action, scope).is_ok()
+    }
+
+    /// Checks a form's CSRF token (cookie sessions only; bearer requests cannot be forged cross-site).
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), ApiError> {
+        if self.via != Via::Cookie || constant_time_eq(submitted.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// A change made by this account, to be completed by the store.
+    pub fn change(&self, state: &AppState, action: &str, community: Option<i64>) -> Change {
+        Change {
+            at: state.clock.now(),
+            actor_id: Some(self.user.id),
+            actor: self.user.username.clone(),
+            community_id: community,
+            action: action.into(),
+            entity: action.split('.').next().unwrap_or(action).into(),
+            entity_id: String::new(),
+            before: serde_json::Value::Null,
+            after: serde_json::Value::Null,
+        }
+    }
+
+    /// The community the caller is working in: the requested one if assigned, else the first.
+    pub fn community(&self, requested: Option<i64>) -> Result<i64, ApiError> {
+        match requested {
+            Some(c) if self.actor.communities.contains(&c) => Ok(c),
+            Some(_) => Err(ApiError::NotFound),
+            None => self.actor.communities.first().copied().ok_or(ApiError::Forbidden),
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Why a request was not authenticated: API callers get a 401 problem, pages a redirect to login.
+pub enum AuthRejection {
+    /// For `/api/…`.
+    Api(ApiError),
+    /// For pages.
+    Login(String),
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Api(e) => e.into_response(),
+            Self::Login(next) => Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response(),
+        }
+    }
+}
+
+/// Percent-encodes a string for a query parameter.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Resolves the caller, if any.
+pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Option<Auth>, ApiError> {
+    let now = state.clock.now();
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    let (user, session, csrf, via) = if let Some(token) = bearer {
+        let hash = token_hash(&token);
+        if token.starts_with(API_TOKEN_PREFIX) {
+            match state.store.api_token_user(&hash).await? {
+                Some(u) => (u, None, String::new(), Via::ApiToken),
+                None => return Err(ApiError::Unauthorized),
+            }
+        } else {
+            match state.store.session(&hash, now).await? {
+                Some((u, csrf)) => (u, Some(hash), csrf, Via::BearerSession),
+                None => return Err(ApiError::Unauthorized),
+            }
+        }
+    } else {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(cookie) = jar.get(SESSION_COOKIE) else { return Ok(None) };
+        let hash = token_hash(cookie.value());
+        match state.store.session(&hash, now).await? {
+            Some((u, csrf)) => (u, Some(hash), csrf, Via::Cookie),
+            None => return Ok(None),
+        }
+    };
+    let actor = state.store.actor(&user).await?;
+    let auth = Auth { user, actor, session, csrf, via };
+    // Cookie-authenticated API writes must carry the CSRF token in a header.
+    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if auth.via == Via::Cookie && unsafe_method && parts.uri.path().starts_with("/api/") {
+        let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+        auth.check_csrf(header)?;
+    }
+    Ok(Some(auth))
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_api = parts.uri.path().starts_with("/api/");
+        match authenticate(state, parts).await {
+            Ok(Some(a)) => Ok(a),
+            Ok(None) if is_api => Err(AuthRejection::Api(ApiError::Unauthorized)),
+            Ok(None) => {
+                let next = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+                Err(AuthRejection::Login(next))
+            }
+            Err(ApiError::Unauthorized) if !is_api => Err(AuthRejection::Login("/".into())),
+            Err(e) => Err(AuthRejection::Api(e)),
+        }
+    }
+}
+
+/// Checks a username and password with throttling and opens a session. Returns the user and the token.
+pub async fn login(state: &AppState, username: &str, password: &str) -> Result<(User, String, String), ApiError> {
+    let now = state.clock.now();
+    let username = username.trim();
+    if username.is_empty() || password.is_empty() {
+        return Err(ApiError::Validation(vec![crate::error::FieldIssue {
+            field: if username.is_empty() { "username" } else { "password" }.into(),
+            message: "不能为空 / required".into(),
+            row: None,
+        }]));
+    }
+    let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    if state.store.login_failures_since(username, since).await? >= MAX_FAILURES {
+        return Err(ApiError::TooManyRequests { retry_after: (THROTTLE_WINDOW_MINUTES * 60) as u64 });
+    }
+    let user = state.store.user_by_username(username).await?;
+    // Verify against a fixed hash when the user is unknown, so timing does not reveal which usernames exist.
+    let hash = user.as_ref().map_or_else(|| DUMMY_HASH.to_string(), |u| u.password_hash.clone());
+    let ok = verify_blocking(password.to_string(), hash).await?;
+    let user = match user {
+        Some(u) if ok && u.active => u,
+        _ => {
+            state.store.record_login_failure(username, now).await?;
+            return Err(ApiError::Unauthorized);
+        }
+    };
+    state.store.clear_login_failures(username).await?;
+    let token = new_token(32);
+    let csrf = new_token(16);
+    let expires = now + Duration::hours(state.config.session_hours);
+    state.store.create_session(&token_hash(&token), user.id, &csrf, now, expires).await?;
+    Ok((user, token, csrf))
+}
+
+/// An Argon2id hash of a random string, used to spend the same time on unknown usernames.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$J3S1S5eT3pFkzBWMUUEvfA1ZtyeG1LSV5xwnjc7Qz3Q";
+
+/// The session cookie for a token.
+pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies)
+        .build()
+}

@@ -1,0 +1,115 @@
+//! Operations: `/healthz`, Prometheus `/metrics`, request spans with request ids.
+
+use crate::AppState;
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Upper bounds of the latency histogram, in seconds.
+const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+
+#[derive(Default)]
+struct Series {
+    count: u64,
+    sum: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+/// Request counts and latencies by method, route and status.
+#[derive(Default)]
+pub struct Metrics {
+    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+}
+
+impl Metrics {
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut map = self.series.lock().expect("metrics lock");
+        let s = map.entry((method.to_string(), route.to_string(), status)).or_default();
+        s.count += 1;
+        s.sum += seconds;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    fn render(&self) -> String {
+        let map = self.series.lock().expect("metrics lock");
+        let mut out = String::new();
+        out.push_str("# HELP wujia_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str("# TYPE wujia_http_requests_total counter\n");
+        for ((m, r, st), s) in map.iter() {
+            let _ =
+                writeln!(out, "wujia_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{st}\"}} {}", s.count);
+        }
+        out.push_str("# HELP wujia_http_request_duration_seconds Time to answer, by method and route.\n");
+        out.push_str("# TYPE wujia_http_request_duration_seconds histogram\n");
+        let mut by_route: BTreeMap<(&str, &str), Series> = BTreeMap::new();
+        for ((m, r, _), s) in map.iter() {
+            let t = by_route.entry((m, r)).or_default();
+            t.count += s.count;
+            t.sum += s.sum;
+            for i in 0..BUCKETS.len() {
+                t.buckets[i] += s.buckets[i];
+            }
+        }
+        for ((m, r), s) in by_route {
+            let labels = format!("method=\"{m}\",route=\"{r}\"");
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ =
+                    writeln!(out, "wujia_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}", s.buckets[i]);
+            }
+            let _ = writeln!(out, "wujia_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "wujia_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
+            let _ = writeln!(out, "wujia_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+        }
+        out
+    }
+}
+
+/// Records every request's route, status and duration.
+pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    // The route pattern, never the raw path: ids would make the label set unbounded.
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
+    let start = Instant::now();
+    let res = next.run(req).await;
+    state.metrics.observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
+    res
+}
+
+/// A tracing span per request carrying its request id.
+pub fn make_span(req: &Request) -> tracing::Span {
+    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    if state.store.ping().await {
+        (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"database unavailable"}"#,
+        )
+            .into_response()
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+/// `/healthz` and `/metrics`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
+}
