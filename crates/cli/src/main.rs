@@ -325,21 +325,23 @@ async fn run(cli: Cli) -> Result<()> {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let today = wujia_web::Clock::today(&wujia_web::SystemClock);
             let table = transfer::read_table(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let rows = match transfer::parse_rows(&table, today) {
-                Ok(rows) => rows,
+            let parsed = match transfer::check_rows(&table, today) {
+                Ok(parsed) => parsed,
                 Err(errors) => {
                     report_row_errors(&errors);
                     bail!("{} problems in {}; nothing was written", errors.len(), file.display());
                 }
             };
+            let rows = parsed.rows;
             let bar = ProgressBar::new(rows.len() as u64);
             bar.set_style(
                 ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             let progress = |done: usize, _total: usize| bar.set_position(done as u64);
-            let result =
-                store.import_residents(community, &rows, dry_run, system_change("resident.import"), &progress).await;
+            let result = store
+                .import_residents(community, &rows, parsed.errors, dry_run, system_change("resident.import"), &progress)
+                .await;
             bar.finish_and_clear();
             match result {
                 Ok(r) => {

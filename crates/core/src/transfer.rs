@@ -93,7 +93,7 @@ pub struct ImportRow {
 }
 
 /// Cells as text, with the header row first.
-type Table = Vec<Vec<String>>;
+pub type Table = Vec<Vec<String>>;
 
 /// Reads a file's cells, detecting XLSX by content and CSV's encoding.
 pub fn read_table(bytes: &[u8]) -> Result<Table, FileError> {
@@ -155,8 +155,25 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
+/// The rows that passed the file's own checks, and the errors of those that did not.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Good rows.
+    pub rows: Vec<ImportRow>,
+    /// Every error found, in row order.
+    pub errors: Vec<RowError>,
+}
+
 /// Checks every data row; returns the good rows only when no row has an error.
 pub fn parse_rows(table: &Table, today: NaiveDate) -> Result<Vec<ImportRow>, Vec<RowError>> {
+    let parsed = check_rows(table, today)?;
+    if parsed.errors.is_empty() { Ok(parsed.rows) } else { Err(parsed.errors) }
+}
+
+/// Checks every data row and keeps both the good rows and the errors, so that the registry checks can
+/// still run on the good rows and a dry run reports every problem at once. Fails only for whole-file
+/// problems (no header, a missing required column).
+pub fn check_rows(table: &Table, today: NaiveDate) -> Result<Parsed, Vec<RowError>> {
     let header = table.first().ok_or_else(|| vec![file_error(FileError::Empty)])?;
     let mut index: HashMap<&str, usize> = HashMap::new();
     for (i, h) in header.iter().enumerate() {
@@ -244,7 +261,7 @@ pub fn parse_rows(table: &Table, today: NaiveDate) -> Result<Vec<ImportRow>, Vec
             }));
         }
     }
-    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+    Ok(Parsed { rows, errors })
 }
 
 /// The Chinese header of a column key (the key itself when unknown).

@@ -65,12 +65,13 @@ struct Step<'a> {
 
 impl Store {
     /// Imports checked rows into a community. Every row is resolved against the registry first; if any
-    /// row has an error, all errors are returned and nothing is written. `progress(done, total)` is called
-    /// while writing.
+    /// row has an error (here, or among `file_errors` found while reading the file), all errors are
+    /// returned in row order and nothing is written. `progress(done, total)` is called while writing.
     pub async fn import_residents(
         &self,
         community_id: i64,
         rows: &[ImportRow],
+        file_errors: Vec<RowError>,
         dry_run: bool,
         change: Change,
         progress: &(dyn Fn(usize, usize) + Send + Sync),
@@ -206,7 +207,9 @@ impl Store {
             let address = format_address(&k.compound, k.building, k.unit, &k.room);
             steps.push(Step { row, target, building_id: building, address, origin_id, tag_ids, plan });
         }
+        errors.extend(file_errors);
         if !errors.is_empty() {
+            errors.sort_by_key(|e| e.row);
             return Err(StoreError::Rows(errors));
         }
         let mut report = ImportReport { rows: rows.len(), dry_run, ..Default::default() };

@@ -481,29 +481,11 @@ impl Store {
         if text.is_empty() {
             return Ok(Vec::new());
         }
-        if let Some(q) = AddressQuery::parse(text) {
-            let road = q.road.map(|r| format!("{r}%"));
-            return Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, SearchHit>(
-                "SELECT h.id AS household_id, h.building_id, NULL AS resident_id, \
-                   (SELECT r.name FROM residents r WHERE r.household_id = h.id AND r.relation = 'head' ORDER BY r.id LIMIT 1) AS name, \
-                   h.address \
-                 FROM households h JOIN units u ON u.id = h.unit_id JOIN buildings b ON b.id = h.building_id \
-                   JOIN compounds c ON c.id = b.compound_id \
-                 WHERE h.community_id = $1 AND ($2 IS NULL OR c.name LIKE $2) AND ($3 IS NULL OR c.number = $3) \
-                   AND ($4 IS NULL OR b.number = $4) AND ($5 IS NULL OR u.number = $5) AND ($6 IS NULL OR h.room = $6) \
-                 ORDER BY c.number, b.number, u.number, LENGTH(h.room), h.room LIMIT $7",
-            )
-            .bind(community_id)
-            .bind(road)
-            .bind(q.compound.map(i64::from))
-            .bind(q.building.map(i64::from))
-            .bind(q.unit.map(i64::from))
-            .bind(q.room)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?));
-        }
+        // Bare numbers are phone tails, phones or ID numbers, never rooms.
         let digits = text.chars().all(|c| c.is_ascii_digit() || c == 'X' || c == 'x');
+        if !digits && let Some(q) = AddressQuery::parse(text) {
+            return self.search_address(community_id, q, limit).await;
+        }
         let (clause, value) = if digits && text.len() == 4 {
             ("r.phone_tail = $2", text.to_string())
         } else if digits && text.len() == 18 {
@@ -524,6 +506,29 @@ impl Store {
             .bind(limit)
             .fetch_all(pool)
             .await?))
+    }
+
+    async fn search_address(&self, community_id: i64, q: AddressQuery, limit: i64) -> Result<Vec<SearchHit>> {
+        let road = q.road.map(|r| format!("{r}%"));
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, SearchHit>(
+            "SELECT h.id AS household_id, h.building_id, NULL AS resident_id, \
+               (SELECT r.name FROM residents r WHERE r.household_id = h.id AND r.relation = 'head' ORDER BY r.id LIMIT 1) AS name, \
+               h.address \
+             FROM households h JOIN units u ON u.id = h.unit_id JOIN buildings b ON b.id = h.building_id \
+               JOIN compounds c ON c.id = b.compound_id \
+             WHERE h.community_id = $1 AND ($2 IS NULL OR c.name LIKE $2) AND ($3 IS NULL OR c.number = $3) \
+               AND ($4 IS NULL OR b.number = $4) AND ($5 IS NULL OR u.number = $5) AND ($6 IS NULL OR h.room = $6) \
+             ORDER BY c.number, b.number, u.number, LENGTH(h.room), h.room LIMIT $7",
+        )
+        .bind(community_id)
+        .bind(road)
+        .bind(q.compound.map(i64::from))
+        .bind(q.building.map(i64::from))
+        .bind(q.unit.map(i64::from))
+        .bind(q.room)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// The community's tag set.

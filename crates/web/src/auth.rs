@@ -196,23 +196,32 @@ pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Option<
     let auth = Auth { user, actor, session, csrf, via };
     // Cookie-authenticated API writes must carry the CSRF token in a header.
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if auth.via == Via::Cookie && unsafe_method && parts.uri.path().starts_with("/api/") {
+    if auth.via == Via::Cookie && unsafe_method && is_api(parts) {
         let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
         auth.check_csrf(header)?;
     }
     Ok(Some(auth))
 }
 
+/// The path as the client sent it (nested routers see only the rest of it).
+fn original_uri(parts: &Parts) -> &axum::http::Uri {
+    parts.extensions.get::<axum::extract::OriginalUri>().map_or(&parts.uri, |o| &o.0)
+}
+
+fn is_api(parts: &Parts) -> bool {
+    original_uri(parts).path().starts_with("/api/")
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let is_api = parts.uri.path().starts_with("/api/");
+        let is_api = is_api(parts);
         match authenticate(state, parts).await {
             Ok(Some(a)) => Ok(a),
             Ok(None) if is_api => Err(AuthRejection::Api(ApiError::Unauthorized)),
             Ok(None) => {
-                let next = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+                let next = original_uri(parts).path_and_query().map_or("/", |p| p.as_str()).to_string();
                 Err(AuthRejection::Login(next))
             }
             Err(ApiError::Unauthorized) if !is_api => Err(AuthRejection::Login("/".into())),

@@ -397,14 +397,14 @@ pub(crate) async fn import_file(
     auth.require(Action::ImportRegistry, Scope::community(community))?;
     let today = state.clock.today();
     let bytes = bytes.to_vec();
-    let rows = tokio::task::spawn_blocking(move || {
+    let parsed = tokio::task::spawn_blocking(move || {
         let table = transfer::read_table(&bytes).map_err(ApiError::from)?;
-        transfer::parse_rows(&table, today).map_err(ApiError::from)
+        transfer::check_rows(&table, today).map_err(ApiError::from)
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     let change = auth.change(state, "resident.import", Some(community));
-    Ok(state.store.import_residents(community, &rows, dry_run, change, &|_, _| {}).await?)
+    Ok(state.store.import_residents(community, &parsed.rows, parsed.errors, dry_run, change, &|_, _| {}).await?)
 }
 
 /// `?format=xlsx|csv`

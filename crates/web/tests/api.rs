@@ -1,0 +1,692 @@
+//! Every HTTP route against a real server and a real database, on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{PASSWORD, TestApp, hidden};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+on_both!(
+    health_metrics_and_openapi_answer,
+    wrong_passwords_are_refused_then_throttled,
+    summary_counts_the_demo_community,
+    households_are_found_by_address_name_and_phone_tail,
+    a_bad_id_number_is_refused_with_its_field_and_nothing_changes,
+    two_staff_editing_the_same_resident_conflict,
+    a_resident_sees_only_their_own_household,
+    a_building_social_worker_edits_only_their_buildings,
+    phones_are_masked_for_roles_that_do_not_need_them,
+    id_card_reads_are_logged_and_tampering_is_detected,
+    imports_report_every_bad_row_and_write_all_or_nothing,
+    imports_read_gbk_and_refuse_wrong_files,
+    exports_are_limited_to_what_the_role_may_see,
+    malformed_json_gets_a_problem_naming_the_field,
+    a_household_signs_up_with_a_one_time_code,
+    cookie_sessions_need_the_csrf_token,
+    admins_manage_accounts_and_api_tokens,
+    pages_render_browse_edit_and_switch_language,
+    tags_are_editable_and_counted,
+);
+
+async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    assert!(ct.starts_with("application/problem+json"), "content type {ct}: {status}");
+    (status, res.json().await.unwrap())
+}
+
+async fn find_household(app: &TestApp, token: &str, q: &str) -> i64 {
+    let hits = app.get_json(token, &format!("/api/v1/households?q={}", urlencode(q))).await;
+    hits[0]["household_id"].as_i64().unwrap_or_else(|| panic!("no household for {q}: {hits}"))
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+async fn health_metrics_and_openapi_answer(app: TestApp) {
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().contains_key("x-request-id"));
+    let doc: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(doc["openapi"].as_str().unwrap().chars().next(), Some('3'));
+    assert_eq!(doc["paths"]["/api/v1/registry/summary"]["get"]["operationId"], "get_registry_summary");
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("wujia_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("wujia_http_request_duration_seconds_bucket"));
+}
+
+async fn wrong_passwords_are_refused_then_throttled(app: TestApp) {
+    for _ in 0..5 {
+        let res = app
+            .send(Method::POST, "", "/api/v1/sessions", &json!({"username": "zhangli", "password": "wrong-password-1"}))
+            .await;
+        let (status, body) = problem(res).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["type"], "/problems/unauthorized");
+    }
+    let res =
+        app.send(Method::POST, "", "/api/v1/sessions", &json!({"username": "zhangli", "password": PASSWORD})).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    app.clock.advance(chrono::Duration::minutes(16));
+    let res =
+        app.send(Method::POST, "", "/api/v1/sessions", &json!({"username": "zhangli", "password": PASSWORD})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // Unknown users and unauthenticated requests look the same as wrong passwords.
+    let res =
+        app.send(Method::POST, "", "/api/v1/sessions", &json!({"username": "nobody", "password": PASSWORD})).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = app.client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::UNAUTHORIZED);
+}
+
+async fn summary_counts_the_demo_community(app: TestApp) {
+    let token = app.token("admin").await;
+    let s = app.get_json(&token, "/api/v1/registry/summary").await;
+    assert_eq!(s["compounds"], 6);
+    assert_eq!(s["buildings"], 36);
+    assert_eq!(s["households"], 2268);
+    let residents = s["residents"].as_i64().unwrap();
+    assert!(residents > 5000);
+    let by_origin = s["residents_by_origin"].as_object().unwrap();
+    assert_eq!(by_origin.len(), 5);
+    assert_eq!(by_origin.values().map(|v| v.as_i64().unwrap()).sum::<i64>(), residents);
+    for tag in ["elderly_60", "elderly_80", "school_age", "golden_wedding", "living_alone", "party_member"] {
+        assert!(s["residents_by_tag"][tag].as_i64().unwrap() > 0, "{tag}");
+    }
+    // Patrol members have no figures; the street office does.
+    let patrol = app.token("patrol_li").await;
+    assert_eq!(app.get(&patrol, "/api/v1/registry/summary").await.status(), StatusCode::FORBIDDEN);
+    let street = app.token("jiedao").await;
+    assert_eq!(app.get_json(&street, "/api/v1/registry/summary").await["households"], 2268);
+}
+
+async fn households_are_found_by_address_name_and_phone_tail(app: TestApp) {
+    let token = app.token("zhangli").await;
+    let hu = find_household(&app, &token, "3号院7号楼1单元102").await;
+    let same = find_household(&app, &token, "琉璃井路3号院7号楼1单元102室").await;
+    assert_eq!(hu, same);
+    let by_name = app.get_json(&token, &format!("/api/v1/households?q={}", urlencode("胡桂兰"))).await;
+    let by_name = by_name.as_array().unwrap();
+    assert!(by_name.iter().all(|h| h["name"] == "胡桂兰"));
+    assert!(by_name.iter().any(|h| h["household_id"] == hu));
+    let household = app.get_json(&token, &format!("/api/v1/households/{hu}")).await;
+    assert_eq!(household["address"], "琉璃井路3号院7号楼1单元102");
+    let phone = household["residents"][0]["phone"].as_str().unwrap().to_string();
+    let tail = &phone[phone.len() - 4..];
+    let by_tail = app.get_json(&token, &format!("/api/v1/households?q={tail}")).await;
+    assert!(by_tail.as_array().unwrap().iter().any(|h| h["household_id"] == hu));
+    let whole_unit =
+        app.get_json(&token, &format!("/api/v1/households?q={}&limit=200", urlencode("3号院7号楼1单元"))).await;
+    assert_eq!(whole_unit.as_array().unwrap().len(), 21);
+    let none = app.get_json(&token, &format!("/api/v1/households?q={}", urlencode("9号院1号楼1单元101"))).await;
+    assert!(none.as_array().unwrap().is_empty());
+}
+
+async fn a_bad_id_number_is_refused_with_its_field_and_nothing_changes(app: TestApp) {
+    let token = app.token("zhangli").await;
+    let hu = find_household(&app, &token, "3号院7号楼1单元102").await;
+    let before = app.get_json(&token, &format!("/api/v1/households/{hu}")).await["residents"][0].clone();
+    let id = before["id"].as_i64().unwrap();
+    let body = json!({"version": before["version"], "name": "胡桂兰", "id_card": "110105194912310021", "phone": "138", "relation": "户主", "birth_date": ""});
+    let (status, p) = problem(app.send(Method::PUT, &token, &format!("/api/v1/residents/{id}"), &body).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"id_card") && fields.contains(&"phone"), "{p}");
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("身份证号"));
+    let after = app.get_json(&token, &format!("/api/v1/residents/{id}")).await;
+    assert_eq!(after["version"], before["version"]);
+    assert_eq!(after["phone"], before["phone"]);
+    // A good change goes through and moves the version on.
+    let body = json!({"version": before["version"], "name": "胡桂兰", "gender": "女", "birth_date": before["birth_date"],
+        "phone": "13911112222", "relation": "head", "origin": "望坛社区", "tags": "独居"});
+    let res = app.send(Method::PUT, &token, &format!("/api/v1/residents/{id}"), &body).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let changed: Value = res.json().await.unwrap();
+    assert_eq!(changed["phone"], "13911112222");
+    assert_eq!(changed["version"].as_i64(), before["version"].as_i64().map(|v| v + 1));
+    assert!(changed["tags"].as_array().unwrap().contains(&json!("living_alone")));
+    // An unknown origin community is named.
+    let body = json!({"version": changed["version"], "name": "胡桂兰", "gender": "女", "birth_date": before["birth_date"], "origin": "火星社区"});
+    let (status, p) = problem(app.send(Method::PUT, &token, &format!("/api/v1/residents/{id}"), &body).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "origin");
+}
+
+async fn two_staff_editing_the_same_resident_conflict(app: TestApp) {
+    let token = app.token("zhangli").await;
+    let hu = find_household(&app, &token, "3号院7号楼1单元102").await;
+    let r = app.get_json(&token, &format!("/api/v1/households/{hu}")).await["residents"][0].clone();
+    let id = r["id"].as_i64().unwrap();
+    let body = |phone: &str| json!({"version": r["version"], "name": r["name"], "gender": r["gender"], "birth_date": r["birth_date"], "phone": phone, "relation": "head"});
+    let path = format!("/api/v1/residents/{id}");
+    let (one, two) = (body("13900000001"), body("13900000002"));
+    let (a, b) = tokio::join!(app.send(Method::PUT, &token, &path, &one), app.send(Method::PUT, &token, &path, &two));
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let version = app.get_json(&token, &format!("/api/v1/residents/{id}")).await["version"].as_i64().unwrap();
+    assert_eq!(version, r["version"].as_i64().unwrap() + 1);
+}
+
+async fn a_resident_sees_only_their_own_household(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let own = find_household(&app, &staff, "3号院7号楼1单元102").await;
+    let other = find_household(&app, &staff, "6号院1号楼2单元501").await;
+    let me = app.token("jumin_hu").await;
+    let mine = app.get_json(&me, &format!("/api/v1/households/{own}")).await;
+    assert_eq!(mine["residents"][0]["name"], "胡桂兰");
+    assert_eq!(mine["residents"][0]["phone_masked"], false);
+    assert_eq!(app.get(&me, &format!("/api/v1/households/{other}")).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&me, "/api/v1/households?q=1").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&me, "/api/v1/registry/summary").await.status(), StatusCode::FORBIDDEN);
+    let other_resident =
+        app.get_json(&staff, &format!("/api/v1/households/{other}")).await["residents"][0]["id"].as_i64().unwrap();
+    assert_eq!(app.get(&me, &format!("/api/v1/residents/{other_resident}")).await.status(), StatusCode::FORBIDDEN);
+}
+
+async fn a_building_social_worker_edits_only_their_buildings(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let hu = find_household(&app, &staff, "3号院7号楼1单元102").await; // 陈静's building
+    let wang = find_household(&app, &staff, "6号院1号楼2单元501").await; // 孙磊's building
+    let chen = app.token("sw_chen").await;
+    let household = app.get_json(&chen, &format!("/api/v1/households/{hu}")).await;
+    let r = &household["residents"][0];
+    assert_eq!(r["phone_masked"], false, "a social worker calls their own residents");
+    let body = json!({"version": r["version"], "name": r["name"], "gender": r["gender"], "birth_date": r["birth_date"], "relation": "head", "phone": "13700001111"});
+    assert_eq!(
+        app.send(Method::PUT, &chen, &format!("/api/v1/residents/{}", r["id"]), &body).await.status(),
+        StatusCode::OK
+    );
+    let other = app.get_json(&chen, &format!("/api/v1/households/{wang}")).await;
+    let o = &other["residents"][0];
+    assert_eq!(o["phone_masked"], true);
+    let body = json!({"version": o["version"], "name": "改名", "gender": o["gender"], "birth_date": o["birth_date"], "relation": "head"});
+    assert_eq!(
+        app.send(Method::PUT, &chen, &format!("/api/v1/residents/{}", o["id"]), &body).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let unchanged = app.get_json(&staff, &format!("/api/v1/residents/{}", o["id"])).await;
+    assert_eq!(unchanged["name"], o["name"]);
+}
+
+async fn phones_are_masked_for_roles_that_do_not_need_them(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let wang = find_household(&app, &staff, "6号院1号楼2单元501").await;
+    let full = app.get_json(&staff, &format!("/api/v1/households/{wang}")).await;
+    let phone = full["residents"][0]["phone"].as_str().unwrap().to_string();
+    assert_eq!(phone.len(), 11);
+    let street = app.token("jiedao").await;
+    let masked = app.get_json(&street, &format!("/api/v1/households/{wang}")).await;
+    assert_eq!(masked["residents"][0]["phone"], format!("{}****{}", &phone[..3], &phone[7..]));
+    assert!(masked["residents"][0]["id_card"].as_str().unwrap().contains("***"));
+    let property = app.token("wuye").await;
+    assert_eq!(app.get(&property, &format!("/api/v1/households/{wang}")).await.status(), StatusCode::FORBIDDEN);
+    // The staff member's read of full phone numbers is in the audit log.
+    let admin = app.token("admin").await;
+    let events = app.get_json(&admin, "/api/v1/audit/events?limit=20").await;
+    assert!(events.as_array().unwrap().iter().any(|e| e["action"] == "resident.read_phone" && e["actor"] == "zhangli"));
+}
+
+async fn id_card_reads_are_logged_and_tampering_is_detected(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let hu = find_household(&app, &staff, "3号院7号楼1单元102").await;
+    let r = app.get_json(&staff, &format!("/api/v1/households/{hu}")).await["residents"][0].clone();
+    let res = app.send(Method::POST, &staff, &format!("/api/v1/residents/{}/id_card", r["id"]), &json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let number = res.json::<Value>().await.unwrap()["id_card"].as_str().unwrap().to_string();
+    assert_eq!(number.len(), 18);
+    assert!(r["id_card"].as_str().unwrap().ends_with(&number[14..]));
+    let street = app.token("jiedao").await;
+    let res = app.send(Method::POST, &street, &format!("/api/v1/residents/{}/id_card", r["id"]), &json!({})).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let admin = app.token("admin").await;
+    let events = app.get_json(&admin, &format!("/api/v1/audit/events?entity=resident&entity_id={}", r["id"])).await;
+    let read = events.as_array().unwrap().iter().find(|e| e["action"] == "resident.read_id_card").expect("logged read");
+    assert!(!read["after"].as_str().unwrap().contains(&number), "the log must not hold the number itself");
+    let verify = app.get_json(&admin, "/api/v1/audit/verify").await;
+    assert_eq!(verify["ok"], true);
+    assert!(verify["checked"].as_i64().unwrap() >= 3);
+    app.raw_sql("UPDATE events SET actor = 'mallory' WHERE seq = 2").await;
+    let verify = app.get_json(&admin, "/api/v1/audit/verify").await;
+    assert_eq!(verify["ok"], false);
+    assert_eq!(verify["tampered_seq"], 2);
+    assert_eq!(app.get(&staff, "/api/v1/audit/verify").await.status(), StatusCode::FORBIDDEN);
+}
+
+const HEADER: &str = "小区(院),楼号,单元,房号,姓名,性别,出生日期,身份证号,联系电话,来源社区,与户主关系,标签";
+
+fn import_csv(rows: &[&str]) -> String {
+    let mut s = HEADER.to_string();
+    for r in rows {
+        s.push('\n');
+        s.push_str(r);
+    }
+    s.push('\n');
+    s
+}
+
+async fn post_file(app: &TestApp, token: &str, query: &str, body: Vec<u8>) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/v1/registry/imports{query}")))
+        .bearer_auth(token)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn imports_report_every_bad_row_and_write_all_or_nothing(app: TestApp) {
+    let token = app.token("zhangli").await;
+    let before = app.get_json(&token, "/api/v1/registry/summary").await["residents"].as_i64().unwrap();
+    let bad = import_csv(&[
+        "琉璃井路1号院,1,1,2301,赵新,男,1980-01-02,,13812340001,望坛社区,户主,",
+        "琉璃井路1号院,99,1,101,钱新,男,1980-01-02,,,望坛社区,户主,",
+        "琉璃井路1号院,1,1,2301,孙新,女,1982-05-06,110105194912310021,,望坛社区,配偶,",
+        "琉璃井路1号院,1,1,2301,李新,女,2012-05-06,,,火星社区,子女,不存在的标签",
+    ]);
+    // Every bad row is reported at once: checks of the file's own content and checks against the registry.
+    let expected =
+        [(3, "楼号".to_string()), (4, "身份证号".to_string()), (5, "来源社区".to_string()), (5, "标签".to_string())];
+    for query in ["?dry_run=true", ""] {
+        let (status, p) = problem(post_file(&app, &token, query, bad.clone().into_bytes()).await).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let got: Vec<(i64, String)> = p["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["row"].as_i64().unwrap(), e["field"].as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(got, expected, "{p}");
+    }
+    assert_eq!(
+        app.get_json(&token, "/api/v1/registry/summary").await["residents"].as_i64().unwrap(),
+        before,
+        "nothing half-written"
+    );
+    let good = import_csv(&[
+        "琉璃井路1号院,1,1,2301,赵新,男,1980-01-02,11010119800102001X,13812340001,望坛社区,户主,党员",
+        "琉璃井路1号院,1,1,2301,孙新,女,1982-05-06,,,安乐林,配偶,",
+        "琉璃井路1号院,1,1,2302,周新,男,1975-03-04,,13812340003,李村社区,户主,",
+    ]);
+    let good = good.replace(
+        "11010119800102001X",
+        &wujia_core::registry::IdCardNumber::compose(110101, chrono::NaiveDate::from_ymd_opt(1980, 1, 2).unwrap(), 1)
+            .as_str(),
+    );
+    let dry: Value = post_file(&app, &token, "?dry_run=true", good.clone().into_bytes()).await.json().await.unwrap();
+    assert_eq!(
+        (dry["households_created"].as_i64(), dry["residents_created"].as_i64(), dry["dry_run"].as_bool()),
+        (Some(2), Some(3), Some(true))
+    );
+    assert_eq!(app.get_json(&token, "/api/v1/registry/summary").await["residents"].as_i64().unwrap(), before);
+    let real: Value = post_file(&app, &token, "", good.clone().into_bytes()).await.json().await.unwrap();
+    assert_eq!(real["residents_created"], 3);
+    let s = app.get_json(&token, "/api/v1/registry/summary").await;
+    assert_eq!(s["residents"].as_i64().unwrap(), before + 3);
+    assert_eq!(s["households"], 2270);
+    let again: Value = post_file(&app, &token, "", good.into_bytes()).await.json().await.unwrap();
+    assert_eq!(
+        (again["unchanged"].as_i64(), again["residents_created"].as_i64(), again["households_created"].as_i64()),
+        (Some(3), Some(0), Some(0))
+    );
+    assert_eq!(app.get_json(&token, "/api/v1/registry/summary").await["residents"].as_i64().unwrap(), before + 3);
+    let found = find_household(&app, &token, "1号院1号楼1单元2301").await;
+    let h = app.get_json(&token, &format!("/api/v1/households/{found}")).await;
+    assert_eq!(h["residents"].as_array().unwrap().len(), 2);
+    // Staff without import rights are refused.
+    let street = app.token("jiedao").await;
+    assert_eq!(post_file(&app, &street, "", b"x".to_vec()).await.status(), StatusCode::FORBIDDEN);
+}
+
+async fn imports_read_gbk_and_refuse_wrong_files(app: TestApp) {
+    let token = app.token("zhangli").await;
+    let csv = import_csv(&["琉璃井路2号院,1,1,2301,吴国庆,男,1950-10-01,,,三元街社区,户主,"]);
+    let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
+    let res = post_file(&app, &token, "", gbk.into_owned()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["residents_created"], 1);
+    let (status, p) = problem(post_file(&app, &token, "", b"%PDF-1.7 not a table".to_vec()).await).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(p["detail"].as_str().unwrap().contains("XLSX"));
+    let (status, _) = problem(post_file(&app, &token, "", vec![0xB0, 0xFF, 0xFE, 0x30, 0x0A]).await).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (status, p) = problem(post_file(&app, &token, "", "姓名\n张三\n".as_bytes().to_vec()).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p["detail"].as_str().unwrap().contains("小区(院)"));
+    let huge = vec![b'a'; wujia_web::MAX_BODY_BYTES + 10];
+    let res = post_file(&app, &token, "", huge).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The XLSX template downloads and imports as a dry run against the demo's compounds.
+    let tpl = app.get(&token, "/api/v1/registry/template?format=xlsx").await;
+    assert_eq!(tpl.status(), StatusCode::OK);
+    let bytes = tpl.bytes().await.unwrap().to_vec();
+    assert!(bytes.starts_with(b"PK"));
+    let res = post_file(&app, &token, "?dry_run=true", bytes).await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+}
+
+async fn exports_are_limited_to_what_the_role_may_see(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let csv = app.get(&staff, "/api/v1/registry/export?format=csv").await.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].contains("身份证号"));
+    let residents = app.get_json(&staff, "/api/v1/registry/summary").await["residents"].as_i64().unwrap();
+    assert_eq!(lines.len() as i64, residents + 1);
+    assert!(!lines[1].contains("****"), "staff export is unmasked: {}", lines[1]);
+    let street = app.token("jiedao").await;
+    let csv = app.get(&street, "/api/v1/registry/export?format=csv").await.text().await.unwrap();
+    assert!(csv.lines().nth(1).unwrap().contains("***********"), "street export is masked");
+    let chen = app.token("sw_chen").await;
+    let xlsx = app.get(&chen, "/api/v1/registry/export?format=xlsx").await;
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let csv = app.get(&chen, "/api/v1/registry/export?format=csv").await.text().await.unwrap();
+    let n = csv.lines().count() - 1;
+    assert!(n > 0 && (n as i64) < residents / 2, "a social worker exports only their buildings: {n}");
+    assert!(csv.lines().skip(1).all(|l| !l.starts_with("琉璃井路6号院")));
+    let patrol = app.token("patrol_li").await;
+    assert_eq!(app.get(&patrol, "/api/v1/registry/export?format=csv").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&staff, "/api/v1/registry/export?format=pdf").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn malformed_json_gets_a_problem_naming_the_field(app: TestApp) {
+    let res = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("content-type", "application/json")
+        .body("{\"username\": 1, \"password\": \"x\"}")
+        .send()
+        .await
+        .unwrap();
+    let (status, p) = problem(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "username", "{p}");
+    let res = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("content-type", "application/json")
+        .body("{\"password\": \"x\"}")
+        .send()
+        .await
+        .unwrap();
+    let (_, p) = problem(res).await;
+    assert_eq!(p["errors"][0]["field"], "username", "{p}");
+    let res = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::BAD_REQUEST);
+    let res = app.client.post(app.url("/api/v1/sessions")).body("username=admin").send().await.unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::BAD_REQUEST);
+    let token = app.token("zhangli").await;
+    let res = app
+        .client
+        .put(app.url("/api/v1/residents/1"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, p) = problem(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "version");
+    let res = app.get(&token, "/api/v1/residents/999999").await;
+    assert_eq!(problem(res).await.0, StatusCode::NOT_FOUND);
+}
+
+async fn a_household_signs_up_with_a_one_time_code(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let wang = find_household(&app, &staff, "6号院1号楼2单元501").await;
+    let res = app.send(Method::POST, &staff, &format!("/api/v1/households/{wang}/signup_codes"), &json!({})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let code = res.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_string();
+    let signup = |username: &str, password: &str, code: &str| json!({"code": code, "username": username, "display_name": "刘晓燕", "password": password});
+    let (status, p) =
+        problem(app.send(Method::POST, "", "/api/v1/signup", &signup("liuxy", "short", &code)).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "password");
+    let res =
+        app.send(Method::POST, "", "/api/v1/signup", &signup("liuxy", "wangtan2024ok", &code.to_lowercase())).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (status, _) =
+        problem(app.send(Method::POST, "", "/api/v1/signup", &signup("liuxy2", "wangtan2024ok", &code)).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a code works once");
+    let res = app
+        .send(Method::POST, "", "/api/v1/sessions", &json!({"username": "liuxy", "password": "wangtan2024ok"}))
+        .await;
+    let token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let home = app.get_json(&token, &format!("/api/v1/households/{wang}")).await;
+    assert_eq!(home["residents"].as_array().unwrap().len(), 3);
+    // A patrol member cannot issue codes.
+    let patrol = app.token("patrol_li").await;
+    assert_eq!(
+        app.send(Method::POST, &patrol, &format!("/api/v1/households/{wang}/signup_codes"), &json!({})).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // Codes expire after 7 days.
+    let res = app.send(Method::POST, &staff, &format!("/api/v1/households/{wang}/signup_codes"), &json!({})).await;
+    let code = res.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_string();
+    app.clock.advance(chrono::Duration::days(8));
+    let (status, _) =
+        problem(app.send(Method::POST, "", "/api/v1/signup", &signup("late", "wangtan2024ok", &code)).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn cookie_sessions_need_the_csrf_token(app: TestApp) {
+    let browser = app.browser("zhangli").await;
+    let me = browser.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let res = browser
+        .post(app.url("/api/v1/tags"))
+        .json(&json!({"code": "x_tag", "name_zh": "测试", "name_en": "Test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "no CSRF header");
+    let page = browser.get(app.url("/console")).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let res = browser
+        .post(app.url("/api/v1/tags"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"code": "x_tag", "name_zh": "测试", "name_en": "Test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // A form without the token is refused and logs nobody out.
+    let res = browser.post(app.url("/logout")).form(&[("csrf", "forged")]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = browser.post(app.url("/logout")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert!(res.url().path().starts_with("/login"));
+    assert_eq!(browser.get(app.url("/api/v1/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn admins_manage_accounts_and_api_tokens(app: TestApp) {
+    let admin = app.token("admin").await;
+    let staff = app.token("zhangli").await;
+    assert_eq!(app.get(&staff, "/api/v1/users").await.status(), StatusCode::FORBIDDEN);
+    let users = app.get_json(&admin, "/api/v1/users").await;
+    assert!(users.as_array().unwrap().iter().all(|u| u.get("password_hash").is_none()));
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &admin,
+            "/api/v1/users",
+            &json!({"username": "a b", "display_name": "", "role": "king"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["username", "display_name", "role"]);
+    let res = app
+        .send(
+            Method::POST,
+            &admin,
+            "/api/v1/users",
+            &json!({"username": "wuye2", "display_name": "物业二部", "role": "property", "communities": [1]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    let initial = created["initial_password"].as_str().unwrap().to_string();
+    assert_eq!(created["user"]["must_change_password"], true);
+    let res = app
+        .send(
+            Method::POST,
+            &admin,
+            "/api/v1/users",
+            &json!({"username": "wuye2", "display_name": "x", "role": "property"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let res = app.send(Method::POST, "", "/api/v1/sessions", &json!({"username": "wuye2", "password": initial})).await;
+    let token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let res = app
+        .send(
+            Method::POST,
+            &token,
+            "/api/v1/me/password",
+            &json!({"current_password": initial, "new_password": "newpass2024x"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let id = created["user"]["id"].as_i64().unwrap();
+    let res = app.send(Method::PATCH, &admin, &format!("/api/v1/users/{id}"), &json!({"active": false})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res =
+        app.send(Method::POST, "", "/api/v1/sessions", &json!({"username": "wuye2", "password": "newpass2024x"})).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "a disabled account cannot log in");
+    assert_eq!(app.get(&token, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED, "its sessions ended");
+    let res = app.send(Method::POST, &admin, "/api/v1/api_tokens", &json!({"name": "12345 bridge"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let api_token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    assert!(api_token.starts_with("wjt_"));
+    assert_eq!(app.get_json(&api_token, "/api/v1/registry/summary").await["households"], 2268);
+    assert_eq!(app.get(&format!("{api_token}x"), "/api/v1/registry/summary").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn pages_render_browse_edit_and_switch_language(app: TestApp) {
+    let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = anonymous.get(app.url("/console")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(res.headers()["location"].to_str().unwrap().starts_with("/login?next=/console"));
+    let b = app.browser("zhangli").await;
+    let console = b.get(app.url("/console")).send().await.unwrap().text().await.unwrap();
+    assert!(console.contains("望坛新苑") && console.contains("2268") && console.contains("lang=\"zh-CN\""));
+    let results = b
+        .get(app.url(&format!("/search?q={}", urlencode("3号院7号楼1单元102"))))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(results.contains("琉璃井路3号院7号楼1单元102"));
+    let start = results.find("/households/").unwrap() + "/households/".len();
+    let hid: String = results[start..].chars().take_while(char::is_ascii_digit).collect();
+    let page = b.get(app.url(&format!("/households/{hid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("胡桂兰"));
+    let start = page.find("/residents/").unwrap() + "/residents/".len();
+    let rid: String = page[start..].chars().take_while(char::is_ascii_digit).collect();
+    let form = b.get(app.url(&format!("/residents/{rid}/edit"))).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&form, "csrf");
+    let version = hidden(&form, "version");
+    let res = b
+        .post(app.url(&format!("/residents/{rid}/edit")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("version", version.as_str()),
+            ("name", "胡桂兰"),
+            ("gender", "female"),
+            ("birth_date", "1956-05-01"),
+            ("id_card", "110105194912310021"),
+            ("relation", "head"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("aria-invalid=\"true\" aria-describedby=\"id_card-error\""), "the field is marked");
+    assert!(html.contains("身份证号无效"));
+    let res = b
+        .post(app.url(&format!("/residents/{rid}/edit")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("version", version.as_str()),
+            ("name", "胡桂兰"),
+            ("gender", "female"),
+            ("birth_date", "1956-05-01"),
+            ("phone", "13612345678"),
+            ("relation", "head"),
+            ("tags", "独居"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.url().path().starts_with("/households/"));
+    assert!(res.text().await.unwrap().contains("13612345678"));
+    b.get(app.url("/lang/en?next=/console")).send().await.unwrap();
+    let en = b.get(app.url("/console")).send().await.unwrap().text().await.unwrap();
+    assert!(en.contains("lang=\"en\"") && en.contains("At a glance"));
+    b.get(app.url("/a11y?next=/console")).send().await.unwrap();
+    let large = b.get(app.url("/console")).send().await.unwrap().text().await.unwrap();
+    assert!(large.contains("<body class=\"large\">"));
+    let resident = app.browser("jumin_hu").await;
+    let portal = resident.get(app.url("/")).send().await.unwrap();
+    assert_eq!(portal.url().path(), "/portal");
+    let portal = portal.text().await.unwrap();
+    assert!(portal.contains("琉璃井路3号院7号楼1单元102") && portal.contains("陈静"));
+    assert_eq!(resident.get(app.url("/console")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let admin = app.browser("admin").await;
+    let audit = admin.get(app.url("/admin/audit")).send().await.unwrap().text().await.unwrap();
+    assert!(audit.contains("resident.update"));
+}
+
+async fn tags_are_editable_and_counted(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let res = app
+        .send(
+            Method::POST,
+            &staff,
+            "/api/v1/tags",
+            &json!({"code": "wedding_couple", "name_zh": "金婚伉俪", "name_en": "Golden couple"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .send(
+            Method::POST,
+            &staff,
+            "/api/v1/tags",
+            &json!({"code": "wedding_couple", "name_zh": "另一个", "name_en": "x"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let (status, p) = problem(
+        app.send(Method::POST, &staff, "/api/v1/tags", &json!({"code": "Bad Code", "name_zh": "x", "name_en": "x"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "code");
+    let tags = app.get_json(&staff, "/api/v1/tags").await;
+    assert!(tags["tags"].as_array().unwrap().iter().any(|t| t["code"] == "wedding_couple"));
+    let summary = app.get_json(&staff, "/api/v1/registry/summary").await;
+    assert_eq!(summary["residents_by_tag"]["wedding_couple"], 0);
+    let patrol = app.token("patrol_li").await;
+    let res =
+        app.send(Method::POST, &patrol, "/api/v1/tags", &json!({"code": "y", "name_zh": "y", "name_en": "y"})).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

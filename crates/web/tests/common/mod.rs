@@ -1,0 +1,278 @@
+//! The test harness: a real server on port 0 over a fresh copy of the demo community, on SQLite or PostgreSQL.
+//!
+//! The demo is loaded once per backend into a template (an SQLite file, or a PostgreSQL template
+//! database); each test starts from its own copy, so tests are independent and fast.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, TimeZone, Utc};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use wujia_core::accounts::hash_password;
+use wujia_store::{SecretKey, Store};
+use wujia_web::{AppState, Config, FixedClock};
+
+/// Every demo account's password in tests.
+pub const PASSWORD: &str = "test-password-2024";
+
+/// The day the tests live on: the article's date, Beijing morning.
+pub fn test_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 2, 26, 1, 30, 0).unwrap()
+}
+
+fn key() -> SecretKey {
+    SecretKey::from_bytes([42; 32])
+}
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL at `WUJIA_TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// The PostgreSQL server for tests; CI must provide it, elsewhere the PostgreSQL variants say so and pass.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("WUJIA_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ if std::env::var("CI").is_ok() => {
+            panic!("CI must set WUJIA_TEST_DATABASE_URL so that the PostgreSQL suite runs")
+        }
+        _ => None,
+    }
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("a database URL ends in /DBNAME");
+    format!("{base}/{db}")
+}
+
+fn run_blocking<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
+    std::thread::spawn(move || tokio::runtime::Runtime::new().unwrap().block_on(f)).join().unwrap()
+}
+
+async fn load_template(url: String) {
+    let store = Store::connect(&url, &key()).await.unwrap();
+    store.migrate().await.unwrap();
+    let demo = wujia_core::demo::generate(2023);
+    let hash = hash_password(PASSWORD, &[7; 16]).unwrap();
+    let accounts: Vec<_> = demo.accounts.iter().map(|a| (a.clone(), hash.clone())).collect();
+    store.load_demo(&demo, &accounts, test_now()).await.unwrap();
+    store.close().await;
+}
+
+fn sqlite_template() -> &'static PathBuf {
+    static T: OnceLock<PathBuf> = OnceLock::new();
+    T.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("wujia-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("template.db");
+        let url = format!("sqlite://{}", path.display());
+        run_blocking(load_template(url));
+        path
+    })
+}
+
+fn postgres_template(admin: &str) -> &'static String {
+    static T: OnceLock<String> = OnceLock::new();
+    T.get_or_init(|| {
+        let name = format!("wujia_tpl_{}_{}", std::process::id(), rand_suffix());
+        let admin = admin.to_string();
+        let db_url = with_database(&admin, &name);
+        let n = name.clone();
+        run_blocking(async move {
+            let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {n}"))).execute(&pool).await.unwrap();
+            pool.close().await;
+            load_template(db_url).await;
+        });
+        name
+    })
+}
+
+fn rand_suffix() -> String {
+    use rand::Rng;
+    let n: u64 = rand::rng().random();
+    format!("{n:016x}")
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// Client without cookies (API with bearer tokens).
+    pub client: Client,
+    /// The database URL, for tests that look underneath (tampering).
+    pub database_url: String,
+    /// The backend.
+    pub backend: Backend,
+    /// The server's clock.
+    pub clock: Arc<FixedClock>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// Starts a server over a fresh copy of the demo; `None` when the backend is not available here.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        let database_url = match backend {
+            Backend::Sqlite => {
+                let template = sqlite_template();
+                let path = template.with_file_name(format!("t-{}.db", rand_suffix()));
+                std::fs::copy(template, &path).unwrap();
+                format!("sqlite://{}", path.display())
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url()?;
+                let template = postgres_template(&admin);
+                let name = format!("wujia_t_{}", rand_suffix());
+                let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {template}")))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                with_database(&admin, &name)
+            }
+        };
+        let store = Store::connect(&database_url, &key()).await.unwrap();
+        store.migrate().await.unwrap();
+        let clock = Arc::new(FixedClock::new(test_now()));
+        let state = AppState::with_clock(store, Config::default(), clock.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(wujia_web::serve(listener, state, async move {
+            let _ = rx.await;
+        }));
+        Some(Self { base, client: Client::new(), database_url, backend, clock, shutdown: Some(tx) })
+    }
+
+    /// Full URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Logs in through the API and returns the bearer token.
+    pub async fn token(&self, username: &str) -> String {
+        let res = self
+            .client
+            .post(self.url("/api/v1/sessions"))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "login as {username}");
+        res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+    }
+
+    /// GET with a bearer token.
+    pub async fn get(&self, token: &str, path: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    /// GET returning JSON, asserting 200.
+    pub async fn get_json(&self, token: &str, path: &str) -> Value {
+        let res = self.get(token, path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.json().await.unwrap()
+    }
+
+    /// A method with a JSON body and a bearer token.
+    pub async fn send(&self, method: reqwest::Method, token: &str, path: &str, body: &Value) -> Response {
+        self.client.request(method, self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+    }
+
+    /// A browser-like client that keeps cookies, logged in through the login form.
+    pub async fn browser(&self, username: &str) -> Client {
+        let c = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
+        let page = c.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
+        let csrf = hidden(&page, "csrf");
+        let res = c
+            .post(self.url("/login"))
+            .form(&[("username", username), ("password", PASSWORD), ("csrf", &csrf), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "page login as {username}");
+        c
+    }
+
+    /// Runs SQL directly on the database, for tests that tamper underneath the application.
+    pub async fn raw_sql(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.database_url.trim_start_matches("sqlite://").to_string();
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                }
+            }
+            Backend::Postgres => {
+                let (admin, name) =
+                    (postgres_admin_url(), self.database_url.rsplit('/').next().unwrap_or("").to_string());
+                if let Some(admin) = admin {
+                    run_blocking(async move {
+                        if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+                            pool.close().await;
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The value of a hidden form field in an HTML page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no hidden field {name}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// Runs each named test body on SQLite and, where available, PostgreSQL.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await.unwrap();
+                super::$name(app).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                match $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
+                    Some(app) => super::$name(app).await,
+                    None => eprintln!("WUJIA_TEST_DATABASE_URL is not set: PostgreSQL variant not run here"),
+                }
+            })*
+        }
+    };
+}
