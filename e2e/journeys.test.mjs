@@ -1,0 +1,152 @@
+// Browser journeys in headless Chromium against a real `wujia serve --demo`.
+// A missing browser or binary is a failure, never a skip.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const binary = process.env.WUJIA_BIN || join(here, '..', 'target', 'debug', 'wujia');
+const shots = join(here, 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+let server, base, browser, dataDir;
+const logins = {};
+
+function startServer() {
+  dataDir = mkdtempSync(join(tmpdir(), 'wujia-e2e-'));
+  server = spawn(binary, ['serve', '--demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, WUJIA_ADMIN_PASSWORD: 'e2e-admin-2024', WUJIA_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60000);
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      for (const m of out.matchAll(/^\s{2}(\S+)\s+(\S+)\s+(\S+)\s/gm)) logins[m[1]] = m[2];
+      const url = out.match(/listening on (http:\/\/\S+)/);
+      if (url) {
+        clearTimeout(timer);
+        resolve(url[1]);
+      }
+    });
+  });
+}
+
+before(async () => {
+  base = await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function newPage(viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  return context.newPage();
+}
+
+async function login(page, username) {
+  await page.goto(`${base}/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', logins[username] ?? assert.fail(`no demo password for ${username}`));
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit].primary')]);
+}
+
+/** Runs axe-core and fails on any serious or critical violation. */
+async function assertAccessible(page, label) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`), [], `axe on ${label}`);
+}
+
+test('staff log in, find a household by address, and edit a resident', async () => {
+  const page = await newPage();
+  await login(page, 'zhangli');
+  assert.equal(await page.textContent('h1'), '望坛新苑');
+  assert.equal(await page.textContent('#households-count'), '2268');
+  await assertAccessible(page, 'console');
+  await page.fill('#q', '3号院7号楼1单元102');
+  await Promise.all([page.waitForNavigation(), page.press('#q', 'Enter')]);
+  await assertAccessible(page, 'search results');
+  await Promise.all([page.waitForNavigation(), page.click('text=琉璃井路3号院7号楼1单元102')]);
+  assert.equal(await page.textContent('#household-address'), '琉璃井路3号院7号楼1单元102');
+  assert.ok((await page.textContent('table.residents')).includes('胡桂兰'));
+  await assertAccessible(page, 'household');
+  await page.screenshot({ path: join(shots, 'household.png'), fullPage: true });
+  await Promise.all([page.waitForNavigation(), page.click('a.button:has-text("编辑")')]);
+  await page.fill('#phone', '13698765432');
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit].primary')]);
+  assert.ok((await page.textContent('table.residents')).includes('13698765432'));
+});
+
+test('a bad ID number is refused with the field marked', async () => {
+  const page = await newPage();
+  await login(page, 'zhangli');
+  await page.goto(`${base}/search?q=${encodeURIComponent('6号院1号楼2单元501')}`);
+  await Promise.all([page.waitForNavigation(), page.click('.results a')]);
+  await Promise.all([page.waitForNavigation(), page.click('a.button:has-text("编辑")')]);
+  await page.fill('#id_card', '110105194912310021');
+  await page.click('button[type=submit].primary');
+  await page.waitForSelector('#form-errors');
+  assert.equal(await page.getAttribute('#id_card', 'aria-invalid'), 'true');
+  assert.match(await page.textContent('#id_card-error'), /身份证号无效/);
+  await assertAccessible(page, 'form with errors');
+  await page.screenshot({ path: join(shots, 'form-error.png'), fullPage: true });
+});
+
+test('language switch and large-text mode', async () => {
+  const page = await newPage();
+  await login(page, 'zhangli');
+  await Promise.all([page.waitForNavigation(), page.click('a[lang=en]')]);
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.ok((await page.textContent('#figures')).includes('At a glance'));
+  await Promise.all([page.waitForNavigation(), page.click('#a11y-toggle')]);
+  assert.equal(await page.getAttribute('body', 'class'), 'large');
+  const size = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+  assert.ok(size >= 24, `large text is at least 24px, got ${size}`);
+  await assertAccessible(page, 'large English console');
+  await page.screenshot({ path: join(shots, 'large-en.png'), fullPage: true });
+  await Promise.all([page.waitForNavigation(), page.click('a[lang=zh-CN]')]);
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+});
+
+test('a resident on a phone sees their home and their building social worker', async () => {
+  const page = await newPage({ width: 375, height: 740 });
+  await login(page, 'jumin_hu');
+  assert.equal(new URL(page.url()).pathname, '/portal');
+  assert.ok((await page.textContent('main')).includes('琉璃井路3号院7号楼1单元102'));
+  assert.ok((await page.textContent('main')).includes('陈静'));
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, 'no sideways scrolling on a phone');
+  await assertAccessible(page, 'portal');
+  await page.screenshot({ path: join(shots, 'portal-phone.png'), fullPage: true });
+});
+
+test('the login page is accessible and says what went wrong', async () => {
+  const page = await newPage({ width: 375, height: 740 });
+  await page.goto(`${base}/login`);
+  await assertAccessible(page, 'login');
+  await page.fill('#username', 'zhangli');
+  await page.fill('#password', 'not-the-password-1');
+  await page.click('button[type=submit].primary');
+  await page.waitForSelector('#login-error');
+  assert.match(await page.textContent('#login-error'), /用户名或密码错误/);
+});
