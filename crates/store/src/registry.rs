@@ -326,6 +326,104 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    /// Adds a compound (院) to a community.
+    pub async fn create_compound(&self, community_id: i64, number: i64, name: &str, change: Change) -> Result<i64> {
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar("INSERT INTO compounds (community_id, number, name) VALUES ($1, $2, $3) RETURNING id")
+                .bind(community_id)
+                .bind(number)
+                .bind(name)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| on_unique(e, "该小区已存在 / a compound with this name exists"))?;
+            let change = Change {
+                community_id: Some(community_id),
+                entity: "compound".into(),
+                entity_id: id.to_string(),
+                after: serde_json::json!({"number": number, "name": name}),
+                ..change
+            };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    /// Adds a building with its units (numbered 1..=units) to a compound.
+    pub async fn create_building(
+        &self,
+        compound_id: i64,
+        number: i64,
+        floors: i64,
+        units: i64,
+        change: Change,
+    ) -> Result<i64> {
+        let compound = self.compound(compound_id).await?;
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO buildings (community_id, compound_id, number, floors) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(compound.community_id)
+            .bind(compound_id)
+            .bind(number)
+            .bind(floors)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| on_unique(e, "该楼栋已存在 / this building exists"))?;
+            for u in 1..=units {
+                sqlx::query("INSERT INTO units (building_id, number) VALUES ($1, $2)").bind(id).bind(u).execute(&mut *tx).await?;
+            }
+            let change = Change {
+                community_id: Some(compound.community_id),
+                entity: "building".into(),
+                entity_id: id.to_string(),
+                after: serde_json::json!({"compound": compound.name, "number": number, "floors": floors, "units": units}),
+                ..change
+            };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    /// Assigns (or clears) a building's social worker, who must be a building social worker of its community.
+    pub async fn assign_social_worker(&self, building_id: i64, user_id: Option<i64>, change: Change) -> Result<()> {
+        let building = self.building(building_id).await?;
+        if let Some(u) = user_id {
+            let ok: i64 = with_db!(self, read, pool, _pg => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users u JOIN user_communities uc ON uc.user_id = u.id \
+                 WHERE u.id = $1 AND u.role = 'social_worker' AND uc.community_id = $2",
+            )
+            .bind(u)
+            .bind(building.community_id)
+            .fetch_one(pool)
+            .await?);
+            if ok == 0 {
+                return Err(StoreError::Invalid(vec![FieldError::new(
+                    "user_id",
+                    "须为本社区的包楼社工账号 / must be a building social worker of this community",
+                )]));
+            }
+        }
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE buildings SET social_worker_id = $1 WHERE id = $2").bind(user_id).bind(building_id).execute(&mut *tx).await?;
+            let change = Change {
+                community_id: Some(building.community_id),
+                entity: "building".into(),
+                entity_id: building_id.to_string(),
+                before: serde_json::json!({"social_worker_id": building.social_worker_id}),
+                after: serde_json::json!({"social_worker_id": user_id}),
+                ..change
+            };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// Buildings of a compound.
     pub async fn buildings(&self, compound_id: i64) -> Result<Vec<BuildingSummary>> {
         let sql = format!("{} WHERE b.compound_id = $1 ORDER BY b.number", Self::BUILDING_SELECT);

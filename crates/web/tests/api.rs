@@ -26,6 +26,7 @@ on_both!(
     admins_manage_accounts_and_api_tokens,
     pages_render_browse_edit_and_switch_language,
     tags_are_editable_and_counted,
+    a_new_community_is_set_up_and_filled_by_import,
 );
 
 async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
@@ -687,4 +688,90 @@ async fn tags_are_editable_and_counted(app: TestApp) {
     let res =
         app.send(Method::POST, &patrol, "/api/v1/tags", &json!({"code": "y", "name_zh": "y", "name_en": "y"})).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+async fn a_new_community_is_set_up_and_filled_by_import(app: TestApp) {
+    let admin = app.token("admin").await;
+    let staff = app.token("zhangli").await;
+    let body = json!({"name": "安乐林新苑", "code": "ALL", "street": "永外街道", "district": "东城区", "origins": ["安乐林社区", "李村社区"]});
+    assert_eq!(app.send(Method::POST, &staff, "/api/v1/communities", &body).await.status(), StatusCode::FORBIDDEN);
+    let res = app.send(Method::POST, &admin, "/api/v1/communities", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let community = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(app.send(Method::POST, &admin, "/api/v1/communities", &body).await.status(), StatusCode::CONFLICT);
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &admin,
+            "/api/v1/communities",
+            &json!({"name": "", "code": "x", "street": "s", "district": "d"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "code"]);
+    // Staff of 望坛新苑 are not assigned to the new community.
+    let path = format!("/api/v1/communities/{community}/compounds");
+    assert_eq!(
+        app.send(Method::POST, &staff, &path, &json!({"number": 1, "name": "安乐林路1号院"})).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = app.send(Method::POST, &admin, &path, &json!({"number": 1, "name": "安乐林路1号院"})).await;
+    let compound = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &admin,
+            &format!("/api/v1/compounds/{compound}/buildings"),
+            &json!({"number": 1, "floors": 0, "units": 40}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"].as_array().unwrap().len(), 2);
+    let res = app
+        .send(
+            Method::POST,
+            &admin,
+            &format!("/api/v1/compounds/{compound}/buildings"),
+            &json!({"number": 1, "floors": 6, "units": 2}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let building: Value = res.json().await.unwrap();
+    assert_eq!(building["units"], 2);
+    let csv = "小区(院),楼号,单元,房号,姓名,性别,出生日期,来源社区\n安乐林路1号院,1,2,101,林一,男,1960-01-01,安乐林社区\n安乐林路1号院,1,3,101,林二,女,1961-01-01,李村\n";
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/registry/imports?community_id={community}")))
+        .bearer_auth(&admin)
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let (status, p) = problem(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!((p["errors"][0]["row"].as_i64(), p["errors"][0]["field"].as_str()), (Some(3), Some("单元")));
+    let good = csv.replace(",1,3,101,", ",1,1,101,");
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/registry/imports?community_id={community}")))
+        .bearer_auth(&admin)
+        .body(good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["residents_created"], 2);
+    let summary = app.get_json(&admin, &format!("/api/v1/registry/summary?community_id={community}")).await;
+    assert_eq!((summary["households"].as_i64(), summary["residents"].as_i64()), (Some(2), Some(2)));
+    // Only a building social worker of the community can own a building.
+    let id = building["id"].as_i64().unwrap();
+    let zhangli = app.get_json(&staff, "/api/v1/me").await["user"]["id"].as_i64().unwrap();
+    let res = app
+        .send(Method::PUT, &admin, &format!("/api/v1/buildings/{id}/social_worker"), &json!({"user_id": zhangli}))
+        .await;
+    assert_eq!(problem(res).await.1["errors"][0]["field"], "user_id");
 }

@@ -25,6 +25,8 @@ pub enum Action {
     IssueSignupCode,
     /// Edit the community's tag set.
     ManageTags,
+    /// Add compounds, buildings and units.
+    ManageStructure,
     /// See the registry's figures.
     ViewSummary,
     /// Create, change and disable accounts; issue API tokens.
@@ -35,7 +37,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for the permission matrix.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Self::ViewAddresses,
         Self::ViewResidents,
         Self::EditResident,
@@ -45,6 +47,7 @@ impl Action {
         Self::ExportRegistry,
         Self::IssueSignupCode,
         Self::ManageTags,
+        Self::ManageStructure,
         Self::ViewSummary,
         Self::ManageAccounts,
         Self::ViewAudit,
@@ -166,18 +169,18 @@ mod tests {
     }
 
     /// The expected answer for each role at its own household (in its own building), in `Action::ALL` order.
-    fn expected(role: Role) -> [bool; 12] {
-        //   addr  resid edit  phone idcrd imprt exprt code  tags  summ  accts audit
+    fn expected(role: Role) -> [bool; 13] {
+        //   addr  resid edit  phone idcrd imprt exprt code  tags  struc summ  accts audit
         match role {
-            Role::Admin => [true; 12],
-            Role::Staff => [true, true, true, true, true, true, true, true, true, true, false, false],
-            Role::SocialWorker => [true, true, true, true, false, false, true, true, false, true, false, false],
-            Role::Street => [true, true, false, false, false, false, true, false, false, true, false, false],
+            Role::Admin => [true; 13],
+            Role::Staff => [true, true, true, true, true, true, true, true, true, true, true, false, false],
+            Role::SocialWorker => [true, true, true, true, false, false, true, true, false, false, true, false, false],
+            Role::Street => [true, true, false, false, false, false, true, false, false, false, true, false, false],
             Role::Patrol | Role::Property | Role::Developer => {
-                [true, false, false, false, false, false, false, false, false, false, false, false]
+                [true, false, false, false, false, false, false, false, false, false, false, false, false]
             }
-            Role::Volunteer => [false; 12],
-            Role::Resident => [true, true, true, true, true, false, false, false, false, false, false, false],
+            Role::Volunteer => [false; 13],
+            Role::Resident => [true, true, true, true, true, false, false, false, false, false, false, false, false],
         }
     }
 

@@ -4,6 +4,7 @@ pub(crate) mod accounts;
 mod audit;
 pub(crate) mod registry;
 pub(crate) mod sessions;
+mod structure;
 
 use crate::AppState;
 use axum::Json;
@@ -24,14 +25,16 @@ pub use accounts::UserOut;
         registry::list_units, registry::search_households, registry::get_household, registry::create_resident,
         registry::get_resident, registry::update_resident, registry::reveal_id_card, registry::list_tags,
         registry::create_tag, registry::import_residents, registry::get_import_template, registry::export_residents,
-        registry::create_signup_code, registry::create_signup,
+        registry::create_signup_code, registry::create_signup, structure::create_community, structure::create_compound,
+        structure::create_building, structure::update_building_social_worker,
         accounts::list_users, accounts::create_user, accounts::update_user, accounts::create_api_token,
         audit::list_events, audit::verify_audit,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
         accounts::UserOut, accounts::NewUserBody, accounts::UserPatch, accounts::TokenBody, registry::ResidentBody,
-        registry::TagBody, registry::SignupBody,
+        registry::TagBody, registry::SignupBody, structure::CommunityBody, structure::CompoundBody, structure::BuildingBody,
+        structure::WorkerBody,
     )),
     modifiers(&BearerAuth),
     tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"))
@@ -66,9 +69,10 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/imports", post(registry::import_residents))
         .route("/registry/template", get(registry::get_import_template))
         .route("/registry/export", get(registry::export_residents))
-        .route("/communities", get(registry::list_communities))
-        .route("/communities/{id}/compounds", get(registry::list_compounds))
-        .route("/compounds/{id}/buildings", get(registry::list_buildings))
+        .route("/communities", get(registry::list_communities).post(structure::create_community))
+        .route("/communities/{id}/compounds", get(registry::list_compounds).post(structure::create_compound))
+        .route("/compounds/{id}/buildings", get(registry::list_buildings).post(structure::create_building))
+        .route("/buildings/{id}/social_worker", axum::routing::put(structure::update_building_social_worker))
         .route("/buildings/{id}/units", get(registry::list_units))
         .route("/households", get(registry::search_households))
         .route("/households/{id}", get(registry::get_household))
@@ -103,6 +107,6 @@ mod tests {
                 n += 1;
             }
         }
-        assert!(n >= 28, "{n} operations");
+        assert!(n >= 32, "{n} operations");
     }
 }
