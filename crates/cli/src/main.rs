@@ -1,5 +1,7 @@
 //! `wujia`: the one binary. Each subcommand is a thin shell over library code.
 
+mod bench;
+
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -96,6 +98,30 @@ enum Command {
     Apikey {
         #[command(subcommand)]
         command: ApikeyCommand,
+    },
+    /// Measurements recorded in BENCHMARKS.md (each builds its own data in a temporary directory).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Import residents from one XLSX file into a fresh SQLite database, then re-import it.
+    Import {
+        /// Residents in the file.
+        #[arg(long, default_value_t = 100_000)]
+        residents: usize,
+    },
+    /// Household lookup by address and resident search through HTTP.
+    Lookup {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        /// Requests per kind of lookup.
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
     },
 }
 
@@ -431,6 +457,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Err(e) => Err(e.into()),
             }
         }
+        Command::Bench { command } => run_bench(command).await,
         Command::Apikey { command: ApikeyCommand::Create { db, name, user } } => {
             let store = open(&db).await?;
             let account = store.user_by_username(&user).await?.with_context(|| format!("no account named {user}"))?;
@@ -441,6 +468,13 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{token}");
             Ok(())
         }
+    }
+}
+
+async fn run_bench(command: BenchCommand) -> Result<()> {
+    match command {
+        BenchCommand::Import { residents } => bench::import(residents).await,
+        BenchCommand::Lookup { clients, requests } => bench::lookup(clients, requests).await,
     }
 }
 

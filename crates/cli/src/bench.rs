@@ -1,0 +1,224 @@
+//! `wujia bench`: measurements recorded in BENCHMARKS.md. Each run builds its own data in a temporary
+//! directory, so the numbers are reproducible on any machine.
+
+use anyhow::{Context, Result};
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wujia_core::registry::{IdCardNumber, format_address};
+use wujia_core::transfer::{self, Format};
+use wujia_store::{Change, SecretKey, Store};
+
+fn change(action: &str) -> Change {
+    Change {
+        at: wujia_web::Clock::now(&wujia_web::SystemClock),
+        actor_id: None,
+        actor: "bench".into(),
+        community_id: None,
+        action: action.into(),
+        entity: "bench".into(),
+        entity_id: String::new(),
+        before: serde_json::Value::Null,
+        after: serde_json::Value::Null,
+    }
+}
+
+async fn temp_store(name: &str) -> Result<(Store, std::path::PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("wujia-bench-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("bench.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let store = Store::connect(&format!("sqlite://{}", path.display()), &SecretKey::from_bytes([9; 32])).await?;
+    store.migrate().await?;
+    Ok((store, dir))
+}
+
+/// Imports `residents` residents from one XLSX file into a fresh SQLite database, then imports it again.
+pub async fn import(residents: usize) -> Result<()> {
+    let (store, dir) = temp_store("import").await?;
+    let community = store
+        .create_community("基准社区", "BENCH", "永外街道", "东城区", &["甲社区", "乙社区"], change("community.create"))
+        .await?;
+    // 20 compounds × 10 buildings × 4 units × 18 floors × 4 flats = 57,600 flats.
+    for c in 1..=20i64 {
+        let compound =
+            store.create_compound(community, c, &format!("琉璃井路{c}号院"), change("compound.create")).await?;
+        for b in 1..=10 {
+            store.create_building(compound, b, 18, 4, change("building.create")).await?;
+        }
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut rows = Vec::with_capacity(residents);
+    let birth0 = chrono::NaiveDate::from_ymd_opt(1940, 1, 1).context("date")?;
+    for i in 0..residents {
+        let h = i / 3;
+        let (c, rest) = (h / 2880 + 1, h % 2880);
+        let (b, rest) = (rest / 288 + 1, rest % 288);
+        let (u, rest) = (rest / 72 + 1, rest % 72);
+        let room = format!("{}{:02}", rest / 4 + 1, rest % 4 + 1);
+        let birth = birth0 + chrono::Duration::days(rng.random_range(0..30000));
+        // A different region code for each thousand keeps every generated number unique.
+        let id = IdCardNumber::compose(110000 + (i / 1000) as u32, birth, (i % 1000) as u32);
+        rows.push(vec![
+            format!("琉璃井路{c}号院"),
+            b.to_string(),
+            u.to_string(),
+            room,
+            format!("居民{i}"),
+            String::new(),
+            String::new(),
+            id.as_str().to_string(),
+            format!("139{:08}", i),
+            "甲社区".into(),
+            String::new(),
+            if i % 3 == 0 { "户主".into() } else { "子女".into() },
+            String::new(),
+            String::new(),
+        ]);
+    }
+    let bytes = transfer::write_table(Format::Xlsx, &rows)?;
+    println!("bench import: {residents} residents, XLSX of {:.1} MB", bytes.len() as f64 / 1e6);
+    let today = wujia_web::Clock::today(&wujia_web::SystemClock);
+    for pass in ["first import", "re-import (unchanged)"] {
+        let start = Instant::now();
+        let table = transfer::read_table(&bytes)?;
+        let parsed = transfer::check_rows(&table, today)
+            .map_err(|e| anyhow::anyhow!("{} bad rows, first: {:?}", e.len(), e.first()))?;
+        let read = start.elapsed();
+        let report = store
+            .import_residents(community, &parsed.rows, parsed.errors, false, change("resident.import"), &|_, _| {})
+            .await
+            .map_err(|e| match e {
+                wujia_store::StoreError::Rows(r) => anyhow::anyhow!("{} bad rows, first: {:?}", r.len(), r.first()),
+                other => other.into(),
+            })?;
+        let total = start.elapsed();
+        println!(
+            "  {pass:<22} read+check {:>6.2} s, total {:>6.2} s ({:.0} rows/s): {} created, {} unchanged",
+            read.as_secs_f64(),
+            total.as_secs_f64(),
+            residents as f64 / total.as_secs_f64(),
+            report.residents_created,
+            report.unchanged
+        );
+    }
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// Household lookup by address and resident search through HTTP at `clients` concurrent clients.
+pub async fn lookup(clients: usize, requests: usize) -> Result<()> {
+    let (store, dir) = temp_store("lookup").await?;
+    let demo = wujia_core::demo::generate(2023);
+    let hash = wujia_core::accounts::hash_password("bench-password-1", &[3; 16]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let accounts: Vec<_> = demo.accounts.iter().map(|a| (a.clone(), hash.clone())).collect();
+    store.load_demo(&demo, &accounts, wujia_web::Clock::now(&wujia_web::SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let state = wujia_web::AppState::new(store.clone(), wujia_web::Config::default());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(wujia_web::serve(listener, state, async move {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&serde_json::json!({"username": "zhangli", "password": "bench-password-1"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"].as_str().context("login failed")?.to_string();
+    let compound_name = |n: u32| format!("琉璃井路{n}号院");
+    let addresses: Vec<String> = demo
+        .households
+        .iter()
+        .map(|h| format_address(&compound_name(h.compound), h.building, h.unit, &h.room))
+        .collect();
+    let names: Vec<String> = demo.households.iter().flat_map(|h| h.members.iter().map(|m| m.name.clone())).collect();
+    let tails: Vec<String> = demo
+        .households
+        .iter()
+        .flat_map(|h| h.members.iter().filter_map(|m| m.phone.as_ref().map(|p| p[7..].to_string())))
+        .collect();
+    let queries = Arc::new((addresses, names, tails));
+    println!("bench lookup: {clients} concurrent clients, {requests} requests per kind, demo community on SQLite");
+    for (kind, label) in [(0usize, "household by address"), (1, "resident by name"), (2, "resident by phone tail")] {
+        // Warm up caches and connections.
+        run_clients(&client, &base, &token, &queries, kind, clients, clients * 4).await?;
+        let start = Instant::now();
+        let mut latencies = run_clients(&client, &base, &token, &queries, kind, clients, requests).await?;
+        let elapsed = start.elapsed();
+        latencies.sort();
+        println!(
+            "  {label:<24} {:>7.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+            latencies.len() as f64 / elapsed.as_secs_f64(),
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99)
+        );
+    }
+    let _ = tx.send(());
+    let _ = server.await;
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
+
+type Queries = (Vec<String>, Vec<String>, Vec<String>);
+
+async fn run_clients(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    queries: &Arc<Queries>,
+    kind: usize,
+    clients: usize,
+    total: usize,
+) -> Result<Vec<Duration>> {
+    let per_client = total.div_ceil(clients);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (client, base, token, queries) = (client.clone(), base.to_string(), token.to_string(), queries.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(c as u64);
+            let mut out = Vec::with_capacity(per_client);
+            for _ in 0..per_client {
+                let list = match kind {
+                    0 => &queries.0,
+                    1 => &queries.1,
+                    _ => &queries.2,
+                };
+                let q = list.choose(&mut rng).cloned().unwrap_or_default();
+                let t = Instant::now();
+                let res = client
+                    .get(format!("{base}/api/v1/households"))
+                    .query(&[("q", q.as_str())])
+                    .bearer_auth(&token)
+                    .send()
+                    .await?;
+                let ok = res.status().is_success();
+                let _ = res.bytes().await?;
+                anyhow::ensure!(ok, "lookup failed for {q}");
+                out.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(out)
+        }));
+    }
+    let mut all = Vec::with_capacity(total);
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok(all)
+}
