@@ -29,6 +29,7 @@ function startServer() {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60000);
+    server.on('error', (e) => reject(new Error(`cannot start ${binary}: ${e.message}`)));
     server.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
     server.stdout.on('data', (chunk) => {
       out += chunk;
