@@ -5,7 +5,9 @@ use crate::{Change, Result, Store, StoreError, on_unique, with_db};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::HashMap;
-use wujia_core::registry::{AddressQuery, FieldError, PhoneNumber, ResidentDraft, age_on, derived_tags};
+use wujia_core::registry::{
+    AddressQuery, FieldError, PhoneNumber, ResidentDraft, age_on, derived_tags, format_address,
+};
 
 /// Inserts a resident row inside transaction `$tx` and evaluates to its id.
 macro_rules! insert_resident {
@@ -380,6 +382,56 @@ impl Store {
                 entity: "building".into(),
                 entity_id: id.to_string(),
                 after: serde_json::json!({"compound": compound.name, "number": number, "floors": floors, "units": units}),
+                ..change
+            };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    /// The community and building of a unit.
+    pub async fn unit(&self, id: i64) -> Result<(i64, i64)> {
+        with_db!(self, read, pool, _pg => sqlx::query_as(
+            "SELECT b.community_id, b.id FROM units u JOIN buildings b ON b.id = u.building_id WHERE u.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Adds an empty household (a flat) to a unit; the address is derived from the structure.
+    pub async fn create_household(&self, unit_id: i64, room: &str, change: Change) -> Result<i64> {
+        let place: Option<(i64, i64, i64, String, i64)> = with_db!(self, read, pool, _pg => sqlx::query_as(
+            "SELECT b.community_id, b.id, u.number, c.name, b.number FROM units u \
+             JOIN buildings b ON b.id = u.building_id JOIN compounds c ON c.id = b.compound_id WHERE u.id = $1",
+        )
+        .bind(unit_id)
+        .fetch_optional(pool)
+        .await?);
+        let (community_id, building_id, unit_number, compound, building_number) = place.ok_or(StoreError::NotFound)?;
+        let address = format_address(&compound, building_number as u32, unit_number as u32, room);
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO households (community_id, building_id, unit_id, room, address, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(community_id)
+            .bind(building_id)
+            .bind(unit_id)
+            .bind(room)
+            .bind(&address)
+            .bind(change.at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| on_unique(e, "该户已存在 / this household already exists"))?;
+            let change = Change {
+                community_id: Some(community_id),
+                entity: "household".into(),
+                entity_id: id.to_string(),
+                after: serde_json::json!({"address": address}),
                 ..change
             };
             append_event!(tx, pg, &change);

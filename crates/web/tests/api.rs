@@ -743,6 +743,22 @@ async fn a_new_community_is_set_up_and_filled_by_import(app: TestApp) {
     assert_eq!(res.status(), StatusCode::CREATED);
     let building: Value = res.json().await.unwrap();
     assert_eq!(building["units"], 2);
+    let units = app.get_json(&admin, &format!("/api/v1/buildings/{}/units", building["id"])).await;
+    let unit = units["units"][0]["id"].as_i64().unwrap();
+    let res =
+        app.send(Method::POST, &admin, &format!("/api/v1/units/{unit}/households"), &json!({"room": "601"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.json::<Value>().await.unwrap()["address"], "安乐林路1号院1号楼1单元601");
+    let (status, p) = problem(
+        app.send(Method::POST, &admin, &format!("/api/v1/units/{unit}/households"), &json!({"room": "601"})).await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "duplicate households are refused: {p}");
+    let (status, p) = problem(
+        app.send(Method::POST, &admin, &format!("/api/v1/units/{unit}/households"), &json!({"room": " "})).await,
+    )
+    .await;
+    assert_eq!((status, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("room")));
     let csv = "小区(院),楼号,单元,房号,姓名,性别,出生日期,来源社区\n安乐林路1号院,1,2,101,林一,男,1960-01-01,安乐林社区\n安乐林路1号院,1,3,101,林二,女,1961-01-01,李村\n";
     let res = app
         .client
@@ -766,7 +782,7 @@ async fn a_new_community_is_set_up_and_filled_by_import(app: TestApp) {
         .unwrap();
     assert_eq!(res.json::<Value>().await.unwrap()["residents_created"], 2);
     let summary = app.get_json(&admin, &format!("/api/v1/registry/summary?community_id={community}")).await;
-    assert_eq!((summary["households"].as_i64(), summary["residents"].as_i64()), (Some(2), Some(2)));
+    assert_eq!((summary["households"].as_i64(), summary["residents"].as_i64()), (Some(3), Some(2)));
     // Only a building social worker of the community can own a building.
     let id = building["id"].as_i64().unwrap();
     let zhangli = app.get_json(&staff, "/api/v1/me").await["user"]["id"].as_i64().unwrap();

@@ -26,7 +26,7 @@ pub use accounts::UserOut;
         registry::get_resident, registry::update_resident, registry::reveal_id_card, registry::list_tags,
         registry::create_tag, registry::import_residents, registry::get_import_template, registry::export_residents,
         registry::create_signup_code, registry::create_signup, structure::create_community, structure::create_compound,
-        structure::create_building, structure::update_building_social_worker,
+        structure::create_building, structure::update_building_social_worker, structure::create_household,
         accounts::list_users, accounts::create_user, accounts::update_user, accounts::create_api_token,
         audit::list_events, audit::verify_audit,
     ),
@@ -34,7 +34,7 @@ pub use accounts::UserOut;
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
         accounts::UserOut, accounts::NewUserBody, accounts::UserPatch, accounts::TokenBody, registry::ResidentBody,
         registry::TagBody, registry::SignupBody, structure::CommunityBody, structure::CompoundBody, structure::BuildingBody,
-        structure::WorkerBody,
+        structure::WorkerBody, structure::HouseholdBody,
     )),
     modifiers(&BearerAuth),
     tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"))
@@ -74,6 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route("/compounds/{id}/buildings", get(registry::list_buildings).post(structure::create_building))
         .route("/buildings/{id}/social_worker", axum::routing::put(structure::update_building_social_worker))
         .route("/buildings/{id}/units", get(registry::list_units))
+        .route("/units/{id}/households", post(structure::create_household))
         .route("/households", get(registry::search_households))
         .route("/households/{id}", get(registry::get_household))
         .route("/households/{id}/residents", post(registry::create_resident))

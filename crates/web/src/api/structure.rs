@@ -188,3 +188,33 @@ pub async fn update_building_social_worker(
         .await?;
     Ok(Json(json!(state.store.building(id).await?)))
 }
+
+/// A new household (flat).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct HouseholdBody {
+    /// Room, e.g. `301`.
+    pub room: String,
+}
+
+/// Adds an empty household to a unit (residents follow with `create_resident` or an import).
+#[utoipa::path(post, path = "/api/v1/units/{id}/households", operation_id = "create_household", tag = "registry",
+    params(("id" = i64, Path, description = "Unit id")), request_body = HouseholdBody,
+    responses((status = 201, description = "Created"), (status = 409, description = "The household exists")),
+    security(("bearer" = [])))]
+pub async fn create_household(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<HouseholdBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let room = b.room.trim();
+    if room.is_empty() || room.chars().count() > 10 || room.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ApiError::field("room", "房号为 1–10 个字符,不含空格 / 1–10 characters, no spaces"));
+    }
+    let unit = state.store.unit(id).await?;
+    visible(&auth, Action::EditResident, Scope::building(unit.0, unit.1))?;
+    let change = auth.change(&state, "household.create", Some(unit.0));
+    let household = state.store.create_household(id, room, change).await?;
+    let detail = state.store.household(household, state.clock.today()).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": household, "address": detail.address}))))
+}
