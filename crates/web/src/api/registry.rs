@@ -336,6 +336,11 @@ pub async fn create_tag(
     auth: Auth,
     ApiJson(body): ApiJson<TagBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let tag = add_tag(&state, &auth, &body).await?;
+    Ok((StatusCode::CREATED, Json(json!(tag))))
+}
+
+pub(crate) async fn add_tag(state: &AppState, auth: &Auth, body: &TagBody) -> Result<wujia_store::TagInfo, ApiError> {
     let community = auth.community(body.community_id)?;
     auth.require(Action::ManageTags, Scope::community(community))?;
     let code = body.code.trim();
@@ -355,9 +360,7 @@ pub async fn create_tag(
     if en.is_empty() || en.chars().count() > 40 {
         return Err(ApiError::field("name_en", "英文名称为 1–40 个字符 / 1–40 characters"));
     }
-    let tag =
-        state.store.create_tag(community, code, zh, en, auth.change(&state, "tag.create", Some(community))).await?;
-    Ok((StatusCode::CREATED, Json(json!(tag))))
+    Ok(state.store.create_tag(community, code, zh, en, auth.change(state, "tag.create", Some(community))).await?)
 }
 
 /// `?community_id=&dry_run=`

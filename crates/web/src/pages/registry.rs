@@ -712,4 +712,104 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/import", get(import_page).post(import_submit))
         .route("/registry/template", get(template_file))
         .route("/registry/export", get(export))
+        .route("/registry/tags", get(tags_page).post(tags_submit))
+}
+
+#[derive(Template)]
+#[template(path = "tags.html")]
+struct TagsPage {
+    l: Layout,
+    community_id: i64,
+    tags: Vec<(String, String, String, i64)>,
+    can_manage: bool,
+    errors: Vec<FieldIssue>,
+}
+
+async fn tags_page_for(
+    state: &AppState,
+    ctx: &PageContext,
+    auth: &Auth,
+    community: Option<i64>,
+    errors: Vec<FieldIssue>,
+) -> Result<TagsPage, ApiError> {
+    let community = auth.community(community)?;
+    auth.require(Action::ViewSummary, Scope::community(community))?;
+    let summary = state.store.registry_summary(community, state.clock.today()).await?;
+    let count = |code: &str| summary.residents_by_tag.iter().find(|(c, _)| c == code).map_or(0, |(_, n)| *n);
+    let mut tags: Vec<(String, String, String, i64)> = state
+        .store
+        .tags(community)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let n = count(&t.code);
+            (t.code, t.name_zh, t.name_en, n)
+        })
+        .collect();
+    tags.extend(
+        wujia_core::registry::DERIVED_TAGS
+            .iter()
+            .map(|(c, zh, en)| (c.to_string(), zh.to_string(), en.to_string(), count(c))),
+    );
+    Ok(TagsPage {
+        l: ctx.layout(ctx.lang.t("tags.title"), Some(auth)),
+        community_id: community,
+        tags,
+        can_manage: auth.can(Action::ManageTags, Scope::community(community)),
+        errors,
+    })
+}
+
+async fn tags_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(q): Query<CommunityParam>,
+) -> Response {
+    match tags_page_for(&state, &ctx, &auth, q.c, vec![]).await {
+        Ok(p) => render(p),
+        Err(e) => error_page(&ctx, Some(&auth), e),
+    }
+}
+
+#[derive(Deserialize)]
+struct TagForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name_zh: String,
+    #[serde(default)]
+    name_en: String,
+}
+
+async fn tags_submit(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(q): Query<CommunityParam>,
+    Form(f): Form<TagForm>,
+) -> Response {
+    if let Err(e) = auth.check_csrf(&f.csrf) {
+        return error_page(&ctx, Some(&auth), e);
+    }
+    let body =
+        crate::api::registry::TagBody { community_id: q.c, code: f.code, name_zh: f.name_zh, name_en: f.name_en };
+    match crate::api::registry::add_tag(&state, &auth, &body).await {
+        Ok(_) => axum::response::Redirect::to(&format!("/registry/tags?c={}", q.c.unwrap_or_default())).into_response(),
+        Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_))) => {
+            let status = e.status();
+            let issues = if let ApiError::Conflict(m) = &e {
+                vec![FieldIssue { field: "code".into(), message: m.clone(), row: None }]
+            } else {
+                e.issues()
+            };
+            match tags_page_for(&state, &ctx, &auth, q.c, issues).await {
+                Ok(p) => (status, render(p)).into_response(),
+                Err(e) => error_page(&ctx, Some(&auth), e),
+            }
+        }
+        Err(e) => error_page(&ctx, Some(&auth), e),
+    }
 }
