@@ -101,27 +101,34 @@ impl Store {
         )
     }
 
-    /// The account with everything it is assigned to, ready for permission checks.
+    /// The account with everything it is assigned to, ready for permission checks (one query).
     pub async fn actor(&self, user: &User) -> Result<Actor> {
         let role = user.role();
-        let communities: Vec<i64> = if role == Role::Resident || role == Role::Volunteer {
-            match user.household_id {
-                Some(h) => {
-                    with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT community_id FROM households WHERE id = $1").bind(h).fetch_all(pool).await?)
-                }
+        // 'c' rows are communities, 'b' rows buildings the account looks after as their social worker.
+        let rows: Vec<(String, i64)> = match role {
+            Role::Resident | Role::Volunteer => match user.household_id {
+                Some(h) => with_db!(self, read, pool, _pg => sqlx::query_as(
+                    "SELECT 'c' AS kind, community_id FROM households WHERE id = $1",
+                )
+                .bind(h)
+                .fetch_all(pool)
+                .await?),
                 None => Vec::new(),
-            }
-        } else if role == Role::Admin {
-            with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT id FROM communities ORDER BY id").fetch_all(pool).await?)
-        } else {
-            with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT community_id FROM user_communities WHERE user_id = $1 ORDER BY community_id").bind(user.id).fetch_all(pool).await?)
+            },
+            Role::Admin => with_db!(self, read, pool, _pg => sqlx::query_as("SELECT 'c' AS kind, id FROM communities").fetch_all(pool).await?),
+            _ => with_db!(self, read, pool, _pg => sqlx::query_as(
+                "SELECT 'c' AS kind, community_id FROM user_communities WHERE user_id = $1 \
+                 UNION ALL SELECT 'b', id FROM buildings WHERE social_worker_id = $1",
+            )
+            .bind(user.id)
+            .fetch_all(pool)
+            .await?),
         };
-        let buildings: Vec<i64> = with_db!(self, read, pool, _pg => sqlx::query_scalar(
-            "SELECT id FROM buildings WHERE social_worker_id = $1 ORDER BY id",
-        )
-        .bind(user.id)
-        .fetch_all(pool)
-        .await?);
+        let mut communities: Vec<i64> = rows.iter().filter(|(k, _)| k == "c").map(|(_, id)| *id).collect();
+        let mut buildings: Vec<i64> = rows.iter().filter(|(k, _)| k == "b").map(|(_, id)| *id).collect();
+        communities.sort_unstable();
+        communities.dedup();
+        buildings.sort_unstable();
         Ok(Actor { user_id: user.id, role, communities, buildings, household: user.household_id })
     }
 
@@ -237,20 +244,24 @@ impl Store {
         Ok(())
     }
 
-    /// The account and CSRF token of a live session.
+    /// The account and CSRF token of a live session, in one query (it runs on every request).
     pub async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(User, String)>> {
-        let row: Option<(i64, String)> = with_db!(self, read, pool, _pg => sqlx::query_as(
-            "SELECT s.user_id, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active",
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: User,
+            csrf_token: String,
+        }
+        let row: Option<Row> = with_db!(self, read, pool, _pg => sqlx::query_as::<_, Row>(
+            "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.organization, u.household_id, u.active, \
+               u.must_change_password, u.version, s.csrf_token \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active",
         )
         .bind(token_hash)
         .bind(now)
         .fetch_optional(pool)
         .await?);
-        match row {
-            Some((uid, csrf)) => Ok(Some((self.user(uid).await?, csrf))),
-            None => Ok(None),
-        }
+        Ok(row.map(|r| (r.user, r.csrf_token)))
     }
 
     /// Ends a session.

@@ -45,41 +45,79 @@ impl Change {
     }
 }
 
-/// Appends one event inside an open transaction `$tx`; `$pg` says whether the backend is PostgreSQL.
-macro_rules! append_event {
-    ($tx:expr, $pg:expr, $change:expr) => {{
-        let change: &$crate::Change = $change;
+/// Events chained in memory and written in batches: one read of the chain's end, many rows per statement.
+pub(crate) struct EventBatch {
+    next_seq: i64,
+    prev: String,
+    pub(crate) rows: Vec<(EventRecord, String, String)>,
+}
+
+impl EventBatch {
+    pub(crate) fn new(last: Option<(i64, String)>) -> Self {
+        let (next_seq, prev) = match last {
+            Some((s, h)) => (s + 1, h),
+            None => (1, wujia_core::audit::GENESIS.to_string()),
+        };
+        Self { next_seq, prev, rows: Vec::new() }
+    }
+
+    /// Chains one more event onto the batch.
+    pub(crate) fn push(&mut self, change: &Change) {
+        let record = change.record(self.next_seq);
+        let hash = wujia_core::audit::chain_hash(&self.prev, &record);
+        let prev = std::mem::replace(&mut self.prev, hash.clone());
+        self.rows.push((record, prev, hash));
+        self.next_seq += 1;
+    }
+}
+
+/// Locks the chain (PostgreSQL; SQLite has a single writer) and reads its end, inside transaction `$tx`.
+macro_rules! open_chain {
+    ($tx:expr, $pg:expr) => {{
         if $pg {
-            // Serialises writers of the chain; SQLite already has a single writer.
             sqlx::query("SELECT pg_advisory_xact_lock(20230420)").execute(&mut *$tx).await?;
         }
         let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *$tx)
             .await?;
-        let (seq, prev) = match last {
-            Some((s, h)) => (s + 1, h),
-            None => (1, wujia_core::audit::GENESIS.to_string()),
-        };
-        let record = change.record(seq);
-        let hash = wujia_core::audit::chain_hash(&prev, &record);
-        sqlx::query(
-            "INSERT INTO events (seq, at, actor_id, actor, community_id, action, entity, entity_id, before, after, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(record.seq)
-        .bind(record.at)
-        .bind(record.actor_id)
-        .bind(&record.actor)
-        .bind(record.community_id)
-        .bind(&record.action)
-        .bind(&record.entity)
-        .bind(&record.entity_id)
-        .bind(&record.before)
-        .bind(&record.after)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut *$tx)
-        .await?;
+        $crate::audit::EventBatch::new(last)
+    }};
+}
+pub(crate) use open_chain;
+
+/// Writes a batch's events inside transaction `$tx`, many rows per statement.
+macro_rules! write_events {
+    ($tx:expr, $batch:expr) => {{
+        for chunk in $batch.rows.chunks(500) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO events (seq, at, actor_id, actor, community_id, action, entity, entity_id, before, after, prev_hash, hash) ",
+            );
+            qb.push_values(chunk, |mut b, (r, prev, hash)| {
+                b.push_bind(r.seq)
+                    .push_bind(r.at)
+                    .push_bind(r.actor_id)
+                    .push_bind(r.actor.clone())
+                    .push_bind(r.community_id)
+                    .push_bind(r.action.clone())
+                    .push_bind(r.entity.clone())
+                    .push_bind(r.entity_id.clone())
+                    .push_bind(r.before.clone())
+                    .push_bind(r.after.clone())
+                    .push_bind(prev.clone())
+                    .push_bind(hash.clone());
+            });
+            qb.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+pub(crate) use write_events;
+
+/// Appends one event inside an open transaction `$tx`; `$pg` says whether the backend is PostgreSQL.
+macro_rules! append_event {
+    ($tx:expr, $pg:expr, $change:expr) => {{
+        let mut batch = $crate::audit::open_chain!($tx, $pg);
+        batch.push($change);
+        $crate::audit::write_events!($tx, batch);
     }};
 }
 pub(crate) use append_event;

@@ -169,6 +169,7 @@ impl Store {
             append_event!(tx, pg, &change);
             tx.commit().await?;
         });
+        self.analyze().await?;
         Ok(community)
     }
 }

@@ -1,7 +1,7 @@
 //! Importing residents and households from a checked file: all rows or none, and idempotent.
 
-use crate::audit::append_event;
-use crate::registry::{draft_json, insert_resident};
+use crate::audit::{open_chain, write_events};
+use crate::registry::draft_json;
 use crate::{Change, Result, Store, StoreError, with_db};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -230,69 +230,146 @@ impl Store {
             return Ok(report);
         }
         let total = steps.len();
+        let cipher = self.cipher();
         with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
-            for (done, s) in steps.iter().enumerate() {
-                if done % 1000 == 0 {
-                    progress(done, total);
+            let mut events = open_chain!(tx, pg);
+            let event = |entity: &str, id: i64, before: serde_json::Value, after: serde_json::Value| Change {
+                community_id: Some(community_id),
+                entity: entity.into(),
+                entity_id: id.to_string(),
+                before,
+                after,
+                ..change.clone()
+            };
+            // New households first, ids allocated up front so that many rows go in one statement.
+            let mut fresh: Vec<(&Step, i64)> = Vec::new();
+            let mut household_of: HashMap<(i64, &str), i64> = HashMap::new();
+            let new_steps: Vec<&Step> = steps
+                .iter()
+                .filter(|s| matches!(&s.target, Target::New(u, r) if household_of.insert((*u, r.as_str()), 0).is_none()))
+                .collect();
+            let ids = allocate_ids!(tx, pg, "households", new_steps.len());
+            for (s, id) in new_steps.into_iter().zip(ids) {
+                if let Target::New(u, r) = &s.target {
+                    household_of.insert((*u, r.as_str()), id);
                 }
-                let household = match &s.target {
-                    Target::Household(h) => *h,
-                    Target::New(u, r) => {
-                        let slot = new_households.get_mut(&(*u, r.clone())).expect("planned");
-                        if *slot == 0 {
-                            *slot = sqlx::query_scalar(
-                                "INSERT INTO households (community_id, building_id, unit_id, room, address, origin_id, move_in_date, created_at) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                            )
-                            .bind(community_id).bind(s.building_id).bind(*u).bind(r).bind(&s.address)
-                            .bind(s.origin_id).bind(s.row.resident.move_in_date).bind(change.at)
-                            .fetch_one(&mut *tx).await
-                            .map_err(|e| crate::on_unique(e, "household exists"))?;
-                            let c = Change { community_id: Some(community_id), action: "household.import".into(), entity: "household".into(),
-                                entity_id: slot.to_string(), before: serde_json::Value::Null, after: serde_json::json!({"address": s.address}), ..change.clone() };
-                            append_event!(tx, pg, &c);
-                        }
-                        *slot
-                    }
-                };
-                let draft: &ResidentDraft = &s.row.resident;
-                let (id, before) = match &s.plan {
-                    Plan::Unchanged => continue,
-                    Plan::Create => (insert_resident!(tx, self, community_id, household, draft, s.origin_id, change.at), serde_json::Value::Null),
-                    Plan::Update(e) => {
-                        let cipher = self.cipher();
-                        sqlx::query(
-                            "UPDATE residents SET name = $1, gender = $2, birth_date = $3, \
-                               id_card_enc = COALESCE($4, id_card_enc), id_card_index = COALESCE($5, id_card_index), id_card_masked = COALESCE($6, id_card_masked), \
-                               phone = $7, phone_tail = $8, origin_id = $9, move_in_date = $10, relation = $11, wedding_date = $12, \
-                               version = version + 1, updated_at = $13 WHERE id = $14",
-                        )
-                        .bind(&draft.name).bind(draft.gender.code()).bind(draft.birth_date)
-                        .bind(draft.id_card.as_ref().map(|n| cipher.encrypt(n.as_str())))
-                        .bind(draft.id_card.as_ref().map(|n| cipher.blind_index(n.as_str())))
-                        .bind(draft.id_card.as_ref().map(|n| n.masked()))
-                        .bind(draft.phone.as_ref().map(|p| p.as_str().to_string()))
-                        .bind(draft.phone.as_ref().map(|p| p.tail().to_string()))
-                        .bind(s.origin_id).bind(draft.move_in_date).bind(draft.relation.code()).bind(draft.wedding_date)
-                        .bind(change.at).bind(e.id)
-                        .execute(&mut *tx).await?;
-                        sqlx::query("DELETE FROM resident_tags WHERE resident_id = $1").bind(e.id).execute(&mut *tx).await?;
-                        (e.id, serde_json::json!({"name": e.name, "household_id": e.household_id}))
-                    }
-                };
-                for t in &s.tag_ids {
-                    sqlx::query("INSERT INTO resident_tags (resident_id, tag_id) VALUES ($1, $2)").bind(id).bind(*t).execute(&mut *tx).await?;
-                }
-                let c = Change { community_id: Some(community_id), entity: "resident".into(), entity_id: id.to_string(), before, after: draft_json(draft), ..change.clone() };
-                append_event!(tx, pg, &c);
+                fresh.push((s, id));
             }
+            for chunk in fresh.chunks(400) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO households (id, community_id, building_id, unit_id, room, address, origin_id, move_in_date, created_at) ",
+                );
+                qb.push_values(chunk, |mut b, (s, id)| {
+                    let (unit, room) = match &s.target {
+                        Target::New(u, r) => (*u, r.clone()),
+                        Target::Household(_) => unreachable!("only new households are listed"),
+                    };
+                    b.push_bind(*id).push_bind(community_id).push_bind(s.building_id).push_bind(unit).push_bind(room)
+                        .push_bind(s.address.clone()).push_bind(s.origin_id).push_bind(s.row.resident.move_in_date).push_bind(change.at);
+                });
+                qb.build().execute(&mut *tx).await.map_err(|e| crate::on_unique(e, "household exists"))?;
+            }
+            for (s, id) in &fresh {
+                events.push(&Change { action: "household.import".into(), ..event("household", *id, serde_json::Value::Null, serde_json::json!({"address": s.address})) });
+            }
+            let household_id = |s: &Step| match &s.target {
+                Target::Household(h) => *h,
+                Target::New(u, r) => household_of[&(*u, r.as_str())],
+            };
+            // Residents to create, many per statement.
+            let creates: Vec<&Step> = steps.iter().filter(|s| matches!(s.plan, Plan::Create)).collect();
+            let ids = allocate_ids!(tx, pg, "residents", creates.len());
+            let creates: Vec<(&Step, i64)> = creates.into_iter().zip(ids).collect();
+            let mut done = 0;
+            for chunk in creates.chunks(200) {
+                progress(done, total);
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO residents (id, community_id, household_id, name, gender, birth_date, id_card_enc, id_card_index, \
+                     id_card_masked, phone, phone_tail, origin_id, move_in_date, relation, wedding_date, created_at, updated_at) ",
+                );
+                qb.push_values(chunk, |mut b, (s, id)| {
+                    let d = &s.row.resident;
+                    b.push_bind(*id).push_bind(community_id).push_bind(household_id(s)).push_bind(d.name.clone())
+                        .push_bind(d.gender.code()).push_bind(d.birth_date)
+                        .push_bind(d.id_card.as_ref().map(|n| cipher.encrypt(n.as_str())))
+                        .push_bind(d.id_card.as_ref().map(|n| cipher.blind_index(n.as_str())))
+                        .push_bind(d.id_card.as_ref().map(|n| n.masked()))
+                        .push_bind(d.phone.as_ref().map(|p| p.as_str().to_string()))
+                        .push_bind(d.phone.as_ref().map(|p| p.tail().to_string()))
+                        .push_bind(s.origin_id).push_bind(d.move_in_date).push_bind(d.relation.code()).push_bind(d.wedding_date)
+                        .push_bind(change.at).push_bind(change.at);
+                });
+                qb.build().execute(&mut *tx).await.map_err(|e| crate::on_unique(e, "该身份证号已登记 / this ID number is already registered"))?;
+                let tags: Vec<(i64, i64)> = chunk.iter().flat_map(|(s, id)| s.tag_ids.iter().map(move |t| (*id, *t))).collect();
+                if !tags.is_empty() {
+                    let mut qb = sqlx::QueryBuilder::new("INSERT INTO resident_tags (resident_id, tag_id) ");
+                    qb.push_values(&tags, |mut b, (r, t)| {
+                        b.push_bind(*r).push_bind(*t);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                for (s, id) in chunk {
+                    events.push(&event("resident", *id, serde_json::Value::Null, draft_json(&s.row.resident)));
+                }
+                done += chunk.len();
+            }
+            // Changed residents, one by one: there are few.
+            for s in &steps {
+                let Plan::Update(e) = &s.plan else { continue };
+                let draft: &ResidentDraft = &s.row.resident;
+                sqlx::query(
+                    "UPDATE residents SET name = $1, gender = $2, birth_date = $3, \
+                       id_card_enc = COALESCE($4, id_card_enc), id_card_index = COALESCE($5, id_card_index), id_card_masked = COALESCE($6, id_card_masked), \
+                       phone = $7, phone_tail = $8, origin_id = $9, move_in_date = $10, relation = $11, wedding_date = $12, \
+                       version = version + 1, updated_at = $13 WHERE id = $14",
+                )
+                .bind(&draft.name).bind(draft.gender.code()).bind(draft.birth_date)
+                .bind(draft.id_card.as_ref().map(|n| cipher.encrypt(n.as_str())))
+                .bind(draft.id_card.as_ref().map(|n| cipher.blind_index(n.as_str())))
+                .bind(draft.id_card.as_ref().map(|n| n.masked()))
+                .bind(draft.phone.as_ref().map(|p| p.as_str().to_string()))
+                .bind(draft.phone.as_ref().map(|p| p.tail().to_string()))
+                .bind(s.origin_id).bind(draft.move_in_date).bind(draft.relation.code()).bind(draft.wedding_date)
+                .bind(change.at).bind(e.id)
+                .execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM resident_tags WHERE resident_id = $1").bind(e.id).execute(&mut *tx).await?;
+                for t in &s.tag_ids {
+                    sqlx::query("INSERT INTO resident_tags (resident_id, tag_id) VALUES ($1, $2)").bind(e.id).bind(*t).execute(&mut *tx).await?;
+                }
+                let before = serde_json::json!({"name": e.name, "household_id": e.household_id});
+                events.push(&event("resident", e.id, before, draft_json(draft)));
+            }
+            write_events!(tx, events);
             tx.commit().await?;
         });
+        if report.residents_created > 1000 {
+            self.analyze().await?;
+        }
         progress(total, total);
         Ok(report)
     }
 }
+
+/// Ids for `$n` new rows of `$table`, taken inside transaction `$tx` so that rows can be inserted in batches:
+/// from the identity sequence on PostgreSQL, after the largest id on SQLite (whose single writer holds the lock).
+macro_rules! allocate_ids {
+    ($tx:expr, $pg:expr, $table:literal, $n:expr) => {{
+        let n = $n as i64;
+        if n == 0 {
+            Vec::<i64>::new()
+        } else if $pg {
+            sqlx::query_scalar::<_, i64>(concat!("SELECT nextval(pg_get_serial_sequence('", $table, "', 'id')) FROM generate_series(1, $1)"))
+                .bind(n)
+                .fetch_all(&mut *$tx)
+                .await?
+        } else {
+            let max: i64 = sqlx::query_scalar(concat!("SELECT COALESCE(MAX(id), 0) FROM ", $table)).fetch_one(&mut *$tx).await?;
+            (max + 1..=max + n).collect()
+        }
+    }};
+}
+use allocate_ids;
 
 fn same(e: &Existing, d: &ResidentDraft, origin_id: Option<i64>) -> bool {
     e.name == d.name

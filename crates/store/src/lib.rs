@@ -143,7 +143,10 @@ impl Store {
                 // FULL: a commit is on disk before it is acknowledged.
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Keep large transactions (imports) in memory instead of spilling pages mid-transaction.
+                .pragma("cache_size", "-131072")
+                .pragma("temp_store", "memory");
             let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
             let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(false)).await?;
             Db::Sqlite { read, write }
@@ -167,6 +170,14 @@ impl Store {
             Db::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
             Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
+        Ok(())
+    }
+
+    /// Refreshes the query planner's statistics after bulk changes (imports, the demo).
+    pub async fn analyze(&self) -> Result<()> {
+        with_db!(self, write, pool, _pg => {
+            sqlx::query("ANALYZE").execute(pool).await?;
+        });
         Ok(())
     }
 

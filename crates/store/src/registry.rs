@@ -636,19 +636,20 @@ impl Store {
         if !digits && let Some(q) = AddressQuery::parse(text) {
             return self.search_address(community_id, q, limit).await;
         }
-        let (clause, value) = if digits && text.len() == 4 {
-            ("r.phone_tail = $2", text.to_string())
+        // Exact lookups order by address; name matches by name, which also lets SQLite walk the name index.
+        let (clause, order, value) = if digits && text.len() == 4 {
+            ("r.phone_tail = $2", "h.address, r.name", text.to_string())
         } else if digits && text.len() == 18 {
-            ("r.id_card_index = $2", self.cipher().blind_index(&text.to_ascii_uppercase()))
+            ("r.id_card_index = $2", "h.address, r.name", self.cipher().blind_index(&text.to_ascii_uppercase()))
         } else if let Some(p) = PhoneNumber::parse(text).ok().filter(|_| digits) {
-            ("r.phone = $2", p.as_str().to_string())
+            ("r.phone = $2", "h.address, r.name", p.as_str().to_string())
         } else {
-            ("r.name LIKE $2", format!("%{}%", text.replace(['%', '_'], "")))
+            ("r.name LIKE $2", "r.name, h.address", format!("%{}%", text.replace(['%', '_'], "")))
         };
         let sql = format!(
             "SELECT r.household_id, h.building_id, r.id AS resident_id, r.name, h.address \
              FROM residents r JOIN households h ON h.id = r.household_id \
-             WHERE r.community_id = $1 AND {clause} ORDER BY r.name, h.address LIMIT $3"
+             WHERE r.community_id = $1 AND {clause} ORDER BY {order} LIMIT $3"
         );
         Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, SearchHit>(sqlx::AssertSqlSafe(sql))
             .bind(community_id)

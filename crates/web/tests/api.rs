@@ -334,6 +334,8 @@ async fn imports_report_every_bad_row_and_write_all_or_nothing(app: TestApp) {
         (Some(3), Some(0), Some(0))
     );
     assert_eq!(app.get_json(&token, "/api/v1/registry/summary").await["residents"].as_i64().unwrap(), before + 3);
+    let admin = app.token("admin").await;
+    assert_eq!(app.get_json(&admin, "/api/v1/audit/verify").await["ok"], true, "bulk-written events chain correctly");
     let found = find_household(&app, &token, "1号院1号楼1单元2301").await;
     let h = app.get_json(&token, &format!("/api/v1/households/{found}")).await;
     assert_eq!(h["residents"].as_array().unwrap().len(), 2);
