@@ -115,7 +115,9 @@ impl Store {
                 .await?),
                 None => Vec::new(),
             },
-            Role::Admin => with_db!(self, read, pool, _pg => sqlx::query_as("SELECT 'c' AS kind, id FROM communities").fetch_all(pool).await?),
+            Role::Admin => {
+                with_db!(self, read, pool, _pg => sqlx::query_as("SELECT 'c' AS kind, id FROM communities").fetch_all(pool).await?)
+            }
             _ => with_db!(self, read, pool, _pg => sqlx::query_as(
                 "SELECT 'c' AS kind, community_id FROM user_communities WHERE user_id = $1 \
                  UNION ALL SELECT 'b', id FROM buildings WHERE social_worker_id = $1",

@@ -77,9 +77,8 @@ macro_rules! open_chain {
         if $pg {
             sqlx::query("SELECT pg_advisory_xact_lock(20230420)").execute(&mut *$tx).await?;
         }
-        let last: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *$tx)
-            .await?;
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *$tx).await?;
         $crate::audit::EventBatch::new(last)
     }};
 }

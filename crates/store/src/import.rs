@@ -359,12 +359,17 @@ macro_rules! allocate_ids {
         if n == 0 {
             Vec::<i64>::new()
         } else if $pg {
-            sqlx::query_scalar::<_, i64>(concat!("SELECT nextval(pg_get_serial_sequence('", $table, "', 'id')) FROM generate_series(1, $1)"))
-                .bind(n)
-                .fetch_all(&mut *$tx)
-                .await?
+            sqlx::query_scalar::<_, i64>(concat!(
+                "SELECT nextval(pg_get_serial_sequence('",
+                $table,
+                "', 'id')) FROM generate_series(1, $1)"
+            ))
+            .bind(n)
+            .fetch_all(&mut *$tx)
+            .await?
         } else {
-            let max: i64 = sqlx::query_scalar(concat!("SELECT COALESCE(MAX(id), 0) FROM ", $table)).fetch_one(&mut *$tx).await?;
+            let max: i64 =
+                sqlx::query_scalar(concat!("SELECT COALESCE(MAX(id), 0) FROM ", $table)).fetch_one(&mut *$tx).await?;
             (max + 1..=max + n).collect()
         }
     }};

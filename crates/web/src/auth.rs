@@ -161,8 +161,59 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// Sessions and tokens this node looked up recently; see [`crate::Config::session_cache_seconds`].
+pub struct SessionCache {
+    ttl: std::time::Duration,
+    entries: std::sync::RwLock<std::collections::HashMap<String, (std::time::Instant, Auth)>>,
+}
+
+impl SessionCache {
+    /// A cache keeping entries for `ttl`.
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self { ttl, entries: std::sync::RwLock::default() }
+    }
+
+    fn get(&self, key: &str) -> Option<Auth> {
+        let entries = self.entries.read().ok()?;
+        entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, a)| a.clone())
+    }
+
+    fn put(&self, key: String, auth: &Auth) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.write() {
+            // Bounded: stale entries are dropped wholesale when the map grows large.
+            if entries.len() > 10_000 {
+                entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            }
+            entries.insert(key, (std::time::Instant::now(), auth.clone()));
+        }
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
+}
+
 /// Resolves the caller, if any.
 pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Option<Auth>, ApiError> {
+    let auth = resolve(state, parts).await?;
+    if let Some(auth) = &auth {
+        // Cookie-authenticated API writes must carry the CSRF token in a header.
+        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if auth.via == Via::Cookie && unsafe_method && is_api(parts) {
+            let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+            auth.check_csrf(header)?;
+        }
+    }
+    Ok(auth)
+}
+
+async fn resolve(state: &AppState, parts: &Parts) -> Result<Option<Auth>, ApiError> {
     let now = state.clock.now();
     let bearer = parts
         .headers
@@ -170,6 +221,15 @@ pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Option<
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string());
+    let cookie = CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE).map(|c| c.value().to_string());
+    let key = match (&bearer, &cookie) {
+        (Some(t), _) => format!("b:{}", token_hash(t)),
+        (None, Some(c)) => format!("c:{}", token_hash(c)),
+        (None, None) => return Ok(None),
+    };
+    if let Some(hit) = state.sessions.get(&key) {
+        return Ok(Some(hit));
+    }
     let (user, session, csrf, via) = if let Some(token) = bearer {
         let hash = token_hash(&token);
         if token.starts_with(API_TOKEN_PREFIX) {
@@ -184,9 +244,8 @@ pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Option<
             }
         }
     } else {
-        let jar = CookieJar::from_headers(&parts.headers);
-        let Some(cookie) = jar.get(SESSION_COOKIE) else { return Ok(None) };
-        let hash = token_hash(cookie.value());
+        let Some(cookie) = cookie else { return Ok(None) };
+        let hash = token_hash(&cookie);
         match state.store.session(&hash, now).await? {
             Some((u, csrf)) => (u, Some(hash), csrf, Via::Cookie),
             None => return Ok(None),
@@ -194,12 +253,7 @@ pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Option<
     };
     let actor = state.store.actor(&user).await?;
     let auth = Auth { user, actor, session, csrf, via };
-    // Cookie-authenticated API writes must carry the CSRF token in a header.
-    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if auth.via == Via::Cookie && unsafe_method && is_api(parts) {
-        let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
-        auth.check_csrf(header)?;
-    }
+    state.sessions.put(key, &auth);
     Ok(Some(auth))
 }
 

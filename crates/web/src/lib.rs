@@ -34,11 +34,15 @@ pub struct Config {
     pub secure_cookies: bool,
     /// How long a login lasts.
     pub session_hours: i64,
+    /// How long a node may reuse a session it looked up, in seconds (0: look up on every request).
+    /// Logout, disabling an account and password changes take effect on this node at once and on the
+    /// other nodes within this time.
+    pub session_cache_seconds: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { secure_cookies: false, session_hours: 12 }
+        Self { secure_cookies: false, session_hours: 12, session_cache_seconds: 2 }
     }
 }
 
@@ -52,6 +56,7 @@ pub struct AppState {
     /// Settings.
     pub config: Arc<Config>,
     metrics: Arc<ops::Metrics>,
+    sessions: Arc<auth::SessionCache>,
 }
 
 impl AppState {
@@ -62,7 +67,13 @@ impl AppState {
 
     /// State with a given clock.
     pub fn with_clock(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock, config: Arc::new(config), metrics: Arc::default() }
+        let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
+        Self { store, clock, config: Arc::new(config), metrics: Arc::default(), sessions }
+    }
+
+    /// Drops every cached session, after a change that may end sessions (logout, disable, new password).
+    pub fn forget_sessions(&self) {
+        self.sessions.clear();
     }
 }
 

@@ -173,6 +173,7 @@ pub async fn update_user(
         check_password_strength(p).map_err(|e| ApiError::field("password", e.to_string()))?;
         let hash = hash_password_blocking(p.clone()).await?;
         state.store.set_password(id, &hash, true, None, auth.change(&state, "user.reset_password", None)).await?;
+        state.forget_sessions();
     }
     if let Some(active) = body.active {
         if id == auth.user.id && !active {
@@ -182,6 +183,7 @@ pub async fn update_user(
             .store
             .set_active(id, active, auth.change(&state, if active { "user.enable" } else { "user.disable" }, None))
             .await?;
+        state.forget_sessions();
     }
     Ok(Json(UserOut::from(&state.store.user(id).await?)))
 }

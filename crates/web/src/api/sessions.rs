@@ -45,6 +45,7 @@ pub async fn create_session(
 pub async fn delete_session(State(state): State<AppState>, auth: Auth) -> Result<StatusCode, ApiError> {
     if let Some(s) = &auth.session {
         state.store.delete_session(s).await?;
+        state.forget_sessions();
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -99,5 +100,6 @@ pub async fn change_own_password(state: &AppState, auth: &Auth, current: &str, n
     let hash = hash_password_blocking(new.to_string()).await?;
     let change = auth.change(state, "user.change_password", None);
     state.store.set_password(auth.user.id, &hash, false, auth.session.as_deref(), change).await?;
+    state.forget_sessions();
     Ok(())
 }

@@ -78,6 +78,8 @@ pub async fn create_community(
             auth.change(&state, "community.create", None),
         )
         .await?;
+    // Admins see every community: their cached assignments must include the new one.
+    state.forget_sessions();
     Ok((StatusCode::CREATED, Json(json!({"id": id, "name": b.name.trim(), "code": code}))))
 }
 
@@ -186,6 +188,7 @@ pub async fn update_building_social_worker(
             auth.change(&state, "building.assign_social_worker", Some(building.community_id)),
         )
         .await?;
+    state.forget_sessions();
     Ok(Json(json!(state.store.building(id).await?)))
 }
 

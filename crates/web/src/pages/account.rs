@@ -139,6 +139,7 @@ async fn logout(
     {
         return error_page(&ctx, Some(&auth), e.into());
     }
+    state.forget_sessions();
     (jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()), Redirect::to("/login")).into_response()
 }
 

@@ -168,6 +168,7 @@ async fn set_active(
             .store
             .set_active(id, active, auth.change(&state, if active { "user.enable" } else { "user.disable" }, None))
             .await?;
+        state.forget_sessions();
         Ok(())
     }
     .await;
