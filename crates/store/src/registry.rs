@@ -660,26 +660,49 @@ impl Store {
     }
 
     async fn search_address(&self, community_id: i64, q: AddressQuery, limit: i64) -> Result<Vec<SearchHit>> {
-        let road = q.road.map(|r| format!("{r}%"));
-        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, SearchHit>(
+        // Only the parts the query names become conditions, so that each join can use its unique index.
+        let mut sql = String::from(
             "SELECT h.id AS household_id, h.building_id, NULL AS resident_id, \
                (SELECT r.name FROM residents r WHERE r.household_id = h.id AND r.relation = 'head' ORDER BY r.id LIMIT 1) AS name, \
                h.address \
-             FROM households h JOIN units u ON u.id = h.unit_id JOIN buildings b ON b.id = h.building_id \
-               JOIN compounds c ON c.id = b.compound_id \
-             WHERE h.community_id = $1 AND ($2 IS NULL OR c.name LIKE $2) AND ($3 IS NULL OR c.number = $3) \
-               AND ($4 IS NULL OR b.number = $4) AND ($5 IS NULL OR u.number = $5) AND ($6 IS NULL OR h.room = $6) \
-             ORDER BY c.number, b.number, u.number, LENGTH(h.room), h.room LIMIT $7",
-        )
-        .bind(community_id)
-        .bind(road)
-        .bind(q.compound.map(i64::from))
-        .bind(q.building.map(i64::from))
-        .bind(q.unit.map(i64::from))
-        .bind(q.room)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?))
+             FROM compounds c JOIN buildings b ON b.compound_id = c.id JOIN units u ON u.building_id = b.id \
+               JOIN households h ON h.unit_id = u.id \
+             WHERE c.community_id = $1",
+        );
+        let road = q.road.as_ref().map(|r| format!("{r}%"));
+        let mut numbers: Vec<i64> = Vec::new();
+        let mut n = 1;
+        if road.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND c.name LIKE ${n}"));
+        }
+        for (column, value) in [("c.number", q.compound), ("b.number", q.building), ("u.number", q.unit)] {
+            if let Some(v) = value {
+                n += 1;
+                sql.push_str(&format!(" AND {column} = ${n}"));
+                numbers.push(i64::from(v));
+            }
+        }
+        if q.room.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND h.room = ${n}"));
+        }
+        sql.push_str(&format!(" ORDER BY c.number, b.number, u.number, LENGTH(h.room), h.room LIMIT ${}", n + 1));
+        // Placeholders were numbered road, numbers, room: bind in the same order.
+        let room = q.room;
+        Ok(with_db!(self, read, pool, _pg => {
+            let mut query = sqlx::query_as::<_, SearchHit>(sqlx::AssertSqlSafe(sql)).bind(community_id);
+            if let Some(r) = road {
+                query = query.bind(r);
+            }
+            for v in &numbers {
+                query = query.bind(*v);
+            }
+            if let Some(r) = room {
+                query = query.bind(r);
+            }
+            query.bind(limit).fetch_all(pool).await?
+        }))
     }
 
     /// The community's tag set.
