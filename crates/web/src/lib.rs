@@ -24,8 +24,11 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use wujia_store::Store;
 
-/// Largest request body accepted (registry files are the largest uploads).
+/// Largest file upload accepted (registry files are the largest uploads).
 pub const MAX_BODY_BYTES: usize = wujia_core::transfer::MAX_IMPORT_BYTES + 1024 * 1024;
+
+/// Largest JSON or form body accepted everywhere else.
+pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 
 /// Settings the server needs besides the store.
 #[derive(Debug, Clone)]
@@ -84,7 +87,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .merge(ops::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(ops::make_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

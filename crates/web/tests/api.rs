@@ -360,8 +360,8 @@ async fn imports_read_gbk_and_refuse_wrong_files(app: TestApp) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p["detail"].as_str().unwrap().contains("小区(院)"));
     let huge = vec![b'a'; wujia_web::MAX_BODY_BYTES + 10];
-    let res = post_file(&app, &token, "", huge).await;
-    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, _) = problem(post_file(&app, &token, "", huge).await).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     // The XLSX template downloads and imports as a dry run against the demo's compounds.
     let tpl = app.get(&token, "/api/v1/registry/template?format=xlsx").await;
     assert_eq!(tpl.status(), StatusCode::OK);
@@ -441,6 +441,20 @@ async fn malformed_json_gets_a_problem_naming_the_field(app: TestApp) {
     assert_eq!(p["errors"][0]["field"], "version");
     let res = app.get(&token, "/api/v1/residents/999999").await;
     assert_eq!(problem(res).await.0, StatusCode::NOT_FOUND);
+    let res = app.get(&token, "/api/v1/no-such-thing").await;
+    assert_eq!(problem(res).await.0, StatusCode::NOT_FOUND);
+    // JSON bodies are small; a huge one is refused as a problem before it is parsed.
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(wujia_web::MAX_JSON_BYTES));
+    let res = app
+        .client
+        .put(app.url("/api/v1/residents/1"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 async fn a_household_signs_up_with_a_one_time_code(app: TestApp) {

@@ -66,7 +66,10 @@ pub fn routes() -> Router<AppState> {
         .route("/me", get(sessions::get_me))
         .route("/me/password", post(sessions::change_password))
         .route("/registry/summary", get(registry::get_registry_summary))
-        .route("/registry/imports", post(registry::import_residents))
+        .route(
+            "/registry/imports",
+            post(registry::import_residents).layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES)),
+        )
         .route("/registry/template", get(registry::get_import_template))
         .route("/registry/export", get(registry::export_residents))
         .route("/communities", get(registry::list_communities).post(structure::create_community))
@@ -88,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api_tokens", post(accounts::create_api_token))
         .route("/audit/events", get(audit::list_events))
         .route("/audit/verify", get(audit::verify_audit))
+        .fallback(|| async { crate::error::ApiError::NotFound })
 }
 
 #[cfg(test)]

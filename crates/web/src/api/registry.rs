@@ -384,8 +384,10 @@ pub async fn import_residents(
     State(state): State<AppState>,
     auth: Auth,
     Query(q): Query<ImportQuery>,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ImportReport>, ApiError> {
+    // A body over the limit is refused while it is read; say so as a problem, like every other error.
+    let body = body.map_err(|_| ApiError::PayloadTooLarge)?;
     Ok(Json(import_file(&state, &auth, q.community_id, &body, q.dry_run).await?))
 }
 

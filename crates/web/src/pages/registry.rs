@@ -709,7 +709,10 @@ pub fn routes() -> Router<AppState> {
         .route("/residents/{id}/edit", get(edit_page).post(edit_submit))
         .route("/residents/{id}/id-card", post(reveal_id))
         .route("/search", get(search_page))
-        .route("/registry/import", get(import_page).post(import_submit))
+        .route(
+            "/registry/import",
+            get(import_page).post(import_submit).layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES)),
+        )
         .route("/registry/template", get(template_file))
         .route("/registry/export", get(export))
         .route("/registry/tags", get(tags_page).post(tags_submit))
