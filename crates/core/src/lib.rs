@@ -9,4 +9,5 @@ pub mod accounts;
 pub mod audit;
 pub mod demo;
 pub mod registry;
+pub mod requests;
 pub mod transfer;
