@@ -9,6 +9,7 @@ mod audit;
 mod demo;
 mod import;
 mod registry;
+mod requests;
 mod secret;
 
 pub use accounts::{ApiToken, NewUser, User};
@@ -18,6 +19,7 @@ pub use registry::{
     BuildingSummary, Community, CompoundSummary, ExportRecord, HouseholdBrief, HouseholdDetail, RegistrySummary,
     ResidentView, SearchHit, TagInfo, UnitWithHouseholds,
 };
+pub use requests::{Category, NewRequest, RequestFilter, RequestRow, urgency_of};
 pub use secret::{Cipher, SecretKey};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -170,7 +172,7 @@ impl Store {
             Db::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
             Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
-        Ok(())
+        self.ensure_request_defaults().await
     }
 
     /// Refreshes the query planner's statistics after bulk changes (imports, the demo).

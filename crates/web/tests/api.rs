@@ -27,6 +27,11 @@ on_both!(
     pages_render_browse_edit_and_switch_language,
     tags_are_editable_and_counted,
     a_new_community_is_set_up_and_filled_by_import,
+    a_request_runs_from_intake_to_close_with_deadlines_and_a_timeline,
+    refused_request_actions_change_nothing,
+    bad_request_intake_names_the_field,
+    each_account_sees_only_the_requests_it_may,
+    dissatisfaction_reopens_and_a_pause_moves_the_deadline,
 );
 
 async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
@@ -806,4 +811,263 @@ async fn a_new_community_is_set_up_and_filled_by_import(app: TestApp) {
         .send(Method::PUT, &admin, &format!("/api/v1/buildings/{id}/social_worker"), &json!({"user_id": zhangli}))
         .await;
     assert_eq!(problem(res).await.1["errors"][0]["field"], "user_id");
+}
+
+async fn category_id(app: &TestApp, token: &str, code: &str) -> i64 {
+    let cats = app.get_json(token, "/api/v1/categories").await;
+    cats.as_array().unwrap().iter().find(|c| c["code"] == code).unwrap_or_else(|| panic!("no category {code}"))["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn user_id(app: &TestApp, username: &str) -> i64 {
+    let token = app.token(username).await;
+    app.get_json(&token, "/api/v1/me").await["user"]["id"].as_i64().unwrap()
+}
+
+async fn act(app: &TestApp, token: &str, request: &Value, body: Value) -> reqwest::Response {
+    let mut body = body;
+    body["version"] = request["version"].clone();
+    app.send(Method::POST, token, &format!("/api/v1/requests/{}/actions", request["id"]), &body).await
+}
+
+async fn act_ok(app: &TestApp, token: &str, request: &Value, body: Value) -> Value {
+    let res = act(app, token, request, body.clone()).await;
+    let status = res.status();
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}: {v}");
+    v
+}
+
+async fn a_request_runs_from_intake_to_close_with_deadlines_and_a_timeline(app: TestApp) {
+    let resident = app.token("jumin_hu").await;
+    let staff = app.token("zhangli").await;
+    let property = app.token("wuye").await;
+    let elevator = category_id(&app, &resident, "property.repair.elevator").await;
+    let res = app
+        .send(Method::POST, &resident, "/api/v1/requests", &json!({"category_id": elevator, "description": "7号楼1单元电梯停在3楼,门打不开", "answers": {"是否有人被困?": "否"}}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["number"], "WT-2024-000001");
+    assert_eq!((r["channel"].as_str(), r["status"].as_str()), (Some("portal"), Some("received")));
+    assert_eq!(r["location"], "琉璃井路3号院7号楼1单元102");
+    assert_eq!(r["contact_name"], "胡桂兰");
+    let received: chrono::DateTime<chrono::Utc> = r["received_at"].as_str().unwrap().parse().unwrap();
+    let due: chrono::DateTime<chrono::Utc> = r["respond_due"].as_str().unwrap().parse().unwrap();
+    let resolve_due: chrono::DateTime<chrono::Utc> = r["resolve_due"].as_str().unwrap().parse().unwrap();
+    assert_eq!((due - received).num_minutes(), 30, "an emergency is answered within 30 minutes");
+    assert_eq!((resolve_due - received).num_minutes(), 120, "and handled within 2 hours");
+    let wuye = user_id(&app, "wuye").await;
+    app.clock.advance(chrono::Duration::minutes(10));
+    let r = act_ok(&app, &staff, &r, json!({"action": "respond", "note": "已电话联系胡阿姨,物业马上到"})).await;
+    let r = act_ok(&app, &staff, &r, json!({"action": "dispatch", "lead": wuye})).await;
+    assert_eq!(r["lead_id"], wuye);
+    // The property company sees it in its own work list.
+    let mine = app.get_json(&property, "/api/v1/requests?mine=true").await;
+    assert!(mine.as_array().unwrap().iter().any(|x| x["id"] == r["id"]));
+    let r = act_ok(&app, &property, &r, json!({"action": "start"})).await;
+    app.clock.advance(chrono::Duration::minutes(40));
+    let r =
+        act_ok(&app, &property, &r, json!({"action": "resolve", "resolution": "维保单位到场,复位门机,电梯恢复运行"}))
+            .await;
+    let r = act_ok(
+        &app,
+        &staff,
+        &r,
+        json!({"action": "follow_up", "solved": "solved", "satisfaction": "satisfied", "note": "胡阿姨表示满意"}),
+    )
+    .await;
+    assert_eq!(r["status"], "followed_up");
+    let r = act_ok(&app, &staff, &r, json!({"action": "close"})).await;
+    assert_eq!(r["status"], "closed");
+    let detail = app.get_json(&resident, &format!("/api/v1/requests/{}", r["id"])).await;
+    let actions: Vec<&str> =
+        detail["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "request.create",
+            "request.respond",
+            "request.dispatch",
+            "request.start",
+            "request.resolve",
+            "request.follow_up",
+            "request.close"
+        ]
+    );
+    let summary = app.get_json(&staff, "/api/v1/requests/summary?from=2024-02-01&to=2024-03-01").await;
+    let overall = &summary["overall"];
+    assert_eq!(overall["requests"], 1);
+    assert_eq!(overall["response"]["value"], 1.0);
+    assert_eq!(overall["resolution"]["value"], 1.0);
+    assert_eq!(overall["satisfaction"]["value"], 1.0);
+    assert_eq!(overall["response"]["small_sample"], true);
+    assert_eq!(overall["mean_minutes_to_respond"], 10.0);
+    assert!(summary["definitions"]["response_rate"].as_str().unwrap().contains("响应时限"));
+    assert_eq!(summary["by_category"]["property"]["requests"], 1);
+    assert_eq!(summary["by_channel"]["portal"]["requests"], 1);
+    let outside = app.get_json(&staff, "/api/v1/requests/summary?from=2024-03-01&to=2024-04-01").await;
+    assert_eq!(outside["overall"]["requests"], 0);
+    let admin = app.token("admin").await;
+    assert_eq!(app.get_json(&admin, "/api/v1/audit/verify").await["ok"], true);
+}
+
+async fn refused_request_actions_change_nothing(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let property = app.token("wuye").await;
+    let power = category_id(&app, &staff, "utilities.supply.power").await;
+    let wang = find_household(&app, &staff, "6号院1号楼2单元501").await;
+    let r: Value = app
+        .send(Method::POST, &staff, "/api/v1/requests", &json!({"category_id": power, "description": "6号院1号楼、2号楼停电", "channel": "phone", "household_id": wang, "contact_phone": "13800001111"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["channel"], "phone");
+    let (status, p) = problem(act(&app, &staff, &r, json!({"action": "close"})).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("received"), "{p}");
+    let (status, _) = problem(act(&app, &property, &r, json!({"action": "respond", "note": "x"})).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the property company does not see requests it does not hold");
+    let r2 = act_ok(&app, &staff, &r, json!({"action": "respond", "note": "已告知居民抢修中"})).await;
+    // A stale version is refused.
+    let (status, _) = problem(act(&app, &staff, &r, json!({"action": "respond", "note": "again"})).await).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let resident_id = user_id(&app, "jumin_hu").await;
+    let (status, p) = problem(act(&app, &staff, &r2, json!({"action": "dispatch", "lead": resident_id})).await).await;
+    assert_eq!((status, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lead")));
+    let wuye = user_id(&app, "wuye").await;
+    let r3 = act_ok(&app, &staff, &r2, json!({"action": "dispatch", "lead": wuye})).await;
+    let (status, p) = problem(act(&app, &staff, &r3, json!({"action": "resolve", "resolution": "done"})).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("主办人"));
+    let (status, _) = problem(act(&app, &staff, &r3, json!({"action": "fly"})).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let now = app.get_json(&staff, &format!("/api/v1/requests/{}", r["id"])).await;
+    assert_eq!((now["status"].as_str(), now["version"].as_i64()), (Some("dispatched"), r3["version"].as_i64()));
+    // The lead returns it to the dispatcher with a reason.
+    let back =
+        act_ok(&app, &property, &r3, json!({"action": "return", "reason": "属于供电公司线路故障,需街道协调"})).await;
+    assert_eq!((back["status"].as_str(), back["lead_id"].as_i64()), (Some("responded"), None));
+    let street = user_id(&app, "jiedao").await;
+    let up = act_ok(&app, &staff, &back, json!({"action": "escalate", "to": street, "reason": "涉及供电公司"})).await;
+    assert_eq!((up["status"].as_str(), up["lead_id"].as_i64()), (Some("dispatched"), Some(street)));
+}
+
+async fn bad_request_intake_names_the_field(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let leaf = category_id(&app, &staff, "other.general.suggestion").await;
+    let parent = category_id(&app, &staff, "other").await;
+    let cases = [
+        (json!({"category_id": 99999, "description": "x", "location": "广场"}), "category_id"),
+        (json!({"category_id": parent, "description": "x", "location": "广场"}), "category_id"),
+        (json!({"category_id": leaf, "description": "x"}), "location"),
+        (json!({"category_id": leaf, "description": "  ", "location": "广场"}), "description"),
+        (
+            json!({"category_id": leaf, "description": "x", "location": "广场", "channel": "hotline_12345"}),
+            "external_no",
+        ),
+        (json!({"category_id": leaf, "description": "x", "location": "广场", "channel": "fax"}), "channel"),
+        (json!({"category_id": leaf, "description": "x", "location": "广场", "contact_phone": "123"}), "contact_phone"),
+    ];
+    for (body, field) in cases {
+        let (status, p) = problem(app.send(Method::POST, &staff, "/api/v1/requests", &body).await).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(p["errors"].as_array().unwrap().iter().any(|e| e["field"] == field), "{body}: {p}");
+    }
+    let res = app.send(Method::POST, &staff, "/api/v1/requests", &json!({"category_id": leaf, "description": "12345 转来", "location": "广场", "channel": "hotline_12345", "external_no": "BJ12345-2024-0001"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.get_json(&staff, "/api/v1/requests").await.as_array().unwrap().len(),
+        1,
+        "refused intakes wrote nothing"
+    );
+    let property = app.token("wuye").await;
+    let (status, _) = problem(
+        app.send(
+            Method::POST,
+            &property,
+            "/api/v1/requests",
+            &json!({"category_id": leaf, "description": "x", "location": "广场"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn each_account_sees_only_the_requests_it_may(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let hu = app.token("jumin_hu").await;
+    let leaf = category_id(&app, &staff, "elderly.daily.groceries").await;
+    let wang = find_household(&app, &staff, "6号院1号楼2单元501").await;
+    let mine: Value = app
+        .send(Method::POST, &hu, "/api/v1/requests", &json!({"category_id": leaf, "description": "腿脚不便,买菜困难"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let other: Value = app
+        .send(
+            Method::POST,
+            &staff,
+            "/api/v1/requests",
+            &json!({"category_id": leaf, "description": "代王先生登记", "channel": "walk_in", "household_id": wang}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let list = app.get_json(&hu, "/api/v1/requests").await;
+    let ids: Vec<&Value> = list.as_array().unwrap().iter().map(|r| &r["id"]).collect();
+    assert_eq!(ids, [&mine["id"]]);
+    assert_eq!(app.get(&hu, &format!("/api/v1/requests/{}", other["id"])).await.status(), StatusCode::NOT_FOUND);
+    let street = app.token("jiedao").await;
+    assert_eq!(app.get_json(&street, "/api/v1/requests").await.as_array().unwrap().len(), 2);
+    let property = app.token("wuye").await;
+    assert!(app.get_json(&property, "/api/v1/requests").await.as_array().unwrap().is_empty());
+    let open = app.get_json(&staff, "/api/v1/requests?status=open&category=elderly&channel=walk_in").await;
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    let (status, p) = problem(app.get(&staff, "/api/v1/requests?status=lost").await).await;
+    assert_eq!((status, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")));
+    assert_eq!(app.get(&property, "/api/v1/requests/summary").await.status(), StatusCode::FORBIDDEN);
+}
+
+async fn dissatisfaction_reopens_and_a_pause_moves_the_deadline(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let kaifa = app.token("kaifa").await;
+    let flue = category_id(&app, &staff, "housing.defect.flue").await;
+    let wang = find_household(&app, &staff, "6号院1号楼2单元501").await;
+    let r: Value = app
+        .send(Method::POST, &staff, "/api/v1/requests", &json!({"category_id": flue, "description": "燃气热水器排烟口在开放式阳台上", "channel": "reception_day", "household_id": wang}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let developer = user_id(&app, "kaifa").await;
+    let r = act_ok(&app, &staff, &r, json!({"action": "respond", "note": "接待日当场登记"})).await;
+    let r = act_ok(&app, &staff, &r, json!({"action": "dispatch", "lead": developer})).await;
+    let due_before: chrono::DateTime<chrono::Utc> = r["resolve_due"].as_str().unwrap().parse().unwrap();
+    let r = act_ok(&app, &kaifa, &r, json!({"action": "pause", "reason": "王先生出差,约下周现场查看"})).await;
+    app.clock.advance(chrono::Duration::days(3));
+    let r = act_ok(&app, &kaifa, &r, json!({"action": "resume"})).await;
+    let due_after: chrono::DateTime<chrono::Utc> = r["resolve_due"].as_str().unwrap().parse().unwrap();
+    assert_eq!(due_after - due_before, chrono::Duration::days(3), "paused time does not count");
+    let r = act_ok(&app, &kaifa, &r, json!({"action": "resolve", "resolution": "加装延长排烟管"})).await;
+    let r = act_ok(
+        &app,
+        &staff,
+        &r,
+        json!({"action": "follow_up", "solved": "not_solved", "satisfaction": "dissatisfied"}),
+    )
+    .await;
+    assert_eq!(
+        (r["status"].as_str(), r["reopen_count"].as_i64(), r["lead_id"].as_i64()),
+        (Some("in_progress"), Some(1), Some(developer))
+    );
+    let r = act_ok(&app, &kaifa, &r, json!({"action": "resolve", "resolution": "多轮协调后改造排烟口位置"})).await;
+    let r =
+        act_ok(&app, &staff, &r, json!({"action": "follow_up", "solved": "solved", "satisfaction": "satisfied"})).await;
+    assert_eq!(r["status"], "followed_up");
 }

@@ -33,11 +33,17 @@ pub enum Action {
     ManageAccounts,
     /// Read the audit log.
     ViewAudit,
+    /// Take in a request (residents for their own household, staff on a resident's behalf).
+    SubmitRequest,
+    /// See every request of the community (handlers see the ones they hold).
+    ViewRequests,
+    /// Respond, dispatch, follow up, close, reassign, escalate: the dispatcher's part of the workflow.
+    DispatchRequests,
 }
 
 impl Action {
     /// Every action, for the permission matrix.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 16] = [
         Self::ViewAddresses,
         Self::ViewResidents,
         Self::EditResident,
@@ -51,6 +57,9 @@ impl Action {
         Self::ViewSummary,
         Self::ManageAccounts,
         Self::ViewAudit,
+        Self::SubmitRequest,
+        Self::ViewRequests,
+        Self::DispatchRequests,
     ];
 }
 
@@ -132,16 +141,18 @@ fn allowed(actor: &Actor, action: Action, scope: Scope) -> bool {
         Role::Admin => true,
         Role::Staff => !matches!(action, ManageAccounts | ViewAudit),
         Role::SocialWorker => match action {
-            ViewAddresses | ViewResidents | ViewSummary => true,
+            ViewAddresses | ViewResidents | ViewSummary | SubmitRequest | ViewRequests => true,
             EditResident | ViewPhone | IssueSignupCode | ExportRegistry => own_building,
             _ => false,
         },
-        Role::Street => matches!(action, ViewAddresses | ViewResidents | ViewSummary | ExportRegistry),
-        Role::Patrol | Role::Property | Role::Developer => matches!(action, ViewAddresses),
-        Role::Volunteer => false,
-        Role::Resident => {
+        Role::Street => matches!(action, ViewAddresses | ViewResidents | ViewSummary | ExportRegistry | ViewRequests),
+        Role::Patrol => matches!(action, ViewAddresses | SubmitRequest),
+        Role::Property | Role::Developer => matches!(action, ViewAddresses),
+        Role::Volunteer | Role::Resident => {
             let own_household = scope.household.is_some() && scope.household == actor.household;
-            matches!(action, ViewAddresses | ViewResidents | ViewPhone | ViewIdCard | EditResident) && own_household
+            let resident_only = actor.role == Role::Resident
+                && matches!(action, ViewAddresses | ViewResidents | ViewPhone | ViewIdCard | EditResident);
+            (resident_only || action == SubmitRequest) && own_household
         }
     }
 }
@@ -164,23 +175,24 @@ mod tests {
             role,
             communities: vec![COMMUNITY],
             buildings: if role == Role::SocialWorker { vec![BUILDING] } else { vec![] },
-            household: (role == Role::Resident).then_some(HOUSEHOLD),
+            household: matches!(role, Role::Resident | Role::Volunteer).then_some(HOUSEHOLD),
         }
     }
 
     /// The expected answer for each role at its own household (in its own building), in `Action::ALL` order.
-    fn expected(role: Role) -> [bool; 13] {
-        //   addr  resid edit  phone idcrd imprt exprt code  tags  struc summ  accts audit
+    fn expected(role: Role) -> [bool; 16] {
+        const F: bool = false;
+        const T: bool = true;
+        //   addr resid edit phone idcrd imprt exprt code tags struc summ accts audit submit viewreq dispatch
         match role {
-            Role::Admin => [true; 13],
-            Role::Staff => [true, true, true, true, true, true, true, true, true, true, true, false, false],
-            Role::SocialWorker => [true, true, true, true, false, false, true, true, false, false, true, false, false],
-            Role::Street => [true, true, false, false, false, false, true, false, false, false, true, false, false],
-            Role::Patrol | Role::Property | Role::Developer => {
-                [true, false, false, false, false, false, false, false, false, false, false, false, false]
-            }
-            Role::Volunteer => [false; 13],
-            Role::Resident => [true, true, true, true, true, false, false, false, false, false, false, false, false],
+            Role::Admin => [T; 16],
+            Role::Staff => [T, T, T, T, T, T, T, T, T, T, T, F, F, T, T, T],
+            Role::SocialWorker => [T, T, T, T, F, F, T, T, F, F, T, F, F, T, T, F],
+            Role::Street => [T, T, F, F, F, F, T, F, F, F, T, F, F, F, T, F],
+            Role::Patrol => [T, F, F, F, F, F, F, F, F, F, F, F, F, T, F, F],
+            Role::Property | Role::Developer => [T, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F],
+            Role::Volunteer => [F, F, F, F, F, F, F, F, F, F, F, F, F, T, F, F],
+            Role::Resident => [T, T, T, T, T, F, F, F, F, F, F, F, F, T, F, F],
         }
     }
 

@@ -1,10 +1,12 @@
 //! Resident requests (诉求, 接诉即办): urgency and deadlines, the workflow, and the three rates.
 
 mod calendar;
+mod catalogue;
 mod rates;
 mod workflow;
 
 pub use calendar::{DayKind, WorkCalendar, default_entries};
+pub use catalogue::{CategorySeed, HandlerKind, default_catalogue};
 pub use rates::{Rate, RequestFacts, ThreeRates, three_rates};
 pub use workflow::{
     Command, Followup, RequestActor, RequestState, RuleError, Satisfaction, Solved, Status, Transition, decide,

@@ -3,6 +3,7 @@
 pub(crate) mod accounts;
 mod audit;
 pub(crate) mod registry;
+pub(crate) mod requests;
 pub(crate) mod sessions;
 mod structure;
 
@@ -28,16 +29,17 @@ pub use accounts::UserOut;
         registry::create_signup_code, registry::create_signup, structure::create_community, structure::create_compound,
         structure::create_building, structure::update_building_social_worker, structure::create_household,
         accounts::list_users, accounts::create_user, accounts::update_user, accounts::create_api_token,
-        audit::list_events, audit::verify_audit,
+        audit::list_events, audit::verify_audit, requests::list_categories, requests::create_request, requests::list_requests,
+        requests::get_request, requests::update_request, requests::get_requests_summary,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
         accounts::UserOut, accounts::NewUserBody, accounts::UserPatch, accounts::TokenBody, registry::ResidentBody,
         registry::TagBody, registry::SignupBody, structure::CommunityBody, structure::CompoundBody, structure::BuildingBody,
-        structure::WorkerBody, structure::HouseholdBody,
+        structure::WorkerBody, structure::HouseholdBody, requests::NewRequestBody, requests::ActionBody,
     )),
     modifiers(&BearerAuth),
-    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"))
+    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"))
 )]
 pub struct ApiDoc;
 
@@ -91,6 +93,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api_tokens", post(accounts::create_api_token))
         .route("/audit/events", get(audit::list_events))
         .route("/audit/verify", get(audit::verify_audit))
+        .route("/categories", get(requests::list_categories))
+        .route("/requests", get(requests::list_requests).post(requests::create_request))
+        .route("/requests/summary", get(requests::get_requests_summary))
+        .route("/requests/{id}", get(requests::get_request))
+        .route("/requests/{id}/actions", post(requests::update_request))
         .fallback(|| async { crate::error::ApiError::NotFound })
 }
 
@@ -112,6 +119,6 @@ mod tests {
                 n += 1;
             }
         }
-        assert!(n >= 32, "{n} operations");
+        assert!(n >= 38, "{n} operations");
     }
 }

@@ -1,0 +1,483 @@
+//! Resident requests: the catalogue, the working calendar, numbering, and the requests with their workflow.
+
+use crate::audit::append_event;
+use crate::{Change, Result, Store, StoreError, with_db};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+use wujia_core::requests::{DayKind, Limit, Sla, Urgency, WorkCalendar, default_catalogue, default_entries};
+
+/// A category of the catalogue.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Category {
+    /// Id.
+    pub id: i64,
+    /// Parent category.
+    pub parent_id: Option<i64>,
+    /// Stable code.
+    pub code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Default handler kind.
+    pub handler: String,
+    /// Urgency code.
+    pub urgency: String,
+    /// `minutes` or `working_days`.
+    pub respond_unit: String,
+    /// Response limit.
+    pub respond_value: i64,
+    /// `minutes` or `working_days`.
+    pub resolve_unit: String,
+    /// Resolution limit.
+    pub resolve_value: i64,
+    /// JSON array of questions.
+    pub questions: String,
+    /// Offered on forms.
+    pub active: bool,
+}
+
+fn limit(unit: &str, value: i64) -> Limit {
+    let v = value.clamp(0, i64::from(u32::MAX)) as u32;
+    if unit == "working_days" { Limit::WorkingDays(v) } else { Limit::Minutes(v) }
+}
+
+fn unit_value(l: Limit) -> (&'static str, i64) {
+    match l {
+        Limit::Minutes(m) => ("minutes", i64::from(m)),
+        Limit::WorkingDays(d) => ("working_days", i64::from(d)),
+    }
+}
+
+impl Category {
+    /// The category's time limits.
+    pub fn sla(&self) -> Sla {
+        Sla {
+            respond: limit(&self.respond_unit, self.respond_value),
+            resolve: limit(&self.resolve_unit, self.resolve_value),
+        }
+    }
+
+    /// True for a leaf (a category a request can be filed under).
+    pub fn is_leaf(&self) -> bool {
+        self.code.split('.').count() == 3
+    }
+}
+
+/// A request as stored.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RequestRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Readable number, e.g. `WT-2024-000123`.
+    pub number: String,
+    /// Category.
+    pub category_id: i64,
+    /// Channel code.
+    pub channel: String,
+    /// Status code.
+    pub status: String,
+    /// What the resident asked.
+    pub description: String,
+    /// The household, when known.
+    pub household_id: Option<i64>,
+    /// The building, when known.
+    pub building_id: Option<i64>,
+    /// Where: the household address or a place.
+    pub location: String,
+    /// Who asked.
+    pub contact_name: String,
+    /// Their phone.
+    pub contact_phone: Option<String>,
+    /// Answers to the category's questions (JSON object).
+    pub answers: String,
+    /// 12345 order number.
+    pub external_no: Option<String>,
+    /// The account that took it in.
+    pub submitted_by: Option<i64>,
+    /// Lead handler.
+    pub lead_id: Option<i64>,
+    /// Co-handlers (JSON array).
+    pub co_handlers: String,
+    /// Why the clock is paused.
+    pub paused_reason: Option<String>,
+    /// Since when.
+    pub paused_at: Option<DateTime<Utc>>,
+    /// Received.
+    pub received_at: DateTime<Utc>,
+    /// Response deadline.
+    pub respond_due: DateTime<Utc>,
+    /// Resolution deadline.
+    pub resolve_due: DateTime<Utc>,
+    /// First contact.
+    pub responded_at: Option<DateTime<Utc>>,
+    /// Resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// What was done.
+    pub resolution: Option<String>,
+    /// Follow-up: solved code.
+    pub followup_solved: Option<String>,
+    /// Follow-up: satisfaction code.
+    pub followup_satisfaction: Option<String>,
+    /// When followed up.
+    pub followed_up_at: Option<DateTime<Utc>>,
+    /// Closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Times reopened.
+    pub reopen_count: i64,
+    /// Optimistic-lock version.
+    pub version: i64,
+}
+
+/// A request about to be taken in.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    /// Community.
+    pub community_id: i64,
+    /// Category.
+    pub category_id: i64,
+    /// Channel code.
+    pub channel: String,
+    /// What the resident asked.
+    pub description: String,
+    /// Household.
+    pub household_id: Option<i64>,
+    /// Building.
+    pub building_id: Option<i64>,
+    /// Where.
+    pub location: String,
+    /// Who asked.
+    pub contact_name: String,
+    /// Their phone.
+    pub contact_phone: Option<String>,
+    /// Answers (JSON object text).
+    pub answers: String,
+    /// 12345 order number.
+    pub external_no: Option<String>,
+    /// Taken in by.
+    pub submitted_by: Option<i64>,
+    /// Received.
+    pub received_at: DateTime<Utc>,
+    /// Response deadline.
+    pub respond_due: DateTime<Utc>,
+    /// Resolution deadline.
+    pub resolve_due: DateTime<Utc>,
+}
+
+/// Filters for the queue.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    /// Only these statuses.
+    pub statuses: Vec<String>,
+    /// Only this category (or its descendants, by code prefix).
+    pub category_code: Option<String>,
+    /// Only this channel.
+    pub channel: Option<String>,
+    /// Only this building.
+    pub building_id: Option<i64>,
+    /// Only requests this account leads or co-handles.
+    pub handler: Option<i64>,
+    /// Only this household's.
+    pub household_id: Option<i64>,
+    /// Received from.
+    pub from: Option<DateTime<Utc>>,
+    /// Received before.
+    pub to: Option<DateTime<Utc>>,
+    /// At most.
+    pub limit: i64,
+}
+
+const REQUEST_COLUMNS: &str = "r.id, r.community_id, r.number, r.category_id, r.channel, r.status, r.description, r.household_id, \
+     r.building_id, r.location, r.contact_name, r.contact_phone, r.answers, r.external_no, r.submitted_by, r.lead_id, \
+     r.co_handlers, r.paused_reason, r.paused_at, r.received_at, r.respond_due, r.resolve_due, r.responded_at, \
+     r.resolved_at, r.resolution, r.followup_solved, r.followup_satisfaction, r.followed_up_at, r.closed_at, \
+     r.reopen_count, r.version";
+
+impl Store {
+    /// Seeds the default catalogue and holiday calendar on a fresh database.
+    pub(crate) async fn ensure_request_defaults(&self) -> Result<()> {
+        let categories: i64 = with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT COUNT(*) FROM request_categories").fetch_one(pool).await?);
+        let days: i64 = with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT COUNT(*) FROM calendar_days").fetch_one(pool).await?);
+        with_db!(self, write, pool, _pg => {
+            let mut tx = pool.begin().await?;
+            if categories == 0 {
+                let mut ids: HashMap<&str, i64> = HashMap::new();
+                for c in default_catalogue() {
+                    let sla = c.urgency.default_sla();
+                    let (ru, rv) = unit_value(sla.respond);
+                    let (su, sv) = unit_value(sla.resolve);
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO request_categories (parent_id, code, name_zh, name_en, handler, urgency, respond_unit, respond_value, \
+                           resolve_unit, resolve_value, questions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                    )
+                    .bind(c.parent.and_then(|p| ids.get(p).copied()))
+                    .bind(c.code)
+                    .bind(c.name_zh)
+                    .bind(c.name_en)
+                    .bind(c.handler.code())
+                    .bind(c.urgency.code())
+                    .bind(ru)
+                    .bind(rv)
+                    .bind(su)
+                    .bind(sv)
+                    .bind(serde_json::to_string(c.questions).unwrap_or_else(|_| "[]".into()))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    ids.insert(c.code, id);
+                }
+            }
+            if days == 0 {
+                for (day, kind, name) in default_entries() {
+                    sqlx::query("INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)")
+                        .bind(day)
+                        .bind(if kind == DayKind::Holiday { "holiday" } else { "workday" })
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The whole catalogue, parents before children.
+    pub async fn categories(&self) -> Result<Vec<Category>> {
+        Ok(
+            with_db!(self, read, pool, _pg => sqlx::query_as::<_, Category>("SELECT * FROM request_categories ORDER BY code").fetch_all(pool).await?),
+        )
+    }
+
+    /// One category.
+    pub async fn category(&self, id: i64) -> Result<Category> {
+        with_db!(self, read, pool, _pg => sqlx::query_as::<_, Category>("SELECT * FROM request_categories WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// The working calendar as stored.
+    pub async fn calendar(&self) -> Result<WorkCalendar> {
+        let rows: Vec<(NaiveDate, String)> = with_db!(self, read, pool, _pg => sqlx::query_as("SELECT day, kind FROM calendar_days ORDER BY day").fetch_all(pool).await?);
+        Ok(WorkCalendar::new(
+            rows.into_iter().map(|(d, k)| (d, if k == "holiday" { DayKind::Holiday } else { DayKind::Workday })),
+        ))
+    }
+
+    /// Takes in a request: numbers it and records it in one transaction.
+    pub async fn create_request(&self, new: &NewRequest, community_code: &str, change: Change) -> Result<RequestRow> {
+        let year = new.received_at.with_timezone(&chrono_tz_shanghai()).year();
+        let id = with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let seq: i64 = sqlx::query_scalar(
+                "INSERT INTO request_counters (community_id, year, last) VALUES ($1, $2, 1) \
+                 ON CONFLICT (community_id, year) DO UPDATE SET last = request_counters.last + 1 RETURNING last",
+            )
+            .bind(new.community_id)
+            .bind(i64::from(year))
+            .fetch_one(&mut *tx)
+            .await?;
+            let number = wujia_core::requests::request_number(community_code, year, seq);
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO service_requests (community_id, number, category_id, channel, status, description, household_id, \
+                   building_id, location, contact_name, contact_phone, answers, external_no, submitted_by, received_at, \
+                   respond_due, resolve_due, updated_at) \
+                 VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $14) RETURNING id",
+            )
+            .bind(new.community_id)
+            .bind(&number)
+            .bind(new.category_id)
+            .bind(&new.channel)
+            .bind(&new.description)
+            .bind(new.household_id)
+            .bind(new.building_id)
+            .bind(&new.location)
+            .bind(&new.contact_name)
+            .bind(&new.contact_phone)
+            .bind(&new.answers)
+            .bind(&new.external_no)
+            .bind(new.submitted_by)
+            .bind(new.received_at)
+            .bind(new.respond_due)
+            .bind(new.resolve_due)
+            .fetch_one(&mut *tx)
+            .await?;
+            let change = Change {
+                community_id: Some(new.community_id),
+                entity: "request".into(),
+                entity_id: id.to_string(),
+                after: serde_json::json!({"number": number, "category_id": new.category_id, "channel": new.channel,
+                    "description": new.description, "location": new.location, "respond_due": new.respond_due, "resolve_due": new.resolve_due}),
+                ..change
+            };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+            id
+        });
+        self.request(id).await
+    }
+
+    /// One request.
+    pub async fn request(&self, id: i64) -> Result<RequestRow> {
+        let sql = format!("SELECT {REQUEST_COLUMNS} FROM service_requests r WHERE r.id = $1");
+        with_db!(self, read, pool, _pg => sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Requests of a community, open ones by what breaches first, then the rest newest first.
+    pub async fn requests(&self, community_id: i64, f: &RequestFilter) -> Result<Vec<RequestRow>> {
+        let mut sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM service_requests r JOIN request_categories c ON c.id = r.category_id WHERE r.community_id = $1"
+        );
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        let mut texts: Vec<String> = Vec::new();
+        let mut ints: Vec<(usize, i64)> = Vec::new();
+        let mut times: Vec<(usize, DateTime<Utc>)> = Vec::new();
+        // Each placeholder records its position so that binding follows the numbering.
+        let mut order: Vec<(usize, char, usize)> = Vec::new();
+        if !f.statuses.is_empty() {
+            let marks: Vec<String> = f
+                .statuses
+                .iter()
+                .map(|s| {
+                    let i = next();
+                    order.push((i, 't', texts.len()));
+                    texts.push(s.clone());
+                    format!("${i}")
+                })
+                .collect();
+            sql.push_str(&format!(" AND r.status IN ({})", marks.join(",")));
+        }
+        if let Some(code) = &f.category_code {
+            let i = next();
+            order.push((i, 't', texts.len()));
+            texts.push(format!("{code}%"));
+            sql.push_str(&format!(" AND c.code LIKE ${i}"));
+        }
+        if let Some(ch) = &f.channel {
+            let i = next();
+            order.push((i, 't', texts.len()));
+            texts.push(ch.clone());
+            sql.push_str(&format!(" AND r.channel = ${i}"));
+        }
+        for (column, value) in [("r.building_id", f.building_id), ("r.household_id", f.household_id)] {
+            if let Some(v) = value {
+                let i = next();
+                order.push((i, 'i', ints.len()));
+                ints.push((i, v));
+                sql.push_str(&format!(" AND {column} = ${i}"));
+            }
+        }
+        if let Some(h) = f.handler {
+            let i = next();
+            order.push((i, 'i', ints.len()));
+            ints.push((i, h));
+            let j = next();
+            order.push((j, 't', texts.len()));
+            texts.push(format!("%,{h},%"));
+            // co_handlers is a JSON array such as [3,9]; compare with commas around every element.
+            sql.push_str(&format!(
+                " AND (r.lead_id = ${i} OR ',' || REPLACE(REPLACE(r.co_handlers, '[', ''), ']', '') || ',' LIKE ${j})"
+            ));
+        }
+        for (cmp, value) in [(">=", f.from), ("<", f.to)] {
+            if let Some(t) = value {
+                let i = next();
+                order.push((i, 'd', times.len()));
+                times.push((i, t));
+                sql.push_str(&format!(" AND r.received_at {cmp} ${i}"));
+            }
+        }
+        let limit_at = next();
+        sql.push_str(&format!(
+            " ORDER BY CASE WHEN r.status IN ('received','responded','dispatched','in_progress') THEN 0 ELSE 1 END, \
+               CASE WHEN r.status IN ('received','responded','dispatched','in_progress') THEN r.resolve_due END, r.received_at DESC \
+             LIMIT ${limit_at}"
+        ));
+        order.sort_by_key(|o| o.0);
+        Ok(with_db!(self, read, pool, _pg => {
+            let mut q = sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(sql)).bind(community_id);
+            for (_, kind, idx) in &order {
+                q = match kind {
+                    't' => q.bind(texts[*idx].clone()),
+                    'i' => q.bind(ints[*idx].1),
+                    _ => q.bind(times[*idx].1),
+                };
+            }
+            q.bind(f.limit.clamp(1, 1000)).fetch_all(pool).await?
+        }))
+    }
+
+    /// Every request received in a period (for figures), in no particular order.
+    pub async fn all_requests(&self, community_id: i64, f: &RequestFilter) -> Result<Vec<RequestRow>> {
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM service_requests r WHERE r.community_id = $1 \
+             AND ($2 IS NULL OR r.received_at >= $2) AND ($3 IS NULL OR r.received_at < $3)"
+        );
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(sql))
+            .bind(community_id)
+            .bind(f.from)
+            .bind(f.to)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Writes a request's new workflow state if nobody changed it since `version`, with its event.
+    pub async fn update_request(&self, before: &RequestRow, after: &RequestRow, change: Change) -> Result<RequestRow> {
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(
+                "UPDATE service_requests SET status = $1, lead_id = $2, co_handlers = $3, paused_reason = $4, paused_at = $5, \
+                   respond_due = $6, resolve_due = $7, responded_at = $8, resolved_at = $9, resolution = $10, followup_solved = $11, \
+                   followup_satisfaction = $12, followed_up_at = $13, closed_at = $14, reopen_count = $15, building_id = $16, \
+                   version = version + 1, updated_at = $17 WHERE id = $18 AND version = $19",
+            )
+            .bind(&after.status)
+            .bind(after.lead_id)
+            .bind(&after.co_handlers)
+            .bind(&after.paused_reason)
+            .bind(after.paused_at)
+            .bind(after.respond_due)
+            .bind(after.resolve_due)
+            .bind(after.responded_at)
+            .bind(after.resolved_at)
+            .bind(&after.resolution)
+            .bind(&after.followup_solved)
+            .bind(&after.followup_satisfaction)
+            .bind(after.followed_up_at)
+            .bind(after.closed_at)
+            .bind(after.reopen_count)
+            .bind(after.building_id)
+            .bind(change.at)
+            .bind(before.id)
+            .bind(before.version)
+            .execute(&mut *tx)
+            .await?;
+            if n.rows_affected() == 0 {
+                return Err(StoreError::Conflict("诉求已被他人处理,请刷新后重试 / someone else acted on this request first; reload".into()));
+            }
+            let change = Change { community_id: Some(before.community_id), entity: "request".into(), entity_id: before.id.to_string(), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+        });
+        self.request(before.id).await
+    }
+}
+
+/// Asia/Shanghai, where request numbers take their year.
+fn chrono_tz_shanghai() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// The urgency of a category code, for callers that only hold the text.
+pub fn urgency_of(code: &str) -> Urgency {
+    Urgency::from_code(code).unwrap_or(Urgency::General)
+}
