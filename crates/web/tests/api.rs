@@ -32,6 +32,7 @@ on_both!(
     bad_request_intake_names_the_field,
     each_account_sees_only_the_requests_it_may,
     dissatisfaction_reopens_and_a_pause_moves_the_deadline,
+    request_pages_take_in_act_and_count,
 );
 
 async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
@@ -1070,4 +1071,117 @@ async fn dissatisfaction_reopens_and_a_pause_moves_the_deadline(app: TestApp) {
     let r =
         act_ok(&app, &staff, &r, json!({"action": "follow_up", "solved": "solved", "satisfaction": "satisfied"})).await;
     assert_eq!(r["status"], "followed_up");
+}
+
+async fn request_pages_take_in_act_and_count(app: TestApp) {
+    // 胡阿姨 asks for help with groceries from her phone.
+    let hu = app.browser("jumin_hu").await;
+    let form = hu.get(app.url("/requests/new")).send().await.unwrap().text().await.unwrap();
+    assert!(!form.contains("name=\"channel\""), "residents do not choose a channel");
+    let csrf = hidden(&form, "csrf");
+    let token = app.token("jumin_hu").await;
+    let groceries = category_id(&app, &token, "elderly.daily.groceries").await.to_string();
+    let res = hu
+        .post(app.url("/requests/new"))
+        .form(&[("csrf", csrf.as_str()), ("category_id", groceries.as_str()), ("description", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("请描述诉求"));
+    let res = hu
+        .post(app.url("/requests/new"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("category_id", groceries.as_str()),
+            ("description", "腿脚不便,想请志愿者帮忙买菜"),
+            ("contact_phone", "13611112222"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.url().path().starts_with("/requests/"));
+    let page = res.text().await.unwrap();
+    assert!(page.contains("WT-2024-000001") && page.contains("已受理") && page.contains("琉璃井路3号院7号楼1单元102"));
+    assert!(!page.contains("name=\"action\""), "a resident has no workflow actions");
+    let id = app.get_json(&token, "/api/v1/requests").await[0]["id"].as_i64().unwrap();
+    // Staff respond and dispatch from the page; only the actions the rules allow are offered.
+    let staff = app.browser("zhangli").await;
+    let page = staff.get(app.url(&format!("/requests/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("value=\"respond\"") && !page.contains("value=\"close\"") && !page.contains("value=\"dispatch\"")
+    );
+    let csrf = hidden(&page, "csrf");
+    let version = hidden(&page, "version");
+    let res = staff
+        .post(app.url(&format!("/requests/{id}/act")))
+        .form(&[("csrf", csrf.as_str()), ("version", version.as_str()), ("action", "respond"), ("note", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = staff
+        .post(app.url(&format!("/requests/{id}/act")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("version", version.as_str()),
+            ("action", "respond"),
+            ("note", "已联系,安排志愿者"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("已响应") && page.contains("value=\"dispatch\""));
+    let version = hidden(&page, "version");
+    let worker = user_id(&app, "sw_chen").await.to_string();
+    let res = staff
+        .post(app.url(&format!("/requests/{id}/act")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("version", version.as_str()),
+            ("action", "dispatch"),
+            ("lead", worker.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("已派单") && page.contains("陈静"));
+    // The queue lists it; staff take in a phone call for a place with the staff form.
+    let queue = staff.get(app.url("/requests")).send().await.unwrap().text().await.unwrap();
+    assert!(queue.contains("WT-2024-000001"));
+    let form = staff.get(app.url("/requests/new")).send().await.unwrap().text().await.unwrap();
+    let pipe = category_id(&app, &token, "property.repair.pipe").await.to_string();
+    let res = staff
+        .post(app.url("/requests/new"))
+        .form(&[
+            ("csrf", hidden(&form, "csrf").as_str()),
+            ("category_id", pipe.as_str()),
+            ("description", "地库喷淋管爆裂"),
+            ("channel", "phone"),
+            ("location", "地下车库B2"),
+            ("contact_name", "夜班保安"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("地下车库B2"));
+    let res = staff
+        .post(app.url("/requests/new"))
+        .form(&[
+            ("csrf", hidden(&form, "csrf").as_str()),
+            ("category_id", groceries.as_str()),
+            ("description", "代登记"),
+            ("channel", "walk_in"),
+            ("location", "6号院1号楼2单元501"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("琉璃井路6号院1号楼2单元501"), "a full address links the household");
+    let figures = staff.get(app.url("/requests/figures")).send().await.unwrap().text().await.unwrap();
+    assert!(figures.contains("响应率") && figures.contains("样本不足 30 件"));
+    let mine = hu.get(app.url("/requests")).send().await.unwrap().text().await.unwrap();
+    assert!(mine.contains("WT-2024-000001") && !mine.contains("WT-2024-000002"));
 }

@@ -584,7 +584,6 @@ fn facts_of(r: &RequestRow) -> RequestFacts {
 }
 
 /// Categories a form offers: active leaves, with their parents' names for grouping.
-#[expect(dead_code, reason = "the request pages use it next")]
 pub(crate) fn leaves(categories: &[Category]) -> Vec<(i64, String)> {
     categories
         .iter()

@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod registry;
+mod requests;
 
 use crate::AppState;
 use crate::auth::{Auth, authenticate};
@@ -90,8 +91,18 @@ impl PageContext {
             if matches!(a.role(), Role::Resident | Role::Volunteer) {
                 nav.push(("/portal", "nav.portal"));
             }
-            if any(Action::ViewAddresses) {
+            if any(Action::ViewAddresses) && a.role() != Role::Resident {
                 nav.push(("/console", "nav.registry"));
+            }
+            if !a.actor.communities.is_empty() {
+                nav.push((
+                    "/requests",
+                    if matches!(a.role(), Role::Resident | Role::Volunteer) {
+                        "nav.my_requests"
+                    } else {
+                        "nav.requests"
+                    },
+                ));
             }
             if any(Action::ImportRegistry) || any(Action::ExportRegistry) || a.role() == Role::SocialWorker {
                 nav.push(("/registry/import", "nav.import"));
@@ -273,4 +284,5 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(registry::routes())
         .merge(admin::routes())
+        .merge(requests::routes())
 }

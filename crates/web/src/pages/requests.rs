@@ -1,0 +1,641 @@
+//! Request pages: the queue, a request with its timeline and the actions open to the viewer, intake, and the figures.
+
+use super::{Layout, PageContext, error_page, render};
+use crate::AppState;
+use crate::api::requests::{
+    NewRequestBody, QueueQuery, SummaryQuery, act, leaves, queue, request_with_timeline, summary, take_in,
+};
+use crate::auth::Auth;
+use crate::error::{ApiError, FieldIssue};
+use crate::i18n::Lang;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use chrono_tz::Asia::Shanghai;
+use serde::Deserialize;
+use std::collections::HashMap;
+use wujia_core::accounts::{Action, Role, Scope};
+use wujia_core::registry::AddressQuery;
+use wujia_core::requests::{Channel, Command, RequestActor, RequestState, Satisfaction, Solved, Status, decide};
+
+fn when(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn status_label(code: &str, lang: Lang) -> String {
+    lang.t(&format!("status.{code}")).to_string()
+}
+
+fn channel_label(code: &str, lang: Lang) -> String {
+    lang.t(&format!("channel.{code}")).to_string()
+}
+
+/// One row of the queue.
+struct QueueRow {
+    id: i64,
+    number: String,
+    category: String,
+    location: String,
+    status: String,
+    due: String,
+    overdue: bool,
+    paused: bool,
+    lead: String,
+}
+
+#[derive(Template)]
+#[template(path = "requests.html")]
+struct QueuePage {
+    l: Layout,
+    rows: Vec<QueueRow>,
+    statuses: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    channels: Vec<(String, String)>,
+    status: String,
+    category: String,
+    channel: String,
+    mine: bool,
+}
+
+async fn names(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {
+    Ok(state.store.users().await?.into_iter().map(|u| (u.id, u.display_name)).collect())
+}
+
+fn category_name(c: &wujia_store::Category, lang: Lang) -> String {
+    if lang == Lang::Zh { c.name_zh.clone() } else { c.name_en.clone() }
+}
+
+#[derive(Deserialize)]
+struct QueueParams {
+    status: Option<String>,
+    category: Option<String>,
+    channel: Option<String>,
+    #[serde(default)]
+    mine: bool,
+}
+
+async fn queue_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(p): Query<QueueParams>,
+) -> Response {
+    let status = p.status.clone().unwrap_or_else(|| "open".into());
+    let result = async {
+        let q = QueueQuery {
+            status: Some(status.clone()).filter(|s| !s.is_empty()),
+            category: p.category.clone(),
+            channel: p.channel.clone(),
+            building_id: None,
+            mine: p.mine,
+            from: None,
+            to: None,
+            limit: Some(200),
+            community_id: None,
+        };
+        let rows = queue(&state, &auth, &q).await?;
+        let cats = state.store.categories().await?;
+        let users = names(&state).await?;
+        let now = state.clock.now();
+        let lang = ctx.lang;
+        let rows = rows
+            .into_iter()
+            .map(|r| {
+                let open = Status::from_code(&r.status).is_some_and(Status::is_open);
+                QueueRow {
+                    id: r.id,
+                    category: cats
+                        .iter()
+                        .find(|c| c.id == r.category_id)
+                        .map(|c| category_name(c, lang))
+                        .unwrap_or_default(),
+                    location: r.location.clone(),
+                    status: status_label(&r.status, lang),
+                    due: when(r.resolve_due),
+                    overdue: open && r.paused_reason.is_none() && now > r.resolve_due,
+                    paused: r.paused_reason.is_some(),
+                    lead: r.lead_id.and_then(|l| users.get(&l).cloned()).unwrap_or_else(|| "—".into()),
+                    number: r.number,
+                }
+            })
+            .collect();
+        let mut statuses = vec![
+            ("open".to_string(), lang.t("requests.open").to_string()),
+            (String::new(), lang.t("requests.all").to_string()),
+        ];
+        statuses.extend(Status::ALL.iter().map(|s| (s.code().to_string(), status_label(s.code(), lang))));
+        Ok::<_, ApiError>(QueuePage {
+            l: ctx.layout(lang.t("requests.title"), Some(&auth)),
+            rows,
+            statuses,
+            categories: cats
+                .iter()
+                .filter(|c| c.parent_id.is_none())
+                .map(|c| (c.code.clone(), category_name(c, lang)))
+                .collect(),
+            channels: Channel::ALL.iter().map(|c| (c.code().to_string(), channel_label(c.code(), lang))).collect(),
+            status: status.clone(),
+            category: p.category.clone().unwrap_or_default(),
+            channel: p.channel.clone().unwrap_or_default(),
+            mine: p.mine,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(page),
+        Err(e) => error_page(&ctx, Some(&auth), e),
+    }
+}
+
+/// An input of an action form.
+struct ActionField {
+    name: &'static str,
+    label: String,
+    options: Vec<(String, String)>,
+}
+
+/// An action the viewer may take now.
+struct ActionForm {
+    code: &'static str,
+    label: String,
+    fields: Vec<ActionField>,
+}
+
+#[derive(Template)]
+#[template(path = "request.html")]
+struct RequestPage {
+    l: Layout,
+    id: i64,
+    version: i64,
+    number: String,
+    status: String,
+    category: String,
+    location: String,
+    channel: String,
+    contact: String,
+    respond_due: String,
+    resolve_due: String,
+    lead: String,
+    paused: Option<String>,
+    description: String,
+    resolution: Option<String>,
+    actions: Vec<ActionForm>,
+    timeline: Vec<(String, String, String, String)>,
+    back: String,
+    errors: Vec<FieldIssue>,
+}
+
+async fn request_page_for(
+    state: &AppState,
+    ctx: &PageContext,
+    auth: &Auth,
+    id: i64,
+    errors: Vec<FieldIssue>,
+) -> Result<RequestPage, ApiError> {
+    let (r, timeline) = request_with_timeline(state, auth, id).await?;
+    let lang = ctx.lang;
+    let cats = state.store.categories().await?;
+    let users = state.store.users().await?;
+    let name_of = |id: Option<i64>| {
+        id.and_then(|i| users.iter().find(|u| u.id == i)).map_or_else(|| "—".to_string(), |u| u.display_name.clone())
+    };
+    let current = RequestState {
+        status: Status::from_code(&r.status).ok_or_else(|| ApiError::Internal("unknown status".into()))?,
+        lead: r.lead_id,
+        co_handlers: serde_json::from_str(&r.co_handlers).unwrap_or_default(),
+        paused: r.paused_reason.clone(),
+        resolution: r.resolution.clone(),
+    };
+    let actor = RequestActor {
+        user_id: auth.user.id,
+        is_staff: auth.can(Action::DispatchRequests, Scope::community(r.community_id)),
+    };
+    // The domain decides which forms to show: each candidate is tried with placeholder values.
+    let handlers: Vec<(String, String)> = users
+        .iter()
+        .filter(|u| {
+            u.active
+                && matches!(
+                    u.role(),
+                    Role::Staff | Role::SocialWorker | Role::Property | Role::Developer | Role::Street
+                )
+        })
+        .map(|u| (u.id.to_string(), format!("{} · {}", u.display_name, lang.t(&format!("role.{}", u.role)))))
+        .collect();
+    let streets: Vec<(String, String)> = users
+        .iter()
+        .filter(|u| u.active && u.role() == Role::Street)
+        .map(|u| (u.id.to_string(), u.display_name.clone()))
+        .collect();
+    let text = |name: &'static str| ActionField {
+        name,
+        label: lang.t(&format!("requests.field_{name}")).to_string(),
+        options: vec![],
+    };
+    let choose = |name: &'static str, options: Vec<(String, String)>| ActionField {
+        name,
+        label: lang.t(&format!("requests.field_{name}")).to_string(),
+        options,
+    };
+    let solved = vec![
+        ("solved".to_string(), lang.t("solved.solved").to_string()),
+        ("partly_solved".to_string(), lang.t("solved.partly_solved").to_string()),
+        ("not_solved".to_string(), lang.t("solved.not_solved").to_string()),
+    ];
+    let satisfaction = vec![
+        ("satisfied".to_string(), lang.t("satisfaction.satisfied").to_string()),
+        ("basically_satisfied".to_string(), lang.t("satisfaction.basically_satisfied").to_string()),
+        ("dissatisfied".to_string(), lang.t("satisfaction.dissatisfied").to_string()),
+    ];
+    let probe_lead =
+        handlers.iter().filter_map(|h| h.0.parse::<i64>().ok()).find(|id| Some(*id) != r.lead_id).unwrap_or(0);
+    let x = || "x".to_string();
+    let candidates: Vec<(&'static str, Command, Vec<ActionField>)> = vec![
+        ("respond", Command::Respond { note: x() }, vec![text("note")]),
+        (
+            "dispatch",
+            Command::Dispatch { lead: probe_lead, co_handlers: vec![] },
+            vec![choose("lead", handlers.clone())],
+        ),
+        ("start", Command::Start, vec![]),
+        ("resolve", Command::Resolve { resolution: x() }, vec![text("resolution")]),
+        (
+            "follow_up",
+            Command::FollowUp { solved: Solved::Solved, satisfaction: Satisfaction::Satisfied, note: String::new() },
+            vec![choose("solved", solved), choose("satisfaction", satisfaction), text("note")],
+        ),
+        ("close", Command::Close, vec![]),
+        ("return", Command::Return { reason: x() }, vec![text("reason")]),
+        (
+            "reassign",
+            Command::Reassign { lead: probe_lead, co_handlers: vec![] },
+            vec![choose("lead", handlers.clone())],
+        ),
+        ("escalate", Command::Escalate { to: 0, reason: x() }, vec![choose("to", streets), text("reason")]),
+        ("pause", Command::Pause { reason: x() }, vec![text("reason")]),
+        ("resume", Command::Resume, vec![]),
+    ];
+    let actions = candidates
+        .into_iter()
+        .filter(|(_, cmd, _)| decide(&current, cmd, actor).is_ok())
+        .map(|(code, _, fields)| ActionForm { code, label: lang.t(&format!("action.{code}")).to_string(), fields })
+        .collect();
+    let timeline = timeline
+        .into_iter()
+        .map(|t| {
+            let action = lang.t(&format!("event.{}", t.action)).to_string();
+            let detail = ["note", "reason", "resolution", "description"]
+                .iter()
+                .filter_map(|k| t.detail.get(*k).and_then(|v| v.as_str()))
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" · ");
+            (when(t.at), t.actor, action, detail)
+        })
+        .collect();
+    let category = cats.iter().find(|c| c.id == r.category_id).map(|c| category_name(c, lang)).unwrap_or_default();
+    let contact = match &r.contact_phone {
+        Some(p)
+            if auth.can(Action::ViewRequests, Scope::community(r.community_id)) || r.lead_id == Some(auth.user.id) =>
+        {
+            format!("{} {p}", r.contact_name)
+        }
+        _ => r.contact_name.clone(),
+    };
+    Ok(RequestPage {
+        l: ctx.layout(&r.number, Some(auth)),
+        id: r.id,
+        version: r.version,
+        status: status_label(&r.status, lang),
+        category,
+        location: r.location.clone(),
+        channel: channel_label(&r.channel, lang),
+        contact,
+        respond_due: when(r.respond_due),
+        resolve_due: when(r.resolve_due),
+        lead: name_of(r.lead_id),
+        paused: r.paused_reason.clone(),
+        description: r.description.clone(),
+        resolution: r.resolution.clone(),
+        actions,
+        timeline,
+        back: "/requests".into(),
+        errors,
+        number: r.number,
+    })
+}
+
+async fn request_page(State(state): State<AppState>, ctx: PageContext, auth: Auth, Path(id): Path<i64>) -> Response {
+    match request_page_for(&state, &ctx, &auth, id, vec![]).await {
+        Ok(p) => render(p),
+        Err(e) => error_page(&ctx, Some(&auth), e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ActForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    lead: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    resolution: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    solved: String,
+    #[serde(default)]
+    satisfaction: String,
+}
+
+fn pick<T: serde::de::DeserializeOwned>(field: &str, s: &str) -> Result<T, ApiError> {
+    serde_json::from_value(serde_json::json!(s)).map_err(|_| ApiError::field(field, "请选择 / choose one"))
+}
+
+fn command_of(f: &ActForm) -> Result<Command, ApiError> {
+    let id = |field: &str, s: &str| s.trim().parse::<i64>().map_err(|_| ApiError::field(field, "请选择 / choose one"));
+    Ok(match f.action.as_str() {
+        "respond" => Command::Respond { note: f.note.clone() },
+        "dispatch" => Command::Dispatch { lead: id("lead", &f.lead)?, co_handlers: vec![] },
+        "start" => Command::Start,
+        "resolve" => Command::Resolve { resolution: f.resolution.clone() },
+        "follow_up" => Command::FollowUp {
+            solved: pick("solved", &f.solved)?,
+            satisfaction: pick("satisfaction", &f.satisfaction)?,
+            note: f.note.clone(),
+        },
+        "close" => Command::Close,
+        "return" => Command::Return { reason: f.reason.clone() },
+        "reassign" => Command::Reassign { lead: id("lead", &f.lead)?, co_handlers: vec![] },
+        "escalate" => Command::Escalate { to: id("to", &f.to)?, reason: f.reason.clone() },
+        "pause" => Command::Pause { reason: f.reason.clone() },
+        "resume" => Command::Resume,
+        _ => return Err(ApiError::field("action", "未知操作 / unknown action")),
+    })
+}
+
+async fn act_submit(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<ActForm>,
+) -> Response {
+    if let Err(e) = auth.check_csrf(&f.csrf) {
+        return error_page(&ctx, Some(&auth), e);
+    }
+    let result = async {
+        let command = command_of(&f)?;
+        let version = f.version.trim().parse::<i64>().unwrap_or(-1);
+        act(&state, &auth, id, version, &command).await
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
+        Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_))) => {
+            let status = e.status();
+            let issues = match &e {
+                ApiError::Conflict(m) => vec![FieldIssue { field: "action".into(), message: m.clone(), row: None }],
+                other => other.issues(),
+            };
+            match request_page_for(&state, &ctx, &auth, id, issues).await {
+                Ok(p) => (status, render(p)).into_response(),
+                Err(e) => error_page(&ctx, Some(&auth), e),
+            }
+        }
+        Err(e) => error_page(&ctx, Some(&auth), e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "request_new.html")]
+struct NewPage {
+    l: Layout,
+    staff: bool,
+    categories: Vec<(i64, String)>,
+    channels: Vec<(String, String)>,
+    errors: Vec<FieldIssue>,
+    category_id: String,
+    description: String,
+    channel: String,
+    location: String,
+    contact_name: String,
+    contact_phone: String,
+    external_no: String,
+}
+
+#[derive(Deserialize, Default)]
+struct NewForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    category_id: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    contact_name: String,
+    #[serde(default)]
+    contact_phone: String,
+    #[serde(default)]
+    external_no: String,
+}
+
+async fn new_page_for(
+    state: &AppState,
+    ctx: &PageContext,
+    auth: &Auth,
+    f: &NewForm,
+    errors: Vec<FieldIssue>,
+) -> Result<NewPage, ApiError> {
+    let staff = !matches!(auth.role(), Role::Resident | Role::Volunteer);
+    let channels = Channel::ALL
+        .iter()
+        .filter(|c| !matches!(c, Channel::Portal | Channel::Open311))
+        .map(|c| (c.code().to_string(), channel_label(c.code(), ctx.lang)))
+        .collect();
+    Ok(NewPage {
+        l: ctx.layout(ctx.lang.t("requests.new"), Some(auth)),
+        staff,
+        categories: leaves(&state.store.categories().await?),
+        channels,
+        errors,
+        category_id: f.category_id.clone(),
+        description: f.description.clone(),
+        channel: f.channel.clone(),
+        location: f.location.clone(),
+        contact_name: f.contact_name.clone(),
+        contact_phone: f.contact_phone.clone(),
+        external_no: f.external_no.clone(),
+    })
+}
+
+async fn new_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Response {
+    match new_page_for(&state, &ctx, &auth, &NewForm::default(), vec![]).await {
+        Ok(p) => render(p),
+        Err(e) => error_page(&ctx, Some(&auth), e),
+    }
+}
+
+async fn new_submit(State(state): State<AppState>, ctx: PageContext, auth: Auth, Form(f): Form<NewForm>) -> Response {
+    if let Err(e) = auth.check_csrf(&f.csrf) {
+        return error_page(&ctx, Some(&auth), e);
+    }
+    let result = async {
+        let category_id = f
+            .category_id
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| ApiError::field("category_id", "请选择类别 / choose a category"))?;
+        // A full address typed by staff is resolved to its household; anything else is a place.
+        let mut household_id = None;
+        if AddressQuery::parse(&f.location).is_some_and(|q| q.is_complete()) {
+            let hits = crate::api::registry::search(&state, &auth, None, &f.location, 2).await.unwrap_or_default();
+            if let [hit] = hits.as_slice() {
+                household_id = Some(hit.household_id);
+            }
+        }
+        let body = NewRequestBody {
+            category_id,
+            description: f.description.clone(),
+            channel: Some(f.channel.clone()).filter(|c| !c.is_empty()),
+            household_id,
+            location: Some(f.location.clone()),
+            contact_name: Some(f.contact_name.clone()),
+            contact_phone: Some(f.contact_phone.clone()),
+            answers: serde_json::Map::new(),
+            external_no: Some(f.external_no.clone()),
+            community_id: None,
+        };
+        take_in(&state, &auth, &body).await
+    }
+    .await;
+    match result {
+        Ok(r) => Redirect::to(&format!("/requests/{}", r.id)).into_response(),
+        Err(e @ ApiError::Validation(_)) => {
+            let status = e.status();
+            match new_page_for(&state, &ctx, &auth, &f, e.issues()).await {
+                Ok(p) => (status, render(p)).into_response(),
+                Err(e) => error_page(&ctx, Some(&auth), e),
+            }
+        }
+        Err(e) => error_page(&ctx, Some(&auth), e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "request_figures.html")]
+struct FiguresPage {
+    l: Layout,
+    from: String,
+    to: String,
+    rates: Vec<(String, String, bool)>,
+    by_category: Vec<(String, String, String, String, String)>,
+    by_channel: Vec<(String, String, String, String, String)>,
+    definitions: Vec<(String, String)>,
+}
+
+fn percent(rate: &serde_json::Value) -> String {
+    rate["value"].as_f64().map_or_else(|| "—".to_string(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn row(name: String, r: &serde_json::Value) -> (String, String, String, String, String) {
+    (name, r["requests"].to_string(), percent(&r["response"]), percent(&r["resolution"]), percent(&r["satisfaction"]))
+}
+
+#[derive(Deserialize)]
+struct FigureParams {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn figures_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(p): Query<FigureParams>,
+) -> Response {
+    let result = async {
+        let q = SummaryQuery { from: p.from.clone(), to: p.to.clone(), community_id: None };
+        let s = summary(&state, &auth, &q).await?;
+        let cats = state.store.categories().await?;
+        let lang = ctx.lang;
+        let o = &s["overall"];
+        let minutes = |v: &serde_json::Value| {
+            v.as_f64().map_or_else(|| "—".into(), |m| format!("{m:.0} {}", lang.t("requests.minutes")))
+        };
+        let rates = vec![
+            (lang.t("requests.count").to_string(), o["requests"].to_string(), false),
+            (
+                lang.t("requests.response_rate").to_string(),
+                percent(&o["response"]),
+                o["response"]["small_sample"] == true,
+            ),
+            (
+                lang.t("requests.resolution_rate").to_string(),
+                percent(&o["resolution"]),
+                o["resolution"]["small_sample"] == true,
+            ),
+            (
+                lang.t("requests.satisfaction_rate").to_string(),
+                percent(&o["satisfaction"]),
+                o["satisfaction"]["small_sample"] == true,
+            ),
+            (lang.t("requests.mean_respond").to_string(), minutes(&o["mean_minutes_to_respond"]), false),
+            (lang.t("requests.mean_resolve").to_string(), minutes(&o["mean_minutes_to_resolve"]), false),
+            (lang.t("requests.overdue_count").to_string(), o["overdue"].to_string(), false),
+            (lang.t("requests.from_12345").to_string(), s["from_12345"].to_string(), false),
+        ];
+        let by = |key: &str, label: &dyn Fn(&str) -> String| -> Vec<_> {
+            s[key].as_object().map(|m| m.iter().map(|(k, v)| row(label(k), v)).collect()).unwrap_or_default()
+        };
+        let by_category = by("by_category", &|code| {
+            cats.iter().find(|c| c.code == code).map_or(code.to_string(), |c| category_name(c, lang))
+        });
+        let by_channel = by("by_channel", &|code| channel_label(code, lang));
+        let definitions = ["response_rate", "resolution_rate", "satisfaction_rate", "small_sample"]
+            .iter()
+            .map(|k| {
+                (lang.t(&format!("requests.{k}")).to_string(), s["definitions"][*k].as_str().unwrap_or("").to_string())
+            })
+            .collect();
+        Ok::<_, ApiError>(FiguresPage {
+            l: ctx.layout(lang.t("requests.figures"), Some(&auth)),
+            from: p.from.clone().unwrap_or_default(),
+            to: p.to.clone().unwrap_or_default(),
+            rates,
+            by_category,
+            by_channel,
+            definitions,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(page),
+        Err(e) => error_page(&ctx, Some(&auth), e),
+    }
+}
+
+/// Request page routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/requests", get(queue_page))
+        .route("/requests/new", get(new_page).post(new_submit))
+        .route("/requests/figures", get(figures_page))
+        .route("/requests/{id}", get(request_page))
+        .route("/requests/{id}/act", post(act_submit))
+}
