@@ -151,3 +151,36 @@ test('the login page is accessible and says what went wrong', async () => {
   await page.waitForSelector('#login-error');
   assert.match(await page.textContent('#login-error'), /用户名或密码错误/);
 });
+
+test('a resident reports a burst pipe from a phone and staff dispatch it', async () => {
+  const phone = await newPage({ width: 375, height: 740 });
+  await login(phone, 'jumin_hu');
+  await Promise.all([phone.waitForNavigation(), phone.click('a.button.primary:has-text("登记诉求")')]);
+  await phone.selectOption('#category_id', { label: '物业服务 › 设施维修 › 水管爆裂、漏水' });
+  await phone.fill('#description', '楼道水管爆裂,水流到楼梯间');
+  await Promise.all([phone.waitForNavigation(), phone.click('button[type=submit].primary')]);
+  assert.match(await phone.textContent('h1'), /WT-\d{4}-\d{6}/);
+  assert.equal(await phone.textContent('#request-status'), '已受理');
+  await assertAccessible(phone, 'request seen by its resident');
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, 'no sideways scrolling on a phone');
+  const number = (await phone.textContent('h1')).split(' ')[0];
+
+  const desk = await newPage();
+  await login(desk, 'zhangli');
+  await desk.goto(`${base}/requests`);
+  await assertAccessible(desk, 'queue');
+  await Promise.all([desk.waitForNavigation(), desk.click(`text=${number}`)]);
+  await desk.fill('#respond-note', '已电话联系,物业维修工 5 分钟到');
+  await Promise.all([desk.waitForNavigation(), desk.click('button:has-text("响应(首次联系居民)")')]);
+  assert.equal(await desk.textContent('#request-status'), '已响应');
+  await desk.selectOption('#dispatch-lead', { label: '京城物业 望坛项目部 · 物业公司' });
+  await Promise.all([desk.waitForNavigation(), desk.click('form:has(input[value=dispatch]) button')]);
+  assert.equal(await desk.textContent('#request-status'), '已派单');
+  assert.equal(await desk.textContent('#request-lead'), '京城物业 望坛项目部');
+  assert.ok((await desk.textContent('#timeline')).includes('派单'));
+  await assertAccessible(desk, 'request with actions');
+  await desk.screenshot({ path: join(shots, 'request.png'), fullPage: true });
+  await desk.goto(`${base}/requests/figures`);
+  await assertAccessible(desk, 'figures');
+});
