@@ -331,3 +331,13 @@ pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
         .secure(state.config.secure_cookies)
         .build()
 }
+
+/// The account behind an Open311 `api_key` (an API token), with its assignments.
+pub async fn api_key_auth(state: &AppState, key: &str) -> Result<Option<Auth>, ApiError> {
+    if !key.starts_with(API_TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let Some(user) = state.store.api_token_user(&token_hash(key)).await? else { return Ok(None) };
+    let actor = state.store.actor(&user).await?;
+    Ok(Some(Auth { user, actor, session: None, csrf: String::new(), via: Via::ApiToken }))
+}

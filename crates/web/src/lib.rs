@@ -8,6 +8,7 @@ mod auth;
 mod clock;
 mod error;
 mod i18n;
+mod open311;
 mod ops;
 mod pages;
 mod view;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
+        .merge(open311::routes())
         .merge(ops::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

@@ -33,6 +33,7 @@ on_both!(
     each_account_sees_only_the_requests_it_may,
     dissatisfaction_reopens_and_a_pause_moves_the_deadline,
     request_pages_take_in_act_and_count,
+    open311_serves_the_catalogue_and_takes_requests_with_an_api_key,
 );
 
 async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
@@ -1184,4 +1185,127 @@ async fn request_pages_take_in_act_and_count(app: TestApp) {
     assert!(figures.contains("响应率") && figures.contains("样本不足 30 件"));
     let mine = hu.get(app.url("/requests")).send().await.unwrap().text().await.unwrap();
     assert!(mine.contains("WT-2024-000001") && !mine.contains("WT-2024-000002"));
+}
+
+async fn open311_serves_the_catalogue_and_takes_requests_with_an_api_key(app: TestApp) {
+    let services: Value =
+        app.client.get(app.url("/open311/v2/services.json")).send().await.unwrap().json().await.unwrap();
+    let elevator = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service_code"] == "property.repair.elevator")
+        .expect("elevator service");
+    assert_eq!((elevator["type"].as_str(), elevator["metadata"].as_bool()), (Some("realtime"), Some(true)));
+    let xml = app.client.get(app.url("/open311/v2/services.xml")).send().await.unwrap();
+    assert!(xml.headers()["content-type"].to_str().unwrap().starts_with("text/xml"));
+    let xml = xml.text().await.unwrap();
+    assert!(
+        xml.contains("<services><service>") && xml.contains("<service_code>property.repair.elevator</service_code>")
+    );
+    let def: Value = app
+        .client
+        .get(app.url("/open311/v2/services/property.repair.elevator.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(def["attributes"][0]["code"], "q1");
+    assert_eq!(def["attributes"][0]["description"], "是否有人被困?");
+    assert_eq!(
+        app.client.get(app.url("/open311/v2/services/nope.json")).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let post = |body: String| {
+        app.client
+            .post(app.url("/open311/v2/requests.json"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let res = post("service_code=property.repair.elevator&address_string=x&description=y".into()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err[0]["code"], 403);
+    let res = app.client.post(app.url("/open311/v2/requests.xml")).body("service_code=x").send().await.unwrap();
+    assert!(res.text().await.unwrap().contains("<errors><error><code>403</code>"));
+
+    let admin = app.token("admin").await;
+    let zhangli = user_id(&app, "zhangli").await;
+    let key: Value = app
+        .send(Method::POST, &admin, "/api/v1/api_tokens", &json!({"name": "街道 12345 对接", "user_id": zhangli}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = key["token"].as_str().unwrap().to_string();
+    let enc = |s: &str| urlencode(s);
+    let res = post(format!("api_key={key}&service_code=nope.nope.nope&address_string=x&description=y")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = post(format!("api_key={key}&service_code=property.repair.elevator&description=y")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.json::<Value>().await.unwrap()[0]["description"].as_str().unwrap().contains("location"));
+    let body = format!(
+        "api_key={key}&service_code=property.repair.elevator&address_string={}&description={}&attribute%5Bq1%5D={}&first_name={}&last_name={}&phone=13800138000",
+        enc("琉璃井路3号院7号楼1单元电梯"),
+        enc("电梯停在三楼"),
+        enc("是"),
+        enc("桂兰"),
+        enc("胡")
+    );
+    let res = post(body).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let created: Value = res.json().await.unwrap();
+    let number = created[0]["service_request_id"].as_str().unwrap().to_string();
+    assert_eq!(number, "WT-2024-000001");
+    assert_eq!(created[0]["token"], number);
+    let list: Value = app
+        .client
+        .get(app.url(&format!("/open311/v2/requests.json?api_key={key}&status=open")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list[0]["service_request_id"], number);
+    assert_eq!(list[0]["status"], "open");
+    let one: Value = app
+        .client
+        .get(app.url(&format!("/open311/v2/requests/{number}.json?api_key={key}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one[0]["service_code"], "property.repair.elevator");
+    let token: Value = app
+        .client
+        .get(app.url(&format!("/open311/v2/tokens/{number}.json?api_key={key}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token[0]["service_request_id"], number);
+    let staff = app.token("zhangli").await;
+    let inside = app.get_json(&staff, "/api/v1/requests").await;
+    assert_eq!(inside[0]["channel"], "open311");
+    assert_eq!(inside[0]["answers"]["是否有人被困?"], "是");
+    assert_eq!(inside[0]["contact_name"], "胡桂兰");
+    let closed: Value = app
+        .client
+        .get(app.url(&format!("/open311/v2/requests.json?api_key={key}&status=closed")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(closed.as_array().unwrap().is_empty());
 }

@@ -81,6 +81,16 @@ pub async fn create_request(
 
 /// Checks and records a new request for the caller.
 pub(crate) async fn take_in(state: &AppState, auth: &Auth, b: &NewRequestBody) -> Result<RequestRow, ApiError> {
+    take_in_via(state, auth, b, None).await
+}
+
+/// Like [`take_in`], with the channel fixed by the interface it came through (Open311, 12345 imports).
+pub(crate) async fn take_in_via(
+    state: &AppState,
+    auth: &Auth,
+    b: &NewRequestBody,
+    fixed: Option<Channel>,
+) -> Result<RequestRow, ApiError> {
     let now = state.clock.now();
     let resident = matches!(auth.role(), Role::Resident | Role::Volunteer);
     let mut issues = Vec::new();
@@ -110,10 +120,11 @@ pub(crate) async fn take_in(state: &AppState, auth: &Auth, b: &NewRequestBody) -
         return Err(ApiError::NotFound);
     }
     auth.require(Action::SubmitRequest, scope)?;
-    let channel = match (resident, b.channel.as_deref()) {
-        (true, _) => Channel::Portal,
-        (false, None) => Channel::Phone,
-        (false, Some(c)) => match Channel::from_code(c) {
+    let channel = match (fixed, resident, b.channel.as_deref()) {
+        (Some(c), _, _) => c,
+        (None, true, _) => Channel::Portal,
+        (None, false, None) => Channel::Phone,
+        (None, false, Some(c)) => match Channel::from_code(c) {
             Some(Channel::Portal | Channel::Open311) | None => {
                 issues.push(issue(
                     "channel",
