@@ -328,7 +328,10 @@ async fn run(cli: Cli) -> Result<()> {
             }
             println!("Wujia is listening on {url}");
             let state = wujia_web::AppState::new(store, wujia_web::Config { secure_cookies, ..Default::default() });
+            // Deliveries and deadline alerts: every node runs them; the database hands each item to one.
+            let jobs = wujia_web::spawn_jobs(state.clone(), std::time::Duration::from_secs(10));
             wujia_web::serve(listener, state, shutdown_signal()).await?;
+            jobs.abort();
             Ok(())
         }
         Command::Migrate { db } => {

@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod demo;
 mod import;
+mod notifications;
 mod registry;
 mod requests;
 mod secret;
@@ -15,6 +16,7 @@ mod secret;
 pub use accounts::{ApiToken, NewUser, User};
 pub use audit::{AuditEntry, Change};
 pub use import::ImportReport;
+pub use notifications::{Channel as NotificationChannel, Delivery, DutyShift, InboxItem, Notices};
 pub use registry::{
     BuildingSummary, Community, CompoundSummary, ExportRecord, HouseholdBrief, HouseholdDetail, RegistrySummary,
     ResidentView, SearchHit, TagInfo, UnitWithHouseholds,

@@ -1,6 +1,7 @@
 //! Resident requests: the catalogue, the working calendar, numbering, and the requests with their workflow.
 
 use crate::audit::append_event;
+use crate::notifications::write_notices;
 use crate::{Change, Result, Store, StoreError, with_db};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
@@ -269,7 +270,13 @@ impl Store {
     }
 
     /// Takes in a request: numbers it and records it in one transaction.
-    pub async fn create_request(&self, new: &NewRequest, community_code: &str, change: Change) -> Result<RequestRow> {
+    pub async fn create_request(
+        &self,
+        new: &NewRequest,
+        community_code: &str,
+        change: Change,
+        notices: &crate::Notices,
+    ) -> Result<RequestRow> {
         let year = new.received_at.with_timezone(&chrono_tz_shanghai()).year();
         let id = with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
@@ -315,6 +322,8 @@ impl Store {
                 ..change
             };
             append_event!(tx, pg, &change);
+            let notices = notices.for_request(&number, id);
+            write_notices!(tx, &notices, Some(id), new.received_at);
             tx.commit().await?;
             id
         });
@@ -416,6 +425,17 @@ impl Store {
         }))
     }
 
+    /// Open requests whose clock is running, in every community (for deadline alerts).
+    pub async fn running_requests(&self) -> Result<Vec<RequestRow>> {
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM service_requests r \
+             WHERE r.status IN ('received', 'responded', 'dispatched', 'in_progress') AND r.paused_reason IS NULL"
+        );
+        Ok(
+            with_db!(self, read, pool, _pg => sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?),
+        )
+    }
+
     /// Every request received in a period (for figures), in no particular order.
     pub async fn all_requests(&self, community_id: i64, f: &RequestFilter) -> Result<Vec<RequestRow>> {
         let sql = format!(
@@ -431,7 +451,13 @@ impl Store {
     }
 
     /// Writes a request's new workflow state if nobody changed it since `version`, with its event.
-    pub async fn update_request(&self, before: &RequestRow, after: &RequestRow, change: Change) -> Result<RequestRow> {
+    pub async fn update_request(
+        &self,
+        before: &RequestRow,
+        after: &RequestRow,
+        change: Change,
+        notices: &crate::Notices,
+    ) -> Result<RequestRow> {
         with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
             let n = sqlx::query(
@@ -464,8 +490,10 @@ impl Store {
             if n.rows_affected() == 0 {
                 return Err(StoreError::Conflict("诉求已被他人处理,请刷新后重试 / someone else acted on this request first; reload".into()));
             }
+            let at = change.at;
             let change = Change { community_id: Some(before.community_id), entity: "request".into(), entity_id: before.id.to_string(), ..change };
             append_event!(tx, pg, &change);
+            write_notices!(tx, notices, Some(before.id), at);
             tx.commit().await?;
         });
         self.request(before.id).await

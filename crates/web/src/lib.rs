@@ -8,6 +8,8 @@ mod auth;
 mod clock;
 mod error;
 mod i18n;
+mod jobs;
+mod notify;
 mod open311;
 mod ops;
 mod pages;
@@ -17,6 +19,7 @@ pub use auth::{API_TOKEN_PREFIX, new_token, token_hash};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::ApiError;
 pub use i18n::{Lang, catalogue_keys};
+pub use jobs::{JobReport, run_jobs_once, spawn_jobs};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

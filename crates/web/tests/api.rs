@@ -34,6 +34,8 @@ on_both!(
     dissatisfaction_reopens_and_a_pause_moves_the_deadline,
     request_pages_take_in_act_and_count,
     open311_serves_the_catalogue_and_takes_requests_with_an_api_key,
+    an_emergency_at_2am_reaches_the_person_on_duty_and_the_duty_groups,
+    deadline_alerts_go_out_once_and_failed_deliveries_are_retried,
 );
 
 async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
@@ -1308,4 +1310,160 @@ async fn open311_serves_the_catalogue_and_takes_requests_with_an_api_key(app: Te
         .await
         .unwrap();
     assert!(closed.as_array().unwrap().is_empty());
+}
+
+/// A stand-in for a group robot: records what it is sent and answers like WeCom (or fails on demand).
+async fn robot(fail: bool) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::{Json, Router, routing::post};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |Json(v): Json<Value>| {
+            let log = log.clone();
+            async move {
+                log.lock().unwrap().push(v);
+                if fail {
+                    (axum::http::StatusCode::BAD_GATEWAY, Json(json!({"errcode": 1})))
+                } else {
+                    (axum::http::StatusCode::OK, Json(json!({"errcode": 0})))
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+async fn an_emergency_at_2am_reaches_the_person_on_duty_and_the_duty_groups(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let (duty_hook, duty_seen) = robot(false).await;
+    let (property_hook, property_seen) = robot(false).await;
+    for (name, kind, target, purpose) in
+        [("社区值班群", "wecom", &duty_hook, "duty"), ("物业值班线", "feishu", &property_hook, "property")]
+    {
+        let res = app
+            .send(
+                Method::POST,
+                &staff,
+                "/api/v1/notification_channels",
+                &json!({"name": name, "kind": kind, "target": target, "purpose": purpose}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &staff,
+            "/api/v1/notification_channels",
+            &json!({"name": "x", "kind": "fax", "target": "ftp://x", "purpose": "all"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"].as_array().unwrap().len(), 2);
+    // 王先生's neighbour 刘芳 is on the night shift; it is 2 a.m. in Beijing.
+    let night = app.user_id_of("sw_liu").await;
+    app.clock.advance(chrono::Duration::minutes(16 * 60 + 30));
+    let now = wujia_web::Clock::now(&*app.clock);
+    let shift = json!({"user_id": night, "starts_at": (now - chrono::Duration::hours(4)).to_rfc3339(), "ends_at": (now + chrono::Duration::hours(4)).to_rfc3339(), "note": "夜班"});
+    assert_eq!(app.send(Method::POST, &staff, "/api/v1/duty", &shift).await.status(), StatusCode::CREATED);
+    let resident_id = app.user_id_of("jumin_hu").await;
+    let bad = json!({"user_id": resident_id, "starts_at": now.to_rfc3339(), "ends_at": (now + chrono::Duration::hours(1)).to_rfc3339()});
+    assert_eq!(
+        problem(app.send(Method::POST, &staff, "/api/v1/duty", &bad).await).await.1["errors"][0]["field"],
+        "user_id"
+    );
+    let hu = app.token("jumin_hu").await;
+    let pipe = category_id(&app, &hu, "property.repair.pipe").await;
+    let r: Value = app
+        .send(
+            Method::POST,
+            &hu,
+            "/api/v1/requests",
+            &json!({"category_id": pipe, "description": "地下车库喷淋管爆裂,水在漫延"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // At once: the person on duty and the property company have it in their inboxes, the resident has a receipt.
+    let sw = app.token("sw_liu").await;
+    let inbox = app.get_json(&sw, "/api/v1/inbox").await;
+    assert_eq!(inbox["unread"], 1);
+    assert!(inbox["items"][0]["title"].as_str().unwrap().starts_with("紧急诉求 WT-2024-"));
+    assert_eq!(inbox["items"][0]["link"], format!("/requests/{}", r["id"]));
+    let wuye = app.token("wuye").await;
+    assert_eq!(app.get_json(&wuye, "/api/v1/inbox").await["unread"], 1);
+    assert!(app.get_json(&hu, "/api/v1/inbox").await["items"][0]["title"].as_str().unwrap().contains("已受理"));
+    // The next run of the background jobs (every 10 s in a server) delivers to both groups in their formats.
+    let report = wujia_web::run_jobs_once(&app.state).await.unwrap();
+    assert_eq!(report.delivered, 2);
+    let duty = duty_seen.lock().unwrap().clone();
+    assert_eq!(duty[0]["msgtype"], "text");
+    assert!(duty[0]["text"]["content"].as_str().unwrap().contains("地下车库喷淋管爆裂"));
+    assert!(property_seen.lock().unwrap()[0]["content"]["text"].as_str().unwrap().contains("紧急诉求"));
+    let deliveries = app.get_json(&staff, "/api/v1/deliveries").await;
+    assert!(deliveries.as_array().unwrap().iter().all(|d| d["status"] == "sent" && d["attempts"] == 1));
+    assert_eq!(wujia_web::run_jobs_once(&app.state).await.unwrap().delivered, 0, "each delivery goes out once");
+    // Every status change reaches the resident.
+    let r = act_ok(&app, &staff, &r, json!({"action": "respond", "note": "物业已关闭总阀,维修工到场"})).await;
+    let msgs = app.get_json(&hu, "/api/v1/inbox").await;
+    assert!(msgs["items"][0]["title"].as_str().unwrap().contains("已响应"), "{msgs}");
+    assert_eq!(r["status"], "responded");
+    assert_eq!(app.send(Method::POST, &hu, "/api/v1/inbox/read", &json!({})).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get_json(&hu, "/api/v1/inbox").await["unread"], 0);
+}
+
+async fn deadline_alerts_go_out_once_and_failed_deliveries_are_retried(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let (hook, seen) = robot(true).await;
+    app.send(
+        Method::POST,
+        &staff,
+        "/api/v1/notification_channels",
+        &json!({"name": "全部诉求", "kind": "dingtalk", "target": hook, "purpose": "all"}),
+    )
+    .await;
+    let leaf = category_id(&app, &staff, "utilities.supply.power").await;
+    let r: Value = app
+        .send(
+            Method::POST,
+            &staff,
+            "/api/v1/requests",
+            &json!({"category_id": leaf, "description": "6号院停电", "location": "6号院"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = wujia_web::run_jobs_once(&app.state).await.unwrap();
+    assert_eq!((first.delivered, first.retried), (0, 1));
+    let d = &app.get_json(&staff, "/api/v1/deliveries").await[0];
+    assert_eq!((d["status"].as_str(), d["attempts"].as_i64()), (Some("pending"), Some(1)));
+    assert!(d["last_error"].as_str().unwrap().contains("502"));
+    assert_eq!(wujia_web::run_jobs_once(&app.state).await.unwrap().retried, 0, "not before its retry time");
+    // Power cuts are answered within 2 hours: at 1 h 45 min the staff are warned, after 2 h told it is late.
+    app.clock.advance(chrono::Duration::minutes(95));
+    let report = wujia_web::run_jobs_once(&app.state).await.unwrap();
+    assert_eq!(report.retried, 1);
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    assert_eq!(report.alerts, 1);
+    let inbox = app.get_json(&staff, "/api/v1/inbox").await;
+    assert!(inbox["items"][0]["title"].as_str().unwrap().contains("即将到达响应时限"), "{inbox}");
+    app.clock.advance(chrono::Duration::minutes(30));
+    assert_eq!(wujia_web::run_jobs_once(&app.state).await.unwrap().alerts, 1);
+    assert!(
+        app.get_json(&staff, "/api/v1/inbox").await["items"][0]["title"].as_str().unwrap().contains("已超过响应时限")
+    );
+    assert_eq!(wujia_web::run_jobs_once(&app.state).await.unwrap().alerts, 0, "each alert once");
+    // A paused clock raises nothing.
+    let r = act_ok(&app, &staff, &r, json!({"action": "pause", "reason": "等待供电公司"})).await;
+    app.clock.advance(chrono::Duration::hours(30));
+    assert_eq!(wujia_web::run_jobs_once(&app.state).await.unwrap().alerts, 0);
+    assert!(r["paused_reason"].is_string());
 }

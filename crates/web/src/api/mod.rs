@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 mod audit;
+mod notifications;
 pub(crate) mod registry;
 pub(crate) mod requests;
 pub(crate) mod sessions;
@@ -30,16 +31,19 @@ pub use accounts::UserOut;
         structure::create_building, structure::update_building_social_worker, structure::create_household,
         accounts::list_users, accounts::create_user, accounts::update_user, accounts::create_api_token,
         audit::list_events, audit::verify_audit, requests::list_categories, requests::create_request, requests::list_requests,
-        requests::get_request, requests::update_request, requests::get_requests_summary,
+        requests::get_request, requests::update_request, requests::get_requests_summary, notifications::list_inbox,
+        notifications::update_inbox, notifications::list_notification_channels, notifications::create_notification_channel,
+        notifications::list_duty_shifts, notifications::create_duty_shift, notifications::list_deliveries,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
         accounts::UserOut, accounts::NewUserBody, accounts::UserPatch, accounts::TokenBody, registry::ResidentBody,
         registry::TagBody, registry::SignupBody, structure::CommunityBody, structure::CompoundBody, structure::BuildingBody,
         structure::WorkerBody, structure::HouseholdBody, requests::NewRequestBody, requests::ActionBody,
+        notifications::ChannelBody, notifications::DutyBody,
     )),
     modifiers(&BearerAuth),
-    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"))
+    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"))
 )]
 pub struct ApiDoc;
 
@@ -98,6 +102,14 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/summary", get(requests::get_requests_summary))
         .route("/requests/{id}", get(requests::get_request))
         .route("/requests/{id}/actions", post(requests::update_request))
+        .route("/inbox", get(notifications::list_inbox))
+        .route("/inbox/read", post(notifications::update_inbox))
+        .route(
+            "/notification_channels",
+            get(notifications::list_notification_channels).post(notifications::create_notification_channel),
+        )
+        .route("/duty", get(notifications::list_duty_shifts).post(notifications::create_duty_shift))
+        .route("/deliveries", get(notifications::list_deliveries))
         .fallback(|| async { crate::error::ApiError::NotFound })
 }
 
@@ -119,6 +131,6 @@ mod tests {
                 n += 1;
             }
         }
-        assert!(n >= 38, "{n} operations");
+        assert!(n >= 45, "{n} operations");
     }
 }

@@ -197,7 +197,10 @@ pub(crate) async fn take_in_via(
     };
     let code =
         state.store.communities().await?.into_iter().find(|c| c.id == community).map(|c| c.code).unwrap_or_default();
-    Ok(state.store.create_request(&new, &code, auth.change(state, "request.create", Some(community))).await?)
+    let notices =
+        crate::notify::on_create(state, community, new.household_id, &category, &new.location, &new.description, now)
+            .await?;
+    Ok(state.store.create_request(&new, &code, auth.change(state, "request.create", Some(community)), &notices).await?)
 }
 
 /// A request as the API shows it.
@@ -495,7 +498,8 @@ pub(crate) async fn act(
     let mut change = auth.change(state, command.event(), Some(before.community_id));
     change.before = json!({"status": before.status, "lead_id": before.lead_id});
     change.after = detail;
-    Ok(state.store.update_request(&before, &after, change).await?)
+    let notices = crate::notify::on_action(state, &before, &after, command).await?;
+    Ok(state.store.update_request(&before, &after, change, &notices).await?)
 }
 
 fn code<T: serde::Serialize>(v: &T) -> String {

@@ -112,6 +112,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// The server's clock.
     pub clock: Arc<FixedClock>,
+    /// The server's state, for running background jobs on demand.
+    pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -145,10 +147,10 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(wujia_web::serve(listener, state, async move {
+        tokio::spawn(wujia_web::serve(listener, state.clone(), async move {
             let _ = rx.await;
         }));
-        Some(Self { base, client: Client::new(), database_url, backend, clock, shutdown: Some(tx) })
+        Some(Self { base, client: Client::new(), database_url, backend, clock, state, shutdown: Some(tx) })
     }
 
     /// Full URL of a path.
@@ -167,6 +169,12 @@ impl TestApp {
             .unwrap();
         assert_eq!(res.status(), StatusCode::CREATED, "login as {username}");
         res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+    }
+
+    /// An account's id.
+    pub async fn user_id_of(&self, username: &str) -> i64 {
+        let token = self.token(username).await;
+        self.get_json(&token, "/api/v1/me").await["user"]["id"].as_i64().unwrap()
     }
 
     /// GET with a bearer token.

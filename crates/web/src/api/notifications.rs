@@ -1,0 +1,206 @@
+//! The inbox, outside channels (group robots), the duty roster and the record of deliveries.
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiJson, FieldIssue};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wujia_core::accounts::{Action, Role, Scope};
+
+/// The caller's messages, newest first, with the unread count.
+#[utoipa::path(get, path = "/api/v1/inbox", operation_id = "list_inbox", tag = "notifications",
+    responses((status = 200, description = "{\"unread\", \"items\"}")), security(("bearer" = [])))]
+pub async fn list_inbox(State(state): State<AppState>, auth: Auth) -> Result<Json<Value>, ApiError> {
+    let items = state.store.inbox(auth.user.id, 100).await?;
+    Ok(Json(json!({"unread": state.store.unread(auth.user.id).await?, "items": items})))
+}
+
+/// Marks every message read.
+#[utoipa::path(post, path = "/api/v1/inbox/read", operation_id = "update_inbox", tag = "notifications",
+    responses((status = 204, description = "Read")), security(("bearer" = [])))]
+pub async fn update_inbox(State(state): State<AppState>, auth: Auth) -> Result<StatusCode, ApiError> {
+    state.store.mark_read(auth.user.id, state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?community_id=`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CommunityParam {
+    /// The community; defaults to the caller's first.
+    pub community_id: Option<i64>,
+}
+
+fn dispatcher(auth: &Auth, community: Option<i64>) -> Result<i64, ApiError> {
+    let c = auth.community(community)?;
+    auth.require(Action::DispatchRequests, Scope::community(c))?;
+    Ok(c)
+}
+
+/// The community's outside channels (the targets are shown only to those who manage them).
+#[utoipa::path(get, path = "/api/v1/notification_channels", operation_id = "list_notification_channels", tag = "notifications",
+    params(CommunityParam), responses((status = 200, description = "Channels")), security(("bearer" = [])))]
+pub async fn list_notification_channels(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<CommunityParam>,
+) -> Result<Json<Value>, ApiError> {
+    let c = dispatcher(&auth, q.community_id)?;
+    Ok(Json(json!(state.store.channels(c).await?)))
+}
+
+/// A new outside channel.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ChannelBody {
+    /// The community.
+    pub community_id: Option<i64>,
+    /// Name, e.g. 物业值班群.
+    pub name: String,
+    /// `wecom`, `dingtalk` or `feishu` (group robots).
+    pub kind: String,
+    /// The robot's webhook URL.
+    pub target: String,
+    /// `duty` (every emergency), `property` (emergencies the property company handles) or `all` (every new request).
+    pub purpose: String,
+}
+
+/// Adds a group-robot channel.
+#[utoipa::path(post, path = "/api/v1/notification_channels", operation_id = "create_notification_channel", tag = "notifications",
+    request_body = ChannelBody, responses((status = 201, description = "Created"), (status = 422, description = "Invalid fields")),
+    security(("bearer" = [])))]
+pub async fn create_notification_channel(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(b): ApiJson<ChannelBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let c = dispatcher(&auth, b.community_id)?;
+    let mut issues = Vec::new();
+    let mut bad = |field: &str, message: &str| {
+        issues.push(FieldIssue { field: field.into(), message: message.into(), row: None })
+    };
+    let name = b.name.trim();
+    if name.is_empty() || name.chars().count() > 40 {
+        bad("name", "名称为 1–40 个字符 / 1–40 characters");
+    }
+    if !["wecom", "dingtalk", "feishu"].contains(&b.kind.as_str()) {
+        bad("kind", "应为 wecom、dingtalk 或 feishu / must be wecom, dingtalk or feishu");
+    }
+    let target = b.target.trim();
+    if !(target.starts_with("https://") || target.starts_with("http://")) || target.len() > 500 {
+        bad("target", "应为机器人的 Webhook 地址 / must be the robot's webhook URL");
+    }
+    if !["duty", "property", "all"].contains(&b.purpose.as_str()) {
+        bad("purpose", "应为 duty、property 或 all / must be duty, property or all");
+    }
+    if !issues.is_empty() {
+        return Err(ApiError::Validation(issues));
+    }
+    let channel = state
+        .store
+        .create_channel(
+            c,
+            name,
+            &b.kind,
+            target,
+            &b.purpose,
+            auth.change(&state, "notification_channel.create", Some(c)),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(channel))))
+}
+
+/// `?from=&to=&community_id=`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DutyQuery {
+    /// From (RFC 3339); default now.
+    pub from: Option<DateTime<Utc>>,
+    /// To (RFC 3339); default seven days later.
+    pub to: Option<DateTime<Utc>>,
+    /// The community.
+    pub community_id: Option<i64>,
+}
+
+/// The duty roster (值班表) for a period.
+#[utoipa::path(get, path = "/api/v1/duty", operation_id = "list_duty_shifts", tag = "notifications", params(DutyQuery),
+    responses((status = 200, description = "Shifts")), security(("bearer" = [])))]
+pub async fn list_duty_shifts(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<DutyQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let c = auth.community(q.community_id)?;
+    auth.require(Action::ViewRequests, Scope::community(c))?;
+    let from = q.from.unwrap_or_else(|| state.clock.now());
+    let to = q.to.unwrap_or(from + Duration::days(7));
+    Ok(Json(json!(state.store.duty(c, from, to).await?)))
+}
+
+/// A duty shift.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct DutyBody {
+    /// The community.
+    pub community_id: Option<i64>,
+    /// Who is on duty.
+    pub user_id: i64,
+    /// From (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: DateTime<Utc>,
+    /// Until (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
+    pub ends_at: DateTime<Utc>,
+    /// Note.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Puts someone on duty; emergencies in that time reach them at once.
+#[utoipa::path(post, path = "/api/v1/duty", operation_id = "create_duty_shift", tag = "notifications", request_body = DutyBody,
+    responses((status = 201, description = "Created"), (status = 422, description = "Invalid fields")), security(("bearer" = [])))]
+pub async fn create_duty_shift(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(b): ApiJson<DutyBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let c = dispatcher(&auth, b.community_id)?;
+    if b.ends_at <= b.starts_at || b.ends_at - b.starts_at > Duration::days(7) {
+        return Err(ApiError::field("ends_at", "须晚于开始时间且不超过 7 天 / must be after the start, within 7 days"));
+    }
+    let user =
+        state.store.user(b.user_id).await.map_err(|_| ApiError::field("user_id", "账号不存在 / unknown account"))?;
+    let actor = state.store.actor(&user).await?;
+    if !user.active || !actor.communities.contains(&c) || matches!(user.role(), Role::Resident | Role::Volunteer) {
+        return Err(ApiError::field("user_id", "须为本社区在岗的工作人员 / must be active staff of this community"));
+    }
+    let id = state
+        .store
+        .add_duty(
+            c,
+            b.user_id,
+            b.starts_at,
+            b.ends_at,
+            b.note.trim(),
+            auth.change(&state, "duty_shift.create", Some(c)),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+}
+
+/// Deliveries to outside channels, newest first, with their attempts and errors.
+#[utoipa::path(get, path = "/api/v1/deliveries", operation_id = "list_deliveries", tag = "notifications", params(CommunityParam),
+    responses((status = 200, description = "Deliveries")), security(("bearer" = [])))]
+pub async fn list_deliveries(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<CommunityParam>,
+) -> Result<Json<Value>, ApiError> {
+    let c = dispatcher(&auth, q.community_id)?;
+    let mut rows = state.store.deliveries(c, 200).await?;
+    for d in &mut rows {
+        // Robot URLs carry their secret key.
+        d.target = d.target.split('?').next().unwrap_or("").to_string();
+    }
+    Ok(Json(json!(rows)))
+}

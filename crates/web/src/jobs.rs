@@ -1,0 +1,177 @@
+//! Background work claimed from the database, so any number of nodes can run it and each item runs once:
+//! deliveries to outside channels (with retries and a record of every attempt) and deadline alerts.
+
+use crate::AppState;
+use crate::error::ApiError;
+use chrono::Duration;
+use serde::Serialize;
+use serde_json::{Value, json};
+use wujia_store::{Delivery, Notices};
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct JobReport {
+    /// Deliveries that went out.
+    pub delivered: usize,
+    /// Deliveries that failed and will be retried.
+    pub retried: usize,
+    /// Deliveries that failed for good.
+    pub failed: usize,
+    /// Deadline alerts raised.
+    pub alerts: usize,
+}
+
+/// Waits before retry `n` (after `n` failures); `None` after the last.
+fn backoff(attempts: i64) -> Option<Duration> {
+    [1, 5, 15, 60, 180].get(attempts as usize).map(|m| Duration::minutes(*m))
+}
+
+/// The robot message formats of WeCom (企业微信), DingTalk (钉钉) and Feishu (飞书).
+pub fn robot_payload(kind: &str, title: &str, body: &str) -> Option<Value> {
+    let text = format!("{title}\n{body}");
+    match kind {
+        "wecom" | "dingtalk" => Some(json!({"msgtype": "text", "text": {"content": text}})),
+        "feishu" => Some(json!({"msg_type": "text", "content": {"text": text}})),
+        _ => None,
+    }
+}
+
+async fn deliver(client: &reqwest::Client, d: &Delivery) -> Result<(), String> {
+    let payload =
+        robot_payload(&d.kind, &d.title, &d.body).ok_or_else(|| format!("cannot deliver to a {} channel", d.kind))?;
+    let res = client.post(&d.target).json(&payload).send().await.map_err(|e| format!("request failed: {e}"))?;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        return Err(format!("HTTP {status}"));
+    }
+    // The robots answer 200 with an error code in the body when they refuse a message.
+    let code = body
+        .get("errcode")
+        .or_else(|| body.get("code"))
+        .or_else(|| body.get("StatusCode"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if code != 0 {
+        return Err(format!(
+            "refused with code {code}: {}",
+            body.get("errmsg").or_else(|| body.get("msg")).unwrap_or(&Value::Null)
+        ));
+    }
+    Ok(())
+}
+
+/// Runs every job that is due once.
+pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
+    let mut report = JobReport::default();
+    let now = state.clock.now();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    for d in state.store.claim_deliveries(now, now + Duration::minutes(2), 50).await? {
+        match deliver(&client, &d).await {
+            Ok(()) => {
+                state.store.record_delivery(d.id, now, None, None).await?;
+                report.delivered += 1;
+            }
+            Err(e) => {
+                let retry = backoff(d.attempts).map(|b| now + b);
+                tracing::warn!(delivery = d.id, error = %e, "delivery failed");
+                state.store.record_delivery(d.id, now, Some(&e), retry).await?;
+                if retry.is_some() {
+                    report.retried += 1;
+                } else {
+                    report.failed += 1;
+                }
+            }
+        }
+    }
+    report.alerts = deadline_alerts(state).await?;
+    Ok(report)
+}
+
+/// Warns the handler when three quarters of a limit have passed, and tells supervisors (community staff) once a
+/// deadline is missed. Each alert is sent once; paused requests are skipped.
+async fn deadline_alerts(state: &AppState) -> Result<usize, ApiError> {
+    let now = state.clock.now();
+    let mut raised = 0;
+    for r in state.store.running_requests().await? {
+        let mut alerts: Vec<(&str, bool)> = Vec::new();
+        if r.responded_at.is_none() {
+            let warn_at = r.respond_due - (r.respond_due - r.received_at) / 4;
+            alerts.push(("respond_overdue", now > r.respond_due));
+            alerts.push(("respond_warning", now >= warn_at && now <= r.respond_due));
+        }
+        if r.resolved_at.is_none() {
+            let warn_at = r.resolve_due - (r.resolve_due - r.received_at) / 4;
+            alerts.push(("resolve_overdue", now > r.resolve_due));
+            alerts.push(("resolve_warning", now >= warn_at && now <= r.resolve_due));
+        }
+        for (kind, due) in alerts {
+            if !due || !state.store.claim_alert(r.id, kind, now).await? {
+                continue;
+            }
+            let overdue = kind.ends_with("overdue");
+            let what = if kind.starts_with("respond") { "响应" } else { "办结" };
+            let title = if overdue {
+                format!("诉求 {} 已超过{what}时限", r.number)
+            } else {
+                format!("诉求 {} 即将到达{what}时限", r.number)
+            };
+            let body = format!("{}:{}", r.location, r.description);
+            let mut to: Vec<i64> = r.lead_id.into_iter().collect();
+            if overdue || r.lead_id.is_none() {
+                to.extend(state.store.accounts_in(r.community_id, "staff").await?);
+            }
+            to.sort_unstable();
+            to.dedup();
+            let notices = Notices {
+                inbox: to
+                    .into_iter()
+                    .map(|u| (u, title.clone(), body.clone(), format!("/requests/{}", r.id)))
+                    .collect(),
+                outside: vec![],
+            };
+            state.store.notify(&notices, Some(r.id), now).await?;
+            raised += 1;
+        }
+    }
+    Ok(raised)
+}
+
+/// Runs the jobs every `every` until the process ends.
+pub fn spawn_jobs(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = run_jobs_once(&state).await {
+                tracing::error!(error = %e, "background jobs failed");
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn robot_formats_follow_each_platform() {
+        assert_eq!(
+            robot_payload("wecom", "紧急诉求", "地库喷淋管爆裂").unwrap()["text"]["content"],
+            "紧急诉求\n地库喷淋管爆裂"
+        );
+        assert_eq!(robot_payload("dingtalk", "a", "b").unwrap()["msgtype"], "text");
+        assert_eq!(robot_payload("feishu", "a", "b").unwrap()["content"]["text"], "a\nb");
+        assert!(robot_payload("fax", "a", "b").is_none());
+    }
+
+    #[test]
+    fn retries_back_off_then_stop() {
+        assert_eq!(backoff(0), Some(Duration::minutes(1)));
+        assert_eq!(backoff(4), Some(Duration::minutes(180)));
+        assert_eq!(backoff(5), None);
+    }
+}
