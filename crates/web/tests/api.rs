@@ -1415,6 +1415,8 @@ async fn an_emergency_at_2am_reaches_the_person_on_duty_and_the_duty_groups(app:
     let msgs = app.get_json(&hu, "/api/v1/inbox").await;
     assert!(msgs["items"][0]["title"].as_str().unwrap().contains("已响应"), "{msgs}");
     assert_eq!(r["status"], "responded");
+    let page = app.browser("jumin_hu").await.get(app.url("/inbox")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("已响应") && page.contains("条未读"));
     assert_eq!(app.send(Method::POST, &hu, "/api/v1/inbox/read", &json!({})).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.get_json(&hu, "/api/v1/inbox").await["unread"], 0);
 }

@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod inbox;
 mod registry;
 mod requests;
 
@@ -107,6 +108,7 @@ impl PageContext {
             if any(Action::ImportRegistry) || any(Action::ExportRegistry) || a.role() == Role::SocialWorker {
                 nav.push(("/registry/import", "nav.import"));
             }
+            nav.push(("/inbox", "nav.inbox"));
             if a.can(Action::ManageAccounts, Scope::DEPLOYMENT) {
                 nav.push(("/admin/users", "nav.users"));
             }
@@ -285,4 +287,5 @@ pub fn routes() -> Router<AppState> {
         .merge(registry::routes())
         .merge(admin::routes())
         .merge(requests::routes())
+        .merge(inbox::routes())
 }
