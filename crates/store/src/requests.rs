@@ -131,6 +131,8 @@ pub struct RequestRow {
     pub reopen_count: i64,
     /// Optimistic-lock version.
     pub version: i64,
+    /// The batch it was merged into, if any.
+    pub batch_id: Option<i64>,
 }
 
 /// A request about to be taken in.
@@ -195,7 +197,7 @@ const REQUEST_COLUMNS: &str = "r.id, r.community_id, r.number, r.category_id, r.
      r.building_id, r.location, r.contact_name, r.contact_phone, r.answers, r.external_no, r.submitted_by, r.lead_id, \
      r.co_handlers, r.paused_reason, r.paused_at, r.received_at, r.respond_due, r.resolve_due, r.responded_at, \
      r.resolved_at, r.resolution, r.followup_solved, r.followup_satisfaction, r.followed_up_at, r.closed_at, \
-     r.reopen_count, r.version";
+     r.reopen_count, r.version, r.batch_id";
 
 impl Store {
     /// Seeds the default catalogue and holiday calendar on a fresh database.
@@ -508,4 +510,179 @@ fn chrono_tz_shanghai() -> chrono::FixedOffset {
 /// The urgency of a category code, for callers that only hold the text.
 pub fn urgency_of(code: &str) -> Urgency {
     Urgency::from_code(code).unwrap_or(Urgency::General)
+}
+
+/// An answer staff reuse (知识库), visible to residents when published.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Knowledge {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Category it answers.
+    pub category_id: Option<i64>,
+    /// The question.
+    pub title: String,
+    /// The answer.
+    pub answer: String,
+    /// Visible to residents.
+    pub published: bool,
+    /// Written.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Requests about one matter, answered once.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Batch {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// The matter.
+    pub title: String,
+    /// The published answer.
+    pub answer: Option<String>,
+    /// The knowledge-base entry made from it.
+    pub knowledge_id: Option<i64>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Answered.
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Adds an answer to the knowledge base.
+    pub async fn create_knowledge(
+        &self,
+        community_id: i64,
+        category_id: Option<i64>,
+        title: &str,
+        answer: &str,
+        change: Change,
+    ) -> Result<Knowledge> {
+        let id = with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO knowledge (community_id, category_id, title, answer, published, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, TRUE, $5, $6) RETURNING id",
+            )
+            .bind(community_id)
+            .bind(category_id)
+            .bind(title)
+            .bind(answer)
+            .bind(change.actor_id)
+            .bind(change.at)
+            .fetch_one(&mut *tx)
+            .await?;
+            let change = Change { community_id: Some(community_id), entity: "knowledge".into(), entity_id: id.to_string(),
+                after: serde_json::json!({"title": title, "answer": answer, "category_id": category_id}), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+            id
+        });
+        with_db!(self, read, pool, _pg => sqlx::query_as::<_, Knowledge>(
+            "SELECT id, community_id, category_id, title, answer, published, created_at FROM knowledge WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await)
+        .map_err(StoreError::from)
+    }
+
+    /// Published answers of a community, optionally of one category (and its descendants) or matching text.
+    pub async fn knowledge(
+        &self,
+        community_id: i64,
+        category_code: Option<&str>,
+        text: Option<&str>,
+    ) -> Result<Vec<Knowledge>> {
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, Knowledge>(
+            "SELECT k.id, k.community_id, k.category_id, k.title, k.answer, k.published, k.created_at FROM knowledge k \
+             LEFT JOIN request_categories c ON c.id = k.category_id \
+             WHERE k.community_id = $1 AND k.published AND ($2 IS NULL OR c.code LIKE $2) \
+               AND ($3 IS NULL OR k.title LIKE $3 OR k.answer LIKE $3) ORDER BY k.id DESC LIMIT 100",
+        )
+        .bind(community_id)
+        .bind(category_code.map(|c| format!("{c}%")))
+        .bind(text.map(|t| format!("%{}%", t.replace(['%', '_'], ""))))
+        .fetch_all(pool)
+        .await?))
+    }
+
+    /// Merges open, unmerged requests of a community into a batch; all or none.
+    pub async fn create_batch(
+        &self,
+        community_id: i64,
+        title: &str,
+        request_ids: &[i64],
+        change: Change,
+    ) -> Result<i64> {
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO request_batches (community_id, title, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(community_id)
+            .bind(title)
+            .bind(change.actor_id)
+            .bind(change.at)
+            .fetch_one(&mut *tx)
+            .await?;
+            for r in request_ids {
+                let n = sqlx::query(
+                    "UPDATE service_requests SET batch_id = $1, version = version + 1 WHERE id = $2 AND community_id = $3 \
+                     AND batch_id IS NULL AND status IN ('received', 'responded', 'dispatched', 'in_progress')",
+                )
+                .bind(id)
+                .bind(*r)
+                .bind(community_id)
+                .execute(&mut *tx)
+                .await?;
+                if n.rows_affected() != 1 {
+                    return Err(StoreError::Invalid(vec![wujia_core::registry::FieldError::new(
+                        "request_ids",
+                        format!("诉求 {r} 不存在、已办结或已合并 / request {r} is unknown, finished or already merged"),
+                    )]));
+                }
+            }
+            let change = Change { community_id: Some(community_id), entity: "request_batch".into(), entity_id: id.to_string(),
+                after: serde_json::json!({"title": title, "requests": request_ids}), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    /// A batch and its requests.
+    pub async fn batch(&self, id: i64) -> Result<(Batch, Vec<RequestRow>)> {
+        let batch = with_db!(self, read, pool, _pg => sqlx::query_as::<_, Batch>(
+            "SELECT id, community_id, title, answer, knowledge_id, created_at, answered_at FROM request_batches WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
+        .ok_or(StoreError::NotFound)?;
+        let sql = format!("SELECT {REQUEST_COLUMNS} FROM service_requests r WHERE r.batch_id = $1 ORDER BY r.id");
+        let rows = with_db!(self, read, pool, _pg => sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(pool).await?);
+        Ok((batch, rows))
+    }
+
+    /// Records a batch's published answer.
+    pub async fn answer_batch(&self, id: i64, answer: &str, knowledge_id: Option<i64>, change: Change) -> Result<()> {
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE request_batches SET answer = $1, knowledge_id = $2, answered_at = $3 WHERE id = $4")
+                .bind(answer)
+                .bind(knowledge_id)
+                .bind(change.at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let change = Change { entity: "request_batch".into(), entity_id: id.to_string(),
+                after: serde_json::json!({"answer": answer, "knowledge_id": knowledge_id}), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
 }

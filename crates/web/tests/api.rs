@@ -36,6 +36,7 @@ on_both!(
     open311_serves_the_catalogue_and_takes_requests_with_an_api_key,
     an_emergency_at_2am_reaches_the_person_on_duty_and_the_duty_groups,
     deadline_alerts_go_out_once_and_failed_deliveries_are_retried,
+    enrolment_day_fifty_households_get_one_answer_and_are_all_counted,
 );
 
 async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
@@ -1468,4 +1469,86 @@ async fn deadline_alerts_go_out_once_and_failed_deliveries_are_retried(app: Test
     app.clock.advance(chrono::Duration::hours(30));
     assert_eq!(wujia_web::run_jobs_once(&app.state).await.unwrap().alerts, 0);
     assert!(r["paused_reason"].is_string());
+}
+
+async fn enrolment_day_fifty_households_get_one_answer_and_are_all_counted(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let enrolment = category_id(&app, &staff, "education.enrolment.school_age").await;
+    let mut households: Vec<i64> = app
+        .get_json(&staff, &format!("/api/v1/households?q={}&limit=200", urlencode("1号院1号楼")))
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(51)
+        .map(|h| h["household_id"].as_i64().unwrap())
+        .collect();
+    households.push(find_household(&app, &staff, "3号院7号楼1单元102").await);
+    let mut ids = Vec::new();
+    for h in &households {
+        let body = json!({"category_id": enrolment, "description": "孩子入学登记地址和社区选项怎么填?公布的电话打不进去", "channel": "wechat", "household_id": h});
+        let res = app.send(Method::POST, &staff, "/api/v1/requests", &body).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        ids.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    let hu = app.token("jumin_hu").await;
+    let before = app.get_json(&hu, "/api/v1/knowledge?category=education").await;
+    assert!(before.as_array().unwrap().is_empty());
+    let (status, p) = problem(
+        app.send(Method::POST, &staff, "/api/v1/request_batches", &json!({"title": "入学", "request_ids": [ids[0]]}))
+            .await,
+    )
+    .await;
+    assert_eq!((status, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("request_ids")));
+    let res = app
+        .send(
+            Method::POST,
+            &staff,
+            "/api/v1/request_batches",
+            &json!({"title": "适龄儿童入学信息采集:登记地址和社区选项怎么填", "request_ids": ids}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let batch = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (status, _) = problem(
+        app.send(
+            Method::POST,
+            &staff,
+            "/api/v1/request_batches",
+            &json!({"title": "again", "request_ids": [ids[0], ids[1]]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a request is merged once");
+    let answer = "登记地址填写房产证地址“琉璃井路X号院”;社区选项选择“望坛新苑社区(筹备组)”。街道社区建设办已确认,可通过入学微信工作群随时咨询。";
+    let res = app
+        .send(Method::POST, &staff, &format!("/api/v1/request_batches/{batch}/answer"), &json!({"answer": answer}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let done: Value = res.json().await.unwrap();
+    assert_eq!(done["resolved"], 52);
+    let detail = app.get_json(&staff, &format!("/api/v1/request_batches/{batch}")).await;
+    assert!(
+        detail["requests"].as_array().unwrap().iter().all(|r| r["status"] == "resolved" && r["resolution"] == answer)
+    );
+    assert_eq!(detail["batch"]["knowledge_id"], done["knowledge_id"]);
+    // The 51st household — and the 53rd — finds the answer before asking.
+    let kb = app.get_json(&hu, "/api/v1/knowledge?category=education").await;
+    assert_eq!(kb[0]["answer"], answer);
+    let found = app.get_json(&hu, &format!("/api/v1/knowledge?q={}", urlencode("社区选项"))).await;
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    // 胡阿姨's household was among them and was told.
+    let inbox = app.get_json(&hu, "/api/v1/inbox").await;
+    assert!(inbox["items"].as_array().unwrap().iter().any(|m| m["title"].as_str().unwrap().contains("已办结")));
+    // Every household is counted: 52 requests, all answered in time.
+    let s = app.get_json(&staff, "/api/v1/requests/summary").await;
+    assert_eq!(s["overall"]["requests"], 52);
+    assert_eq!(s["overall"]["response"]["denominator"], 52);
+    assert_eq!(s["overall"]["response"]["value"], 1.0);
+    assert_eq!(s["overall"]["response"]["small_sample"], false);
+    assert_eq!(s["by_channel"]["wechat"]["requests"], 52);
+    let one = app.get_json(&staff, &format!("/api/v1/requests/{}", ids[5])).await;
+    let steps: Vec<&str> = one["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["request.create", "request.respond", "request.dispatch", "request.resolve"]);
 }

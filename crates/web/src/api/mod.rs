@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 mod audit;
+mod batches;
 mod notifications;
 pub(crate) mod registry;
 pub(crate) mod requests;
@@ -34,13 +35,15 @@ pub use accounts::UserOut;
         requests::get_request, requests::update_request, requests::get_requests_summary, notifications::list_inbox,
         notifications::update_inbox, notifications::list_notification_channels, notifications::create_notification_channel,
         notifications::list_duty_shifts, notifications::create_duty_shift, notifications::list_deliveries,
+        batches::list_knowledge, batches::create_knowledge, batches::create_request_batch, batches::get_request_batch,
+        batches::update_request_batch,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
         accounts::UserOut, accounts::NewUserBody, accounts::UserPatch, accounts::TokenBody, registry::ResidentBody,
         registry::TagBody, registry::SignupBody, structure::CommunityBody, structure::CompoundBody, structure::BuildingBody,
         structure::WorkerBody, structure::HouseholdBody, requests::NewRequestBody, requests::ActionBody,
-        notifications::ChannelBody, notifications::DutyBody,
+        notifications::ChannelBody, notifications::DutyBody, batches::KnowledgeBody, batches::BatchBody, batches::AnswerBody,
     )),
     modifiers(&BearerAuth),
     tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"))
@@ -102,6 +105,10 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/summary", get(requests::get_requests_summary))
         .route("/requests/{id}", get(requests::get_request))
         .route("/requests/{id}/actions", post(requests::update_request))
+        .route("/knowledge", get(batches::list_knowledge).post(batches::create_knowledge))
+        .route("/request_batches", post(batches::create_request_batch))
+        .route("/request_batches/{id}", get(batches::get_request_batch))
+        .route("/request_batches/{id}/answer", post(batches::update_request_batch))
         .route("/inbox", get(notifications::list_inbox))
         .route("/inbox/read", post(notifications::update_inbox))
         .route(
@@ -131,6 +138,6 @@ mod tests {
                 n += 1;
             }
         }
-        assert!(n >= 45, "{n} operations");
+        assert!(n >= 50, "{n} operations");
     }
 }
