@@ -1538,6 +1538,8 @@ async fn enrolment_day_fifty_households_get_one_answer_and_are_all_counted(app: 
     assert_eq!(kb[0]["answer"], answer);
     let found = app.get_json(&hu, &format!("/api/v1/knowledge?q={}", urlencode("社区选项"))).await;
     assert_eq!(found.as_array().unwrap().len(), 1);
+    let form = app.browser("jumin_hu").await.get(app.url("/requests/new")).send().await.unwrap().text().await.unwrap();
+    assert!(form.contains("id=\"knowledge\"") && form.contains("望坛新苑社区(筹备组)"));
     // 胡阿姨's household was among them and was told.
     let inbox = app.get_json(&hu, "/api/v1/inbox").await;
     assert!(inbox["items"].as_array().unwrap().iter().any(|m| m["title"].as_str().unwrap().contains("已办结")));

@@ -422,6 +422,7 @@ async fn act_submit(
 #[template(path = "request_new.html")]
 struct NewPage {
     l: Layout,
+    answers: Vec<(String, String)>,
     staff: bool,
     categories: Vec<(i64, String)>,
     channels: Vec<(String, String)>,
@@ -468,8 +469,16 @@ async fn new_page_for(
         .filter(|c| !matches!(c, Channel::Portal | Channel::Open311))
         .map(|c| (c.code().to_string(), channel_label(c.code(), ctx.lang)))
         .collect();
+    // Answers already published, so that a resident may find theirs before asking.
+    let answers = match auth.community(None) {
+        Ok(c) => {
+            state.store.knowledge(c, None, None).await?.into_iter().take(10).map(|k| (k.title, k.answer)).collect()
+        }
+        Err(_) => Vec::new(),
+    };
     Ok(NewPage {
         l: ctx.layout(ctx.lang.t("requests.new"), Some(auth)),
+        answers,
         staff,
         categories: leaves(&state.store.categories().await?),
         channels,
