@@ -263,6 +263,98 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    /// Adds a category under a parent (or at the top); its limits follow its urgency until edited.
+    pub async fn create_category(
+        &self,
+        parent_id: Option<i64>,
+        code: &str,
+        name_zh: &str,
+        name_en: &str,
+        handler: &str,
+        urgency: Urgency,
+        change: Change,
+    ) -> Result<Category> {
+        let sla = urgency.default_sla();
+        let (ru, rv) = unit_value(sla.respond);
+        let (su, sv) = unit_value(sla.resolve);
+        let id = with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO request_categories (parent_id, code, name_zh, name_en, handler, urgency, respond_unit, respond_value, \
+                   resolve_unit, resolve_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            )
+            .bind(parent_id).bind(code).bind(name_zh).bind(name_en).bind(handler).bind(urgency.code()).bind(ru).bind(rv).bind(su).bind(sv)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| crate::on_unique(e, "该类别代码已存在 / a category with this code exists"))?;
+            let change = Change { entity: "category".into(), entity_id: id.to_string(),
+                after: serde_json::json!({"code": code, "name_zh": name_zh, "handler": handler, "urgency": urgency.code()}), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+            id
+        });
+        self.category(id).await
+    }
+
+    /// Replaces a category's editable fields.
+    pub async fn update_category(&self, c: &Category, change: Change) -> Result<Category> {
+        let before = self.category(c.id).await?;
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE request_categories SET name_zh = $1, name_en = $2, handler = $3, urgency = $4, respond_unit = $5, respond_value = $6, \
+                   resolve_unit = $7, resolve_value = $8, questions = $9, active = $10 WHERE id = $11",
+            )
+            .bind(&c.name_zh).bind(&c.name_en).bind(&c.handler).bind(&c.urgency).bind(&c.respond_unit).bind(c.respond_value)
+            .bind(&c.resolve_unit).bind(c.resolve_value).bind(&c.questions).bind(c.active).bind(c.id)
+            .execute(&mut *tx)
+            .await?;
+            let change = Change { entity: "category".into(), entity_id: c.id.to_string(),
+                before: serde_json::to_value(&before).unwrap_or_default(), after: serde_json::to_value(c).unwrap_or_default(), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+        });
+        self.category(c.id).await
+    }
+
+    /// Calendar entries between two dates.
+    pub async fn calendar_days(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(NaiveDate, String, String)>> {
+        Ok(
+            with_db!(self, read, pool, _pg => sqlx::query_as("SELECT day, kind, name FROM calendar_days WHERE day >= $1 AND day < $2 ORDER BY day")
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?),
+        )
+    }
+
+    /// Declares a day a holiday or a make-up working day, or (with `None`) returns it to the weekday rule.
+    pub async fn set_calendar_day(
+        &self,
+        day: NaiveDate,
+        kind: Option<DayKind>,
+        name: &str,
+        change: Change,
+    ) -> Result<()> {
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(day).execute(&mut *tx).await?;
+            if let Some(k) = kind {
+                sqlx::query("INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)")
+                    .bind(day)
+                    .bind(if k == DayKind::Holiday { "holiday" } else { "workday" })
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let change = Change { entity: "calendar_day".into(), entity_id: day.to_string(),
+                after: serde_json::json!({"kind": kind, "name": name}), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// The working calendar as stored.
     pub async fn calendar(&self) -> Result<WorkCalendar> {
         let rows: Vec<(NaiveDate, String)> = with_db!(self, read, pool, _pg => sqlx::query_as("SELECT day, kind FROM calendar_days ORDER BY day").fetch_all(pool).await?);

@@ -37,6 +37,7 @@ on_both!(
     an_emergency_at_2am_reaches_the_person_on_duty_and_the_duty_groups,
     deadline_alerts_go_out_once_and_failed_deliveries_are_retried,
     enrolment_day_fifty_households_get_one_answer_and_are_all_counted,
+    admins_edit_the_catalogue_and_the_holiday_calendar,
 );
 
 async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
@@ -1553,4 +1554,104 @@ async fn enrolment_day_fifty_households_get_one_answer_and_are_all_counted(app: 
     let one = app.get_json(&staff, &format!("/api/v1/requests/{}", ids[5])).await;
     let steps: Vec<&str> = one["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(steps, ["request.create", "request.respond", "request.dispatch", "request.resolve"]);
+}
+
+async fn admins_edit_the_catalogue_and_the_holiday_calendar(app: TestApp) {
+    let admin = app.token("admin").await;
+    let staff = app.token("zhangli").await;
+    let repair = category_id(&app, &admin, "property.repair").await;
+    let body = json!({"parent_id": repair, "code": "doorbell", "name_zh": "门禁故障", "name_en": "Door entry fault", "handler": "property", "urgency": "general"});
+    assert_eq!(app.send(Method::POST, &staff, "/api/v1/categories", &body).await.status(), StatusCode::FORBIDDEN);
+    let res = app.send(Method::POST, &admin, "/api/v1/categories", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let c: Value = res.json().await.unwrap();
+    assert_eq!(c["code"], "property.repair.doorbell");
+    assert_eq!((c["resolve_unit"].as_str(), c["resolve_value"].as_i64()), (Some("working_days"), Some(7)));
+    assert_eq!(app.send(Method::POST, &admin, "/api/v1/categories", &body).await.status(), StatusCode::CONFLICT);
+    let leaf = category_id(&app, &admin, "property.repair.doorbell").await;
+    let (status, p) = problem(app.send(Method::POST, &admin, "/api/v1/categories", &json!({"parent_id": leaf, "code": "x", "name_zh": "x", "name_en": "x", "handler": "king", "urgency": "soon"})).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["parent_id", "handler", "urgency"]);
+    let patch = json!({"urgency": "emergency", "respond": {"unit": "minutes", "value": 20}, "resolve": {"unit": "minutes", "value": 90}, "questions": ["哪个单元门?"]});
+    let c: Value =
+        app.send(Method::PATCH, &admin, &format!("/api/v1/categories/{leaf}"), &patch).await.json().await.unwrap();
+    assert_eq!((c["respond_value"].as_i64(), c["urgency"].as_str()), (Some(20), Some("emergency")));
+    let (status, _) = problem(
+        app.send(
+            Method::PATCH,
+            &admin,
+            &format!("/api/v1/categories/{leaf}"),
+            &json!({"resolve": {"unit": "weeks", "value": 2}}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // New limits apply to new requests at once.
+    let r: Value = app
+        .send(
+            Method::POST,
+            &staff,
+            "/api/v1/requests",
+            &json!({"category_id": leaf, "description": "单元门打不开", "location": "1号院1号楼1单元"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let received: chrono::DateTime<chrono::Utc> = r["received_at"].as_str().unwrap().parse().unwrap();
+    let due: chrono::DateTime<chrono::Utc> = r["respond_due"].as_str().unwrap().parse().unwrap();
+    assert_eq!((due - received).num_minutes(), 20);
+    // A later year's holidays are added as data; general requests then skip them.
+    let days = app.get_json(&staff, "/api/v1/calendar?year=2024").await;
+    assert!(days.as_array().unwrap().iter().any(|d| d["date"] == "2024-02-18" && d["kind"] == "workday"));
+    assert_eq!(
+        app.send(Method::PUT, &staff, "/api/v1/calendar/2024-02-27", &json!({"kind": "holiday", "name": "测试"}))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let general = category_id(&app, &admin, "other.general.suggestion").await;
+    let before: Value = app
+        .send(
+            Method::POST,
+            &staff,
+            "/api/v1/requests",
+            &json!({"category_id": general, "description": "建议", "location": "广场"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        app.send(
+            Method::PUT,
+            &admin,
+            "/api/v1/calendar/2024-02-27",
+            &json!({"kind": "holiday", "name": "社区测试假日"})
+        )
+        .await
+        .status(),
+        StatusCode::NO_CONTENT
+    );
+    let after: Value = app
+        .send(
+            Method::POST,
+            &staff,
+            "/api/v1/requests",
+            &json!({"category_id": general, "description": "建议", "location": "广场"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (a, b): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = (
+        before["resolve_due"].as_str().unwrap().parse().unwrap(),
+        after["resolve_due"].as_str().unwrap().parse().unwrap(),
+    );
+    assert_eq!(b - a, chrono::Duration::days(1), "one more holiday, one day later");
+    let (status, p) =
+        problem(app.send(Method::PUT, &admin, "/api/v1/calendar/2024-13-01", &json!({"kind": "holiday"})).await).await;
+    assert_eq!((status, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("date")));
 }

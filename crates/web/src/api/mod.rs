@@ -3,6 +3,7 @@
 pub(crate) mod accounts;
 mod audit;
 mod batches;
+mod catalogue;
 mod notifications;
 pub(crate) mod registry;
 pub(crate) mod requests;
@@ -36,7 +37,8 @@ pub use accounts::UserOut;
         notifications::update_inbox, notifications::list_notification_channels, notifications::create_notification_channel,
         notifications::list_duty_shifts, notifications::create_duty_shift, notifications::list_deliveries,
         batches::list_knowledge, batches::create_knowledge, batches::create_request_batch, batches::get_request_batch,
-        batches::update_request_batch,
+        batches::update_request_batch, catalogue::create_category, catalogue::update_category, catalogue::list_calendar_days,
+        catalogue::update_calendar_day,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
@@ -44,6 +46,7 @@ pub use accounts::UserOut;
         registry::TagBody, registry::SignupBody, structure::CommunityBody, structure::CompoundBody, structure::BuildingBody,
         structure::WorkerBody, structure::HouseholdBody, requests::NewRequestBody, requests::ActionBody,
         notifications::ChannelBody, notifications::DutyBody, batches::KnowledgeBody, batches::BatchBody, batches::AnswerBody,
+        catalogue::NewCategoryBody, catalogue::CategoryPatch, catalogue::LimitBody, catalogue::DayBody,
     )),
     modifiers(&BearerAuth),
     tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"))
@@ -100,7 +103,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api_tokens", post(accounts::create_api_token))
         .route("/audit/events", get(audit::list_events))
         .route("/audit/verify", get(audit::verify_audit))
-        .route("/categories", get(requests::list_categories))
+        .route("/categories", get(requests::list_categories).post(catalogue::create_category))
+        .route("/categories/{id}", axum::routing::patch(catalogue::update_category))
+        .route("/calendar", get(catalogue::list_calendar_days))
+        .route("/calendar/{date}", axum::routing::put(catalogue::update_calendar_day))
         .route("/requests", get(requests::list_requests).post(requests::create_request))
         .route("/requests/summary", get(requests::get_requests_summary))
         .route("/requests/{id}", get(requests::get_request))
@@ -138,6 +144,6 @@ mod tests {
                 n += 1;
             }
         }
-        assert!(n >= 50, "{n} operations");
+        assert!(n >= 54, "{n} operations");
     }
 }
