@@ -21,7 +21,7 @@ pub use registry::{
     BuildingSummary, Community, CompoundSummary, ExportRecord, HouseholdBrief, HouseholdDetail, RegistrySummary,
     ResidentView, SearchHit, TagInfo, UnitWithHouseholds,
 };
-pub use requests::{Batch, Category, Knowledge, NewRequest, RequestFilter, RequestRow, urgency_of};
+pub use requests::{Batch, Category, Knowledge, NewCategory, NewRequest, RequestFilter, RequestRow, urgency_of};
 pub use secret::{Cipher, SecretKey};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

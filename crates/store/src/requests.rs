@@ -264,16 +264,8 @@ impl Store {
     }
 
     /// Adds a category under a parent (or at the top); its limits follow its urgency until edited.
-    pub async fn create_category(
-        &self,
-        parent_id: Option<i64>,
-        code: &str,
-        name_zh: &str,
-        name_en: &str,
-        handler: &str,
-        urgency: Urgency,
-        change: Change,
-    ) -> Result<Category> {
+    pub async fn create_category(&self, new: &NewCategory<'_>, change: Change) -> Result<Category> {
+        let NewCategory { parent_id, code, name_zh, name_en, handler, urgency } = *new;
         let sla = urgency.default_sla();
         let (ru, rv) = unit_value(sla.respond);
         let (su, sv) = unit_value(sla.resolve);
@@ -602,6 +594,23 @@ fn chrono_tz_shanghai() -> chrono::FixedOffset {
 /// The urgency of a category code, for callers that only hold the text.
 pub fn urgency_of(code: &str) -> Urgency {
     Urgency::from_code(code).unwrap_or(Urgency::General)
+}
+
+/// A category about to be added.
+#[derive(Debug, Clone, Copy)]
+pub struct NewCategory<'a> {
+    /// Parent (none for top level).
+    pub parent_id: Option<i64>,
+    /// Full code.
+    pub code: &'a str,
+    /// Chinese name.
+    pub name_zh: &'a str,
+    /// English name.
+    pub name_en: &'a str,
+    /// Handler kind code.
+    pub handler: &'a str,
+    /// Urgency, which sets the default limits.
+    pub urgency: Urgency,
 }
 
 /// An answer staff reuse (知识库), visible to residents when published.

@@ -87,18 +87,15 @@ pub async fn create_category(
         Some(p) => format!("{}.{part}", p.code),
         None => part.to_string(),
     };
-    let c = state
-        .store
-        .create_category(
-            parent.map(|p| p.id),
-            &code,
-            b.name_zh.trim(),
-            b.name_en.trim(),
-            &b.handler,
-            urgency.unwrap_or(Urgency::General),
-            auth.change(&state, "category.create", None),
-        )
-        .await?;
+    let new = wujia_store::NewCategory {
+        parent_id: parent.map(|p| p.id),
+        code: &code,
+        name_zh: b.name_zh.trim(),
+        name_en: b.name_en.trim(),
+        handler: &b.handler,
+        urgency: urgency.unwrap_or(Urgency::General),
+    };
+    let c = state.store.create_category(&new, auth.change(&state, "category.create", None)).await?;
     Ok((StatusCode::CREATED, Json(json!(c))))
 }
 
