@@ -363,57 +363,82 @@ impl Store {
         change: Change,
         notices: &crate::Notices,
     ) -> Result<RequestRow> {
-        let year = new.received_at.with_timezone(&chrono_tz_shanghai()).year();
-        let id = with_db!(self, write, pool, pg => {
+        let ids = self.create_requests(&[(new.clone(), notices.clone())], community_code, change).await?;
+        self.request(ids[0]).await
+    }
+
+    /// Takes in many requests of one community in one transaction: all or none (12345 imports).
+    pub async fn create_requests(
+        &self,
+        items: &[(NewRequest, crate::Notices)],
+        community_code: &str,
+        change: Change,
+    ) -> Result<Vec<i64>> {
+        with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
-            let seq: i64 = sqlx::query_scalar(
-                "INSERT INTO request_counters (community_id, year, last) VALUES ($1, $2, 1) \
-                 ON CONFLICT (community_id, year) DO UPDATE SET last = request_counters.last + 1 RETURNING last",
-            )
-            .bind(new.community_id)
-            .bind(i64::from(year))
-            .fetch_one(&mut *tx)
-            .await?;
-            let number = wujia_core::requests::request_number(community_code, year, seq);
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO service_requests (community_id, number, category_id, channel, status, description, household_id, \
-                   building_id, location, contact_name, contact_phone, answers, external_no, submitted_by, received_at, \
-                   respond_due, resolve_due, updated_at) \
-                 VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $14) RETURNING id",
-            )
-            .bind(new.community_id)
-            .bind(&number)
-            .bind(new.category_id)
-            .bind(&new.channel)
-            .bind(&new.description)
-            .bind(new.household_id)
-            .bind(new.building_id)
-            .bind(&new.location)
-            .bind(&new.contact_name)
-            .bind(&new.contact_phone)
-            .bind(&new.answers)
-            .bind(&new.external_no)
-            .bind(new.submitted_by)
-            .bind(new.received_at)
-            .bind(new.respond_due)
-            .bind(new.resolve_due)
-            .fetch_one(&mut *tx)
-            .await?;
-            let change = Change {
-                community_id: Some(new.community_id),
-                entity: "request".into(),
-                entity_id: id.to_string(),
-                after: serde_json::json!({"number": number, "category_id": new.category_id, "channel": new.channel,
-                    "description": new.description, "location": new.location, "respond_due": new.respond_due, "resolve_due": new.resolve_due}),
-                ..change
-            };
-            append_event!(tx, pg, &change);
-            let notices = notices.for_request(&number, id);
-            write_notices!(tx, &notices, Some(id), new.received_at);
+            let mut ids = Vec::with_capacity(items.len());
+            for (new, notices) in items {
+                let year = new.received_at.with_timezone(&chrono_tz_shanghai()).year();
+                let seq: i64 = sqlx::query_scalar(
+                    "INSERT INTO request_counters (community_id, year, last) VALUES ($1, $2, 1) \
+                     ON CONFLICT (community_id, year) DO UPDATE SET last = request_counters.last + 1 RETURNING last",
+                )
+                .bind(new.community_id)
+                .bind(i64::from(year))
+                .fetch_one(&mut *tx)
+                .await?;
+                let number = wujia_core::requests::request_number(community_code, year, seq);
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO service_requests (community_id, number, category_id, channel, status, description, household_id, \
+                       building_id, location, contact_name, contact_phone, answers, external_no, submitted_by, received_at, \
+                       respond_due, resolve_due, updated_at) \
+                     VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $14) RETURNING id",
+                )
+                .bind(new.community_id)
+                .bind(&number)
+                .bind(new.category_id)
+                .bind(&new.channel)
+                .bind(&new.description)
+                .bind(new.household_id)
+                .bind(new.building_id)
+                .bind(&new.location)
+                .bind(&new.contact_name)
+                .bind(&new.contact_phone)
+                .bind(&new.answers)
+                .bind(&new.external_no)
+                .bind(new.submitted_by)
+                .bind(new.received_at)
+                .bind(new.respond_due)
+                .bind(new.resolve_due)
+                .fetch_one(&mut *tx)
+                .await?;
+                let change = Change {
+                    community_id: Some(new.community_id),
+                    entity: "request".into(),
+                    entity_id: id.to_string(),
+                    after: serde_json::json!({"number": number, "category_id": new.category_id, "channel": new.channel,
+                        "description": new.description, "location": new.location, "external_no": new.external_no,
+                        "respond_due": new.respond_due, "resolve_due": new.resolve_due}),
+                    ..change.clone()
+                };
+                append_event!(tx, pg, &change);
+                let notices = notices.for_request(&number, id);
+                write_notices!(tx, &notices, Some(id), change.at);
+                ids.push(id);
+            }
             tx.commit().await?;
-            id
-        });
-        self.request(id).await
+            Ok(ids)
+        })
+    }
+
+    /// Which of these 12345 order numbers a community already holds.
+    pub async fn known_external_numbers(&self, community_id: i64) -> Result<Vec<String>> {
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_scalar(
+            "SELECT external_no FROM service_requests WHERE community_id = $1 AND external_no IS NOT NULL",
+        )
+        .bind(community_id)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// One request.

@@ -38,6 +38,7 @@ on_both!(
     deadline_alerts_go_out_once_and_failed_deliveries_are_retried,
     enrolment_day_fifty_households_get_one_answer_and_are_all_counted,
     admins_edit_the_catalogue_and_the_holiday_calendar,
+    orders_from_12345_are_imported_once_with_the_citys_deadline,
 );
 
 async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
@@ -1654,4 +1655,54 @@ async fn admins_edit_the_catalogue_and_the_holiday_calendar(app: TestApp) {
     let (status, p) =
         problem(app.send(Method::PUT, &admin, "/api/v1/calendar/2024-13-01", &json!({"kind": "holiday"})).await).await;
     assert_eq!((status, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("date")));
+}
+
+async fn orders_from_12345_are_imported_once_with_the_citys_deadline(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let file = "工单编号,受理时间,诉求类别,诉求内容,地址,联系人,联系电话,主办单位,协办单位,办结时限\n\
+        BJ2024022600123,2024-02-26 08:15,停电,6号院1号楼、2号楼停电,琉璃井路6号院1号楼2单元501,王志刚,13800001111,永外街道,物业,2024-02-26 20:00\n\
+        BJ2024022600124,2024-02-26 08:40,适龄儿童入学信息采集,登记地址怎么填,琉璃井路3号院,李女士,,永外街道,,\n";
+    let post = |body: String, query: &str| {
+        app.client.post(app.url(&format!("/api/v1/requests/imports{query}"))).bearer_auth(&staff).body(body).send()
+    };
+    let bad = file.replace("停电,6号院", "外星人,6号院").replace("13800001111", "123");
+    let (status, p) = problem(post(bad, "").await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let got: Vec<(i64, &str)> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_i64().unwrap(), e["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(got, [(2, "诉求类别")]);
+    let dry: Value = post(file.to_string(), "?dry_run=true").await.unwrap().json().await.unwrap();
+    assert_eq!((dry["would_create"].as_i64(), dry["created"].as_i64()), (Some(2), Some(0)));
+    assert!(app.get_json(&staff, "/api/v1/requests").await.as_array().unwrap().is_empty());
+    let done: Value = post(file.to_string(), "").await.unwrap().json().await.unwrap();
+    assert_eq!(done["created"], 2);
+    let again: Value = post(file.to_string(), "").await.unwrap().json().await.unwrap();
+    assert_eq!((again["created"].as_i64(), again["already_known"].as_i64()), (Some(0), Some(2)));
+    let list = app.get_json(&staff, "/api/v1/requests?channel=hotline_12345").await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let power = list.as_array().unwrap().iter().find(|r| r["external_no"] == "BJ2024022600123").unwrap();
+    assert_eq!(power["location"], "琉璃井路6号院1号楼2单元501");
+    assert!(power["household_id"].is_i64(), "a full address links the household");
+    assert_eq!(
+        power["resolve_due"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap(),
+        "2024-02-26T12:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap()
+    );
+    let s = app.get_json(&staff, "/api/v1/requests/summary").await;
+    assert_eq!((s["from_12345"].as_i64(), s["local"].as_i64()), (Some(2), Some(0)));
+    let property = app.token("wuye").await;
+    assert_eq!(
+        app.client
+            .post(app.url("/api/v1/requests/imports"))
+            .bearer_auth(&property)
+            .body(file.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
 }

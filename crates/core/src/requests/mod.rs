@@ -2,6 +2,7 @@
 
 mod calendar;
 mod catalogue;
+pub mod hotline;
 mod rates;
 mod workflow;
 

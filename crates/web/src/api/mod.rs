@@ -4,6 +4,7 @@ pub(crate) mod accounts;
 mod audit;
 mod batches;
 mod catalogue;
+mod hotline;
 mod notifications;
 pub(crate) mod registry;
 pub(crate) mod requests;
@@ -38,7 +39,7 @@ pub use accounts::UserOut;
         notifications::list_duty_shifts, notifications::create_duty_shift, notifications::list_deliveries,
         batches::list_knowledge, batches::create_knowledge, batches::create_request_batch, batches::get_request_batch,
         batches::update_request_batch, catalogue::create_category, catalogue::update_category, catalogue::list_calendar_days,
-        catalogue::update_calendar_day,
+        catalogue::update_calendar_day, hotline::import_hotline_orders,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
@@ -109,6 +110,10 @@ pub fn routes() -> Router<AppState> {
         .route("/calendar/{date}", axum::routing::put(catalogue::update_calendar_day))
         .route("/requests", get(requests::list_requests).post(requests::create_request))
         .route("/requests/summary", get(requests::get_requests_summary))
+        .route(
+            "/requests/imports",
+            post(hotline::import_hotline_orders).layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES)),
+        )
         .route("/requests/{id}", get(requests::get_request))
         .route("/requests/{id}/actions", post(requests::update_request))
         .route("/knowledge", get(batches::list_knowledge).post(batches::create_knowledge))
