@@ -245,6 +245,10 @@ async fn load_demo(store: &Store, seed: u64) -> Result<Vec<(String, String, Role
         logins.push((a.username.clone(), password, a.role, a.display_name.clone()));
     }
     store.load_demo(&demo, &accounts, now()).await.context("loading the demo community")?;
+    let requests = wujia_web::load_request_history(store, now())
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the demo requests: {e}"))?;
+    tracing::info!(requests, "demo service history loaded");
     Ok(logins)
 }
 

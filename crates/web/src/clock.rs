@@ -36,6 +36,11 @@ impl FixedClock {
         Self(Mutex::new(at))
     }
 
+    /// Sets the clock to any time (demo histories replay stories out of order).
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().expect("clock lock") = at;
+    }
+
     /// Moves the clock forward.
     pub fn advance(&self, by: chrono::Duration) {
         let mut t = self.0.lock().expect("clock lock");

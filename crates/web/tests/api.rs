@@ -39,6 +39,7 @@ on_both!(
     enrolment_day_fifty_households_get_one_answer_and_are_all_counted,
     admins_edit_the_catalogue_and_the_holiday_calendar,
     orders_from_12345_are_imported_once_with_the_citys_deadline,
+    the_demo_history_replays_the_articles_service_stories,
 );
 
 async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
@@ -1705,4 +1706,43 @@ async fn orders_from_12345_are_imported_once_with_the_citys_deadline(app: TestAp
             .status(),
         StatusCode::FORBIDDEN
     );
+}
+
+async fn the_demo_history_replays_the_articles_service_stories(app: TestApp) {
+    let n = wujia_web::load_request_history(&app.state.store, wujia_web::Clock::now(&*app.clock)).await.unwrap();
+    assert!(n > 200, "{n} requests");
+    let staff = app.token("zhangli").await;
+    let s = app.get_json(&staff, "/api/v1/requests/summary?from=2023-05-01&to=2024-03-01").await;
+    assert_eq!(s["overall"]["response"]["value"], 1.0, "every request answered in time");
+    assert!(s["overall"]["satisfaction"]["value"].as_f64().unwrap() > 0.95);
+    assert!(s["overall"]["requests"].as_i64().unwrap() > 200);
+    // Enrolment day: 53 requests on one day through the WeChat group, one answer.
+    let day = app.get_json(&staff, "/api/v1/requests?status=closed&from=2023-08-15&to=2023-08-16&limit=200").await;
+    let enrolment: Vec<&Value> =
+        day.as_array().unwrap().iter().filter(|r| r["channel"] == "wechat" && r["batch_id"].is_i64()).collect();
+    assert_eq!(enrolment.len(), 53);
+    let kb = app.get_json(&staff, "/api/v1/knowledge?category=education").await;
+    assert_eq!(kb.as_array().unwrap().len(), 1);
+    // 2 a.m., 3 September 2023: the garage sprinkler pipe, reported from the portal, closed satisfied.
+    let night = app
+        .get_json(&staff, "/api/v1/requests?status=closed&category=property.repair.pipe&from=2023-09-03&to=2023-09-04")
+        .await;
+    let pipe = &night[0];
+    assert_eq!((pipe["channel"].as_str(), pipe["followup_satisfaction"].as_str()), (Some("portal"), Some("satisfied")));
+    // 王先生's flue went to the developer, paused while he was away, and was solved.
+    let flue = app
+        .get_json(&staff, "/api/v1/requests?status=closed&category=housing.defect.flue&from=2023-06-18&to=2023-06-19")
+        .await;
+    let detail = app.get_json(&staff, &format!("/api/v1/requests/{}", flue[0]["id"])).await;
+    let steps: Vec<&str> =
+        detail["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(
+        steps.contains(&"request.pause")
+            && steps.contains(&"request.resume")
+            && steps.ends_with(&["request.follow_up", "request.close"])
+    );
+    // Work in hand today.
+    let open = app.get_json(&staff, "/api/v1/requests?status=open").await;
+    assert_eq!(open.as_array().unwrap().len(), 3);
+    assert_eq!(app.get_json(&app.token("admin").await, "/api/v1/audit/verify").await["ok"], true);
 }
