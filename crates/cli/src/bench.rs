@@ -222,3 +222,72 @@ async fn run_clients(
     }
     Ok(all)
 }
+
+/// Request creation through the HTTP API, each durable before it is acknowledged, at several concurrencies.
+pub async fn requests(clients: &[usize], seconds: u64) -> Result<()> {
+    let (store, dir) = temp_store("requests").await?;
+    let demo = wujia_core::demo::generate(2023);
+    let hash = wujia_core::accounts::hash_password("bench-password-1", &[3; 16]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let accounts: Vec<_> = demo.accounts.iter().map(|a| (a.clone(), hash.clone())).collect();
+    store.load_demo(&demo, &accounts, wujia_web::Clock::now(&wujia_web::SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let state = wujia_web::AppState::new(store.clone(), wujia_web::Config::default());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(wujia_web::serve(listener, state, async move {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(128).build()?;
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&serde_json::json!({"username": "zhangli", "password": "bench-password-1"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"].as_str().context("login failed")?.to_string();
+    let cats: serde_json::Value = client.get(format!("{base}/api/v1/categories")).bearer_auth(&token).send().await?.json().await?;
+    let category = cats
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["code"] == "other.general.suggestion"))
+        .and_then(|c| c["id"].as_i64())
+        .context("category")?;
+    println!("bench requests: POST /api/v1/requests for {seconds} s per concurrency, SQLite, synchronous=FULL");
+    for &n in clients {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let mut tasks = Vec::new();
+        for c in 0..n {
+            let (client, base, token) = (client.clone(), base.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut out = Vec::new();
+                while Instant::now() < deadline {
+                    let body = serde_json::json!({"category_id": category, "description": format!("基准诉求 {c}"), "channel": "phone", "location": "广场"});
+                    let t = Instant::now();
+                    let res = client.post(format!("{base}/api/v1/requests")).bearer_auth(&token).json(&body).send().await?;
+                    anyhow::ensure!(res.status() == reqwest::StatusCode::CREATED, "creation failed: {}", res.status());
+                    let _ = res.bytes().await?;
+                    out.push(t.elapsed());
+                }
+                Ok::<_, anyhow::Error>(out)
+            }));
+        }
+        let start = Instant::now();
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await??);
+        }
+        let elapsed = start.elapsed();
+        all.sort();
+        println!(
+            "  {n:>3} clients  {:>7.0} creations/s   p50 {:>7.2} ms   p99 {:>7.2} ms",
+            all.len() as f64 / elapsed.as_secs_f64(),
+            percentile(&all, 0.50),
+            percentile(&all, 0.99)
+        );
+    }
+    let _ = tx.send(());
+    let _ = server.await;
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}

@@ -114,6 +114,15 @@ enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         residents: usize,
     },
+    /// Request creation through the HTTP API, durable before acknowledged.
+    Requests {
+        /// Concurrencies to measure, comma-separated.
+        #[arg(long, default_value = "16,64", value_delimiter = ',')]
+        clients: Vec<usize>,
+        /// Seconds per concurrency.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Household lookup by address and resident search through HTTP.
     Lookup {
         /// Concurrent clients.
@@ -482,6 +491,7 @@ async fn run_bench(command: BenchCommand) -> Result<()> {
     match command {
         BenchCommand::Import { residents } => bench::import(residents).await,
         BenchCommand::Lookup { clients, requests } => bench::lookup(clients, requests).await,
+        BenchCommand::Requests { clients, seconds } => bench::requests(&clients, seconds).await,
     }
 }
 
