@@ -246,7 +246,8 @@ pub async fn requests(clients: &[usize], seconds: u64) -> Result<()> {
         .json()
         .await?;
     let token = login["token"].as_str().context("login failed")?.to_string();
-    let cats: serde_json::Value = client.get(format!("{base}/api/v1/categories")).bearer_auth(&token).send().await?.json().await?;
+    let cats: serde_json::Value =
+        client.get(format!("{base}/api/v1/categories")).bearer_auth(&token).send().await?.json().await?;
     let category = cats
         .as_array()
         .and_then(|a| a.iter().find(|c| c["code"] == "other.general.suggestion"))

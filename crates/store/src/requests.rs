@@ -363,21 +363,17 @@ impl Store {
         change: Change,
         notices: &crate::Notices,
     ) -> Result<RequestRow> {
-        let ids = self.create_requests(&[(new.clone(), notices.clone())], community_code, change).await?;
+        let ids = self.create_requests(&[(new.clone(), notices.clone(), community_code.to_string(), change)]).await?;
         self.request(ids[0]).await
     }
 
-    /// Takes in many requests of one community in one transaction: all or none (12345 imports).
-    pub async fn create_requests(
-        &self,
-        items: &[(NewRequest, crate::Notices)],
-        community_code: &str,
-        change: Change,
-    ) -> Result<Vec<i64>> {
+    /// Takes in many requests in one transaction, all or none: 12345 imports, and concurrent intakes committed
+    /// together (group commit). Each item carries its community's code and its own change.
+    pub async fn create_requests(&self, items: &[(NewRequest, crate::Notices, String, Change)]) -> Result<Vec<i64>> {
         with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
             let mut ids = Vec::with_capacity(items.len());
-            for (new, notices) in items {
+            for (new, notices, community_code, change) in items {
                 let year = new.received_at.with_timezone(&chrono_tz_shanghai()).year();
                 let seq: i64 = sqlx::query_scalar(
                     "INSERT INTO request_counters (community_id, year, last) VALUES ($1, $2, 1) \

@@ -9,6 +9,7 @@ mod clock;
 mod demo;
 mod error;
 mod i18n;
+mod intake;
 mod jobs;
 mod notify;
 mod open311;
@@ -66,6 +67,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     metrics: Arc<ops::Metrics>,
     sessions: Arc<auth::SessionCache>,
+    intake: Arc<intake::Intake>,
 }
 
 impl AppState {
@@ -74,10 +76,11 @@ impl AppState {
         Self::with_clock(store, config, Arc::new(SystemClock))
     }
 
-    /// State with a given clock.
+    /// State with a given clock. Must be called inside a Tokio runtime (it starts the request writer).
     pub fn with_clock(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
         let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
-        Self { store, clock, config: Arc::new(config), metrics: Arc::default(), sessions }
+        let intake = Arc::new(intake::Intake::start(store.clone()));
+        Self { store, clock, config: Arc::new(config), metrics: Arc::default(), sessions, intake }
     }
 
     /// Drops every cached session, after a change that may end sessions (logout, disable, new password).

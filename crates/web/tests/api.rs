@@ -40,6 +40,7 @@ on_both!(
     admins_edit_the_catalogue_and_the_holiday_calendar,
     orders_from_12345_are_imported_once_with_the_citys_deadline,
     the_demo_history_replays_the_articles_service_stories,
+    concurrent_intakes_are_committed_together_with_distinct_numbers,
 );
 
 async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
@@ -1744,5 +1745,27 @@ async fn the_demo_history_replays_the_articles_service_stories(app: TestApp) {
     // Work in hand today.
     let open = app.get_json(&staff, "/api/v1/requests?status=open").await;
     assert_eq!(open.as_array().unwrap().len(), 3);
+    assert_eq!(app.get_json(&app.token("admin").await, "/api/v1/audit/verify").await["ok"], true);
+}
+
+async fn concurrent_intakes_are_committed_together_with_distinct_numbers(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let leaf = category_id(&app, &staff, "other.general.suggestion").await;
+    let posts = (0..40).map(|i| {
+        let body =
+            json!({"category_id": leaf, "description": format!("建议 {i}"), "channel": "phone", "location": "广场"});
+        let (client, url, token) = (app.client.clone(), app.url("/api/v1/requests"), staff.clone());
+        tokio::spawn(async move {
+            client.post(url).bearer_auth(token).json(&body).send().await.unwrap().json::<Value>().await.unwrap()
+        })
+    });
+    let mut numbers = Vec::new();
+    for p in posts.collect::<Vec<_>>() {
+        numbers.push(p.await.unwrap()["number"].as_str().unwrap().to_string());
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=40).map(|n| format!("WT-2024-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+    assert_eq!(app.get_json(&staff, "/api/v1/requests?limit=100").await.as_array().unwrap().len(), 40);
     assert_eq!(app.get_json(&app.token("admin").await, "/api/v1/audit/verify").await["ok"], true);
 }

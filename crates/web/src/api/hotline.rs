@@ -126,12 +126,15 @@ pub async fn import_hotline_orders(
     if !errors.is_empty() {
         return Err(errors.into());
     }
+    let would_create = items.len();
     let created = if q.dry_run || items.is_empty() {
         0
     } else {
-        state.store.create_requests(&items, &code, auth.change(&state, "request.create", Some(community))).await?.len()
+        let change = auth.change(&state, "request.create", Some(community));
+        let items: Vec<_> = items.into_iter().map(|(n, notices)| (n, notices, code.clone(), change.clone())).collect();
+        state.store.create_requests(&items).await?.len()
     };
     Ok(Json(
-        json!({"orders": orders.len(), "created": created, "would_create": items.len(), "already_known": already, "dry_run": q.dry_run}),
+        json!({"orders": orders.len(), "created": created, "would_create": would_create, "already_known": already, "dry_run": q.dry_run}),
     ))
 }

@@ -200,7 +200,8 @@ pub(crate) async fn take_in_via(
     let notices =
         crate::notify::on_create(state, community, new.household_id, &category, &new.location, &new.description, now)
             .await?;
-    Ok(state.store.create_request(&new, &code, auth.change(state, "request.create", Some(community)), &notices).await?)
+    let id = state.intake.create(new, notices, code, auth.change(state, "request.create", Some(community))).await?;
+    Ok(state.store.request(id).await?)
 }
 
 /// A request as the API shows it.
