@@ -644,8 +644,27 @@ impl Store {
         } else if let Some(p) = PhoneNumber::parse(text).ok().filter(|_| digits) {
             ("r.phone = $2", "h.address, r.name", p.as_str().to_string())
         } else {
-            ("r.name LIKE $2", "r.name, h.address", format!("%{}%", text.replace(['%', '_'], "")))
+            // Names match from their start first (an index range on SQLite), anywhere only when nothing starts so.
+            let name = text.replace(['%', '_'], "");
+            let hits = self
+                .search_residents(community_id, "r.name LIKE $2", "r.name, h.address", &format!("{name}%"), limit)
+                .await?;
+            if !hits.is_empty() {
+                return Ok(hits);
+            }
+            ("r.name LIKE $2", "r.name, h.address", format!("%{name}%"))
         };
+        self.search_residents(community_id, clause, order, &value, limit).await
+    }
+
+    async fn search_residents(
+        &self,
+        community_id: i64,
+        clause: &str,
+        order: &str,
+        value: &str,
+        limit: i64,
+    ) -> Result<Vec<SearchHit>> {
         let sql = format!(
             "SELECT r.household_id, h.building_id, r.id AS resident_id, r.name, h.address \
              FROM residents r JOIN households h ON h.id = r.household_id \
@@ -653,7 +672,7 @@ impl Store {
         );
         Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, SearchHit>(sqlx::AssertSqlSafe(sql))
             .bind(community_id)
-            .bind(&value)
+            .bind(value)
             .bind(limit)
             .fetch_all(pool)
             .await?))
