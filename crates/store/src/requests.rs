@@ -181,6 +181,8 @@ pub struct RequestFilter {
     pub channel: Option<String>,
     /// Only this building.
     pub building_id: Option<i64>,
+    /// Only these buildings (a building social worker's own); ignored when empty.
+    pub building_ids: Vec<i64>,
     /// Only requests this account leads or co-handles.
     pub handler: Option<i64>,
     /// Only this household's.
@@ -491,6 +493,19 @@ impl Store {
                 ints.push((i, v));
                 sql.push_str(&format!(" AND {column} = ${i}"));
             }
+        }
+        if !f.building_ids.is_empty() {
+            let marks: Vec<String> = f
+                .building_ids
+                .iter()
+                .map(|b| {
+                    let i = next();
+                    order.push((i, 'i', ints.len()));
+                    ints.push((i, *b));
+                    format!("${i}")
+                })
+                .collect();
+            sql.push_str(&format!(" AND r.building_id IN ({})", marks.join(",")));
         }
         if let Some(h) = f.handler {
             let i = next();

@@ -1036,6 +1036,36 @@ async fn each_account_sees_only_the_requests_it_may(app: TestApp) {
     assert_eq!(app.get_json(&street, "/api/v1/requests").await.as_array().unwrap().len(), 2);
     let property = app.token("wuye").await;
     assert!(app.get_json(&property, "/api/v1/requests").await.as_array().unwrap().is_empty());
+    // A building social worker sees the requests of their own buildings on one screen.
+    let chen = app.token("sw_chen").await;
+    let theirs = app.get_json(&chen, "/api/v1/requests?buildings=mine").await;
+    assert_eq!(
+        theirs.as_array().unwrap().iter().map(|r| &r["id"]).collect::<Vec<_>>(),
+        [&mine["id"]],
+        "3号院7号楼 is 陈静's"
+    );
+    let sun = app.token("sw_sun").await;
+    let his = app.get_json(&sun, "/api/v1/requests?buildings=mine").await;
+    assert_eq!(
+        his.as_array().unwrap().iter().map(|r| &r["id"]).collect::<Vec<_>>(),
+        [&other["id"]],
+        "6号院1号楼 is 孙磊's"
+    );
+    let page = app
+        .browser("sw_chen")
+        .await
+        .get(app.url("/requests?buildings=mine"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("只看我包的楼")
+            && page.contains(mine["number"].as_str().unwrap())
+            && !page.contains(other["number"].as_str().unwrap())
+    );
     let open = app.get_json(&staff, "/api/v1/requests?status=open&category=elderly&channel=walk_in").await;
     assert_eq!(open.as_array().unwrap().len(), 1);
     let (status, p) = problem(app.get(&staff, "/api/v1/requests?status=lost").await).await;

@@ -241,6 +241,8 @@ pub struct QueueQuery {
     /// Only requests the caller leads or co-handles.
     #[serde(default)]
     pub mine: bool,
+    /// `mine`: only the buildings the caller looks after as their building social worker.
+    pub buildings: Option<String>,
     /// Received on or after (YYYY-MM-DD, Beijing).
     pub from: Option<String>,
     /// Received before (YYYY-MM-DD, Beijing).
@@ -299,6 +301,12 @@ pub(crate) async fn queue(state: &AppState, auth: &Auth, q: &QueueQuery) -> Resu
     f.building_id = q.building_id;
     f.from = q.from.as_deref().filter(|s| !s.is_empty()).map(|s| beijing_midnight("from", s)).transpose()?;
     f.to = q.to.as_deref().filter(|s| !s.is_empty()).map(|s| beijing_midnight("to", s)).transpose()?;
+    match q.buildings.as_deref() {
+        None | Some("") => {}
+        Some("mine") if auth.actor.buildings.is_empty() => return Ok(Vec::new()),
+        Some("mine") => f.building_ids = auth.actor.buildings.clone(),
+        Some(_) => return Err(ApiError::field("buildings", "只支持 mine / only `mine` is supported")),
+    }
     if q.mine {
         f.handler = Some(auth.user.id);
     } else if !auth.can(Action::ViewRequests, Scope::community(community)) {

@@ -58,6 +58,7 @@ struct QueuePage {
     category: String,
     channel: String,
     mine: bool,
+    my_buildings: Option<bool>,
 }
 
 async fn names(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {
@@ -75,6 +76,7 @@ struct QueueParams {
     channel: Option<String>,
     #[serde(default)]
     mine: bool,
+    buildings: Option<String>,
 }
 
 async fn queue_page(
@@ -90,6 +92,7 @@ async fn queue_page(
             category: p.category.clone(),
             channel: p.channel.clone(),
             building_id: None,
+            buildings: p.buildings.clone(),
             mine: p.mine,
             from: None,
             to: None,
@@ -141,6 +144,8 @@ async fn queue_page(
             category: p.category.clone().unwrap_or_default(),
             channel: p.channel.clone().unwrap_or_default(),
             mine: p.mine,
+            // Offered to those who look after buildings; checked when on.
+            my_buildings: (!auth.actor.buildings.is_empty()).then(|| p.buildings.as_deref() == Some("mine")),
         })
     }
     .await;
