@@ -340,7 +340,9 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
             println!("Wujia is listening on {url}");
-            let state = wujia_web::AppState::new(store, wujia_web::Config { secure_cookies, ..Default::default() });
+            let config =
+                wujia_web::Config { secure_cookies, blob_dir: db.data_dir.join("blobs"), ..Default::default() };
+            let state = wujia_web::AppState::new(store, config);
             // Deliveries and deadline alerts: every node runs them; the database hands each item to one.
             let jobs = wujia_web::spawn_jobs(state.clone(), std::time::Duration::from_secs(10));
             wujia_web::serve(listener, state, shutdown_signal()).await?;

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod demo;
+pub mod media;
 pub mod registry;
 pub mod requests;
 pub mod transfer;

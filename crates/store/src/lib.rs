@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod blobs;
 mod demo;
 mod import;
 mod notifications;
@@ -15,13 +16,14 @@ mod secret;
 
 pub use accounts::{ApiToken, NewUser, User};
 pub use audit::{AuditEntry, Change};
+pub use blobs::BlobStore;
 pub use import::ImportReport;
 pub use notifications::{Channel as NotificationChannel, Delivery, DutyShift, InboxItem, Notices};
 pub use registry::{
     BuildingSummary, Community, CompoundSummary, ExportRecord, HouseholdBrief, HouseholdDetail, RegistrySummary,
     ResidentView, SearchHit, TagInfo, UnitWithHouseholds,
 };
-pub use requests::{Batch, Category, Knowledge, NewCategory, NewRequest, RequestFilter, RequestRow, urgency_of};
+pub use requests::{Batch, Category, Knowledge, NewCategory, NewRequest, Photo, RequestFilter, RequestRow, urgency_of};
 pub use secret::{Cipher, SecretKey};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

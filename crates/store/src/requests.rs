@@ -823,3 +823,78 @@ impl Store {
         Ok(())
     }
 }
+
+/// A photo of a request.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Photo {
+    /// Id.
+    pub id: i64,
+    /// The request.
+    pub request_id: i64,
+    /// The blob's SHA-256.
+    pub blob: String,
+    /// MIME type.
+    pub media_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// `intake` (what the resident saw) or `resolution` (what was done).
+    pub stage: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Records a photo of a request (the blob is already stored).
+    pub async fn add_photo(
+        &self,
+        request: &RequestRow,
+        blob: &str,
+        media_type: &str,
+        size: i64,
+        stage: &str,
+        change: Change,
+    ) -> Result<Photo> {
+        let id = with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO request_photos (request_id, blob, media_type, size, stage, uploaded_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(request.id)
+            .bind(blob)
+            .bind(media_type)
+            .bind(size)
+            .bind(stage)
+            .bind(change.actor_id)
+            .bind(change.at)
+            .fetch_one(&mut *tx)
+            .await?;
+            let change = Change { community_id: Some(request.community_id), entity: "request".into(), entity_id: request.id.to_string(),
+                after: serde_json::json!({"photo": blob, "stage": stage, "size": size}), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+            id
+        });
+        self.photos(request.id).await?.into_iter().find(|p| p.id == id).ok_or(StoreError::NotFound)
+    }
+
+    /// A request's photos, oldest first.
+    pub async fn photos(&self, request_id: i64) -> Result<Vec<Photo>> {
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, Photo>(
+            "SELECT id, request_id, blob, media_type, size, stage, created_at FROM request_photos WHERE request_id = $1 ORDER BY id",
+        )
+        .bind(request_id)
+        .fetch_all(pool)
+        .await?))
+    }
+
+    /// The requests a blob is a photo of (to decide who may see it).
+    pub async fn photo_owners(&self, blob: &str) -> Result<Vec<(i64, String)>> {
+        Ok(
+            with_db!(self, read, pool, _pg => sqlx::query_as("SELECT request_id, media_type FROM request_photos WHERE blob = $1")
+            .bind(blob)
+            .fetch_all(pool)
+            .await?),
+        )
+    }
+}

@@ -44,6 +44,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// How long a login lasts.
     pub session_hours: i64,
+    /// Where photos are kept (content-addressed files).
+    pub blob_dir: std::path::PathBuf,
     /// How long a node may reuse a session it looked up, in seconds (0: look up on every request).
     /// Logout, disabling an account and password changes take effect on this node at once and on the
     /// other nodes within this time.
@@ -52,7 +54,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { secure_cookies: false, session_hours: 12, session_cache_seconds: 2 }
+        Self { secure_cookies: false, session_hours: 12, blob_dir: "wujia-data/blobs".into(), session_cache_seconds: 2 }
     }
 }
 
@@ -68,6 +70,7 @@ pub struct AppState {
     metrics: Arc<ops::Metrics>,
     sessions: Arc<auth::SessionCache>,
     intake: Arc<intake::Intake>,
+    blobs: wujia_store::BlobStore,
 }
 
 impl AppState {
@@ -80,7 +83,8 @@ impl AppState {
     pub fn with_clock(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
         let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
         let intake = Arc::new(intake::Intake::start(store.clone()));
-        Self { store, clock, config: Arc::new(config), metrics: Arc::default(), sessions, intake }
+        let blobs = wujia_store::BlobStore::local(&config.blob_dir);
+        Self { store, clock, config: Arc::new(config), metrics: Arc::default(), sessions, intake, blobs }
     }
 
     /// Drops every cached session, after a change that may end sessions (logout, disable, new password).

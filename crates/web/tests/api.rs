@@ -41,6 +41,7 @@ on_both!(
     orders_from_12345_are_imported_once_with_the_citys_deadline,
     the_demo_history_replays_the_articles_service_stories,
     concurrent_intakes_are_committed_together_with_distinct_numbers,
+    photos_are_checked_stripped_of_location_and_shown_only_to_those_who_may,
 );
 
 async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
@@ -1798,4 +1799,62 @@ async fn concurrent_intakes_are_committed_together_with_distinct_numbers(app: Te
     assert_eq!(numbers, expected);
     assert_eq!(app.get_json(&staff, "/api/v1/requests?limit=100").await.as_array().unwrap().len(), 40);
     assert_eq!(app.get_json(&app.token("admin").await, "/api/v1/audit/verify").await["ok"], true);
+}
+
+async fn photos_are_checked_stripped_of_location_and_shown_only_to_those_who_may(app: TestApp) {
+    let hu = app.token("jumin_hu").await;
+    let pipe = category_id(&app, &hu, "property.repair.pipe").await;
+    let r: Value = app
+        .send(Method::POST, &hu, "/api/v1/requests", &json!({"category_id": pipe, "description": "厨房水管漏水"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x0C];
+    jpeg.extend(b"Exif\0\0GPS!");
+    jpeg.extend([0xFF, 0xDB, 0x00, 0x04, 0x01, 0x02, 0xFF, 0xDA, 0x00, 0x02, 0x10, 0x20, 0xFF, 0xD9]);
+    let post = |token: &str, body: Vec<u8>| {
+        app.client
+            .post(app.url(&format!("/api/v1/requests/{}/photos", r["id"])))
+            .bearer_auth(token.to_string())
+            .body(body)
+            .send()
+    };
+    let res = post(&hu, jpeg.clone()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let photo: Value = res.json().await.unwrap();
+    assert_eq!((photo["media_type"].as_str(), photo["stage"].as_str()), (Some("image/jpeg"), Some("intake")));
+    let url = photo["url"].as_str().unwrap().to_string();
+    let bytes = app.get(&hu, &url).await.bytes().await.unwrap();
+    assert!(bytes.starts_with(&[0xFF, 0xD8]) && !bytes.windows(4).any(|w| w == b"Exif"), "location metadata removed");
+    let staff = app.token("zhangli").await;
+    assert_eq!(app.get(&staff, &url).await.status(), StatusCode::OK);
+    let sun = app.token("wuye").await;
+    assert_eq!(
+        app.get(&sun, &url).await.status(),
+        StatusCode::NOT_FOUND,
+        "the property company does not hold this request"
+    );
+    let (status, _) = problem(post(&hu, b"%PDF-1.7 not a photo".to_vec()).await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (status, _) = problem(post(&hu, vec![0xFF; wujia_core::media::MAX_PHOTO_BYTES + 2048]).await.unwrap()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let listed = app.get_json(&staff, &format!("/api/v1/requests/{}/photos", r["id"])).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let page = app
+        .browser("zhangli")
+        .await
+        .get(app.url(&format!("/requests/{}", r["id"])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&url) && page.contains("居民拍摄"));
+    for _ in 0..8 {
+        assert_eq!(post(&hu, jpeg.clone()).await.unwrap().status(), StatusCode::CREATED);
+    }
+    let (status, p) = problem(post(&hu, jpeg).await.unwrap()).await;
+    assert_eq!((status, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("photo")));
 }

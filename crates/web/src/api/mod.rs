@@ -6,6 +6,7 @@ mod batches;
 mod catalogue;
 mod hotline;
 mod notifications;
+mod photos;
 pub(crate) mod registry;
 pub(crate) mod requests;
 pub(crate) mod sessions;
@@ -39,7 +40,8 @@ pub use accounts::UserOut;
         notifications::list_duty_shifts, notifications::create_duty_shift, notifications::list_deliveries,
         batches::list_knowledge, batches::create_knowledge, batches::create_request_batch, batches::get_request_batch,
         batches::update_request_batch, catalogue::create_category, catalogue::update_category, catalogue::list_calendar_days,
-        catalogue::update_calendar_day, hotline::import_hotline_orders,
+        catalogue::update_calendar_day, hotline::import_hotline_orders, photos::create_request_photo,
+        photos::list_request_photos, photos::get_photo,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
@@ -116,6 +118,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/requests/{id}", get(requests::get_request))
         .route("/requests/{id}/actions", post(requests::update_request))
+        .route(
+            "/requests/{id}/photos",
+            get(photos::list_request_photos)
+                .post(photos::create_request_photo)
+                .layer(axum::extract::DefaultBodyLimit::max(wujia_core::media::MAX_PHOTO_BYTES + 1024)),
+        )
+        .route("/photos/{blob}", get(photos::get_photo))
         .route("/knowledge", get(batches::list_knowledge).post(batches::create_knowledge))
         .route("/request_batches", post(batches::create_request_batch))
         .route("/request_batches/{id}", get(batches::get_request_batch))
@@ -149,6 +158,6 @@ mod tests {
                 n += 1;
             }
         }
-        assert!(n >= 54, "{n} operations");
+        assert!(n >= 58, "{n} operations");
     }
 }

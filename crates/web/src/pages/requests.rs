@@ -187,6 +187,7 @@ struct RequestPage {
     paused: Option<String>,
     description: String,
     resolution: Option<String>,
+    photos: Vec<(String, String)>,
     actions: Vec<ActionForm>,
     timeline: Vec<(String, String, String, String)>,
     back: String,
@@ -325,6 +326,13 @@ async fn request_page_for(
         paused: r.paused_reason.clone(),
         description: r.description.clone(),
         resolution: r.resolution.clone(),
+        photos: state
+            .store
+            .photos(r.id)
+            .await?
+            .into_iter()
+            .map(|p| (format!("/api/v1/photos/{}", p.blob), lang.t(&format!("requests.photo_{}", p.stage)).to_string()))
+            .collect(),
         actions,
         timeline,
         back: "/requests".into(),

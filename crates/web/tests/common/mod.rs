@@ -143,7 +143,8 @@ impl TestApp {
         let store = Store::connect(&database_url, &key()).await.unwrap();
         store.migrate().await.unwrap();
         let clock = Arc::new(FixedClock::new(test_now()));
-        let state = AppState::with_clock(store, Config::default(), clock.clone());
+        let blob_dir = std::env::temp_dir().join(format!("wujia-test-blobs-{}", rand_suffix()));
+        let state = AppState::with_clock(store, Config { blob_dir, ..Config::default() }, clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
