@@ -110,6 +110,56 @@ pub async fn import(residents: usize) -> Result<()> {
     Ok(())
 }
 
+/// A server over a fresh copy of the demo community on SQLite, with `zhangli` logged in.
+struct DemoServer {
+    store: Store,
+    dir: std::path::PathBuf,
+    demo: wujia_core::demo::Demo,
+    base: String,
+    client: reqwest::Client,
+    token: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl DemoServer {
+    async fn start(name: &str, connections: usize) -> Result<Self> {
+        let (store, dir) = temp_store(name).await?;
+        let demo = wujia_core::demo::generate(2023);
+        let hash =
+            wujia_core::accounts::hash_password("bench-password-1", &[3; 16]).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let accounts: Vec<_> = demo.accounts.iter().map(|a| (a.clone(), hash.clone())).collect();
+        store.load_demo(&demo, &accounts, wujia_web::Clock::now(&wujia_web::SystemClock)).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let state = wujia_web::AppState::new(
+            store.clone(),
+            wujia_web::Config { blob_dir: dir.join("blobs"), ..Default::default() },
+        );
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(wujia_web::serve(listener, state, async move {
+            let _ = rx.await;
+        }));
+        let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
+        let login: serde_json::Value = client
+            .post(format!("{base}/api/v1/sessions"))
+            .json(&serde_json::json!({"username": "zhangli", "password": "bench-password-1"}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = login["token"].as_str().context("login failed")?.to_string();
+        Ok(Self { store, dir, demo, base, client, token, stop, task })
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        self.store.close().await;
+        let _ = std::fs::remove_dir_all(self.dir);
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -120,27 +170,8 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// Household lookup by address and resident search through HTTP at `clients` concurrent clients.
 pub async fn lookup(clients: usize, requests: usize) -> Result<()> {
-    let (store, dir) = temp_store("lookup").await?;
-    let demo = wujia_core::demo::generate(2023);
-    let hash = wujia_core::accounts::hash_password("bench-password-1", &[3; 16]).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let accounts: Vec<_> = demo.accounts.iter().map(|a| (a.clone(), hash.clone())).collect();
-    store.load_demo(&demo, &accounts, wujia_web::Clock::now(&wujia_web::SystemClock)).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let state = wujia_web::AppState::new(store.clone(), wujia_web::Config::default());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(wujia_web::serve(listener, state, async move {
-        let _ = rx.await;
-    }));
-    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
-    let login: serde_json::Value = client
-        .post(format!("{base}/api/v1/sessions"))
-        .json(&serde_json::json!({"username": "zhangli", "password": "bench-password-1"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["token"].as_str().context("login failed")?.to_string();
+    let server = DemoServer::start("lookup", clients).await?;
+    let (client, base, token, demo) = (&server.client, server.base.clone(), server.token.clone(), &server.demo);
     let compound_name = |n: u32| format!("琉璃井路{n}号院");
     let addresses: Vec<String> = demo
         .households
@@ -157,9 +188,9 @@ pub async fn lookup(clients: usize, requests: usize) -> Result<()> {
     println!("bench lookup: {clients} concurrent clients, {requests} requests per kind, demo community on SQLite");
     for (kind, label) in [(0usize, "household by address"), (1, "resident by name"), (2, "resident by phone tail")] {
         // Warm up caches and connections.
-        run_clients(&client, &base, &token, &queries, kind, clients, clients * 4).await?;
+        run_clients(client, &base, &token, &queries, kind, clients, clients * 4).await?;
         let start = Instant::now();
-        let mut latencies = run_clients(&client, &base, &token, &queries, kind, clients, requests).await?;
+        let mut latencies = run_clients(client, &base, &token, &queries, kind, clients, requests).await?;
         let elapsed = start.elapsed();
         latencies.sort();
         println!(
@@ -169,10 +200,7 @@ pub async fn lookup(clients: usize, requests: usize) -> Result<()> {
             percentile(&latencies, 0.99)
         );
     }
-    let _ = tx.send(());
-    let _ = server.await;
-    store.close().await;
-    let _ = std::fs::remove_dir_all(dir);
+    server.stop().await;
     Ok(())
 }
 
@@ -225,27 +253,8 @@ async fn run_clients(
 
 /// Request creation through the HTTP API, each durable before it is acknowledged, at several concurrencies.
 pub async fn requests(clients: &[usize], seconds: u64) -> Result<()> {
-    let (store, dir) = temp_store("requests").await?;
-    let demo = wujia_core::demo::generate(2023);
-    let hash = wujia_core::accounts::hash_password("bench-password-1", &[3; 16]).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let accounts: Vec<_> = demo.accounts.iter().map(|a| (a.clone(), hash.clone())).collect();
-    store.load_demo(&demo, &accounts, wujia_web::Clock::now(&wujia_web::SystemClock)).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let state = wujia_web::AppState::new(store.clone(), wujia_web::Config::default());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(wujia_web::serve(listener, state, async move {
-        let _ = rx.await;
-    }));
-    let client = reqwest::Client::builder().pool_max_idle_per_host(128).build()?;
-    let login: serde_json::Value = client
-        .post(format!("{base}/api/v1/sessions"))
-        .json(&serde_json::json!({"username": "zhangli", "password": "bench-password-1"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["token"].as_str().context("login failed")?.to_string();
+    let server = DemoServer::start("requests", 128).await?;
+    let (client, base, token) = (&server.client, server.base.clone(), server.token.clone());
     let cats: serde_json::Value =
         client.get(format!("{base}/api/v1/categories")).bearer_auth(&token).send().await?.json().await?;
     let category = cats
@@ -286,9 +295,6 @@ pub async fn requests(clients: &[usize], seconds: u64) -> Result<()> {
             percentile(&all, 0.99)
         );
     }
-    let _ = tx.send(());
-    let _ = server.await;
-    store.close().await;
-    let _ = std::fs::remove_dir_all(dir);
+    server.stop().await;
     Ok(())
 }

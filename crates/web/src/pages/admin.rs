@@ -1,6 +1,6 @@
 //! Admin pages: accounts, API tokens and the audit log.
 
-use super::{Layout, PageContext, error_page, render};
+use super::{Layout, PageContext, error_page, page_or_error, render};
 use crate::AppState;
 use crate::api::accounts::{NewUserBody, TokenBody, add_user, issue_api_token};
 use crate::auth::Auth;
@@ -254,10 +254,7 @@ async fn audit(State(state): State<AppState>, ctx: PageContext, auth: Auth, Quer
         Ok(AuditPage { l: ctx.layout(ctx.lang.t("audit.title"), Some(&auth)), chain_ok, chain_status, events, older })
     }
     .await;
-    match result {
-        Ok(p) => render(p),
-        Err(e) => error_page(&ctx, Some(&auth), e),
-    }
+    page_or_error(&ctx, &auth, result)
 }
 
 /// Admin routes.

@@ -1,6 +1,6 @@
 //! The in-app inbox.
 
-use super::{Layout, PageContext, error_page, render};
+use super::{Layout, PageContext, error_page, page_or_error};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -45,10 +45,7 @@ async fn inbox(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> R
         Ok::<_, ApiError>(InboxPage { l: ctx.layout(ctx.lang.t("inbox.title"), Some(&auth)), unread, items })
     }
     .await;
-    match result {
-        Ok(p) => render(p),
-        Err(e) => error_page(&ctx, Some(&auth), e),
-    }
+    page_or_error(&ctx, &auth, result)
 }
 
 #[derive(Deserialize)]

@@ -180,6 +180,14 @@ pub fn message(
     (status, render(page)).into_response()
 }
 
+/// A rendered page, or the error as a page.
+pub fn page_or_error(ctx: &PageContext, auth: &Auth, result: Result<impl Template, ApiError>) -> Response {
+    match result {
+        Ok(page) => render(page),
+        Err(e) => error_page(ctx, Some(auth), e),
+    }
+}
+
 /// An error shown as a page in the viewer's language.
 pub fn error_page(ctx: &PageContext, auth: Option<&Auth>, e: ApiError) -> Response {
     if let ApiError::Internal(cause) = &e {

@@ -1,6 +1,6 @@
 //! Staff pages for the registry: browse, find, view a household, edit a resident, import and export.
 
-use super::{Layout, PageContext, error_page, message, render};
+use super::{Layout, PageContext, error_page, message, page_or_error, render};
 use crate::AppState;
 use crate::api::registry::{
     add_resident, edit_resident, export_file, file_response, household_for, import_file, issue_code, reveal, search,
@@ -75,10 +75,7 @@ async fn console(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(page),
-        Err(e) => error_page(&ctx, Some(&auth), e),
-    }
+    page_or_error(&ctx, &auth, result)
 }
 
 #[derive(Template)]
@@ -97,10 +94,7 @@ async fn compound(State(state): State<AppState>, ctx: PageContext, auth: Auth, P
         Ok::<_, ApiError>(CompoundPage { l: ctx.layout(&compound.name, Some(&auth)), compound, buildings })
     }
     .await;
-    match result {
-        Ok(page) => render(page),
-        Err(e) => error_page(&ctx, Some(&auth), e),
-    }
+    page_or_error(&ctx, &auth, result)
 }
 
 #[derive(Template)]
@@ -127,10 +121,7 @@ async fn building(State(state): State<AppState>, ctx: PageContext, auth: Auth, P
         Ok::<_, ApiError>(BuildingPage { l: ctx.layout(&title, Some(&auth)), building, units })
     }
     .await;
-    match result {
-        Ok(page) => render(page),
-        Err(e) => error_page(&ctx, Some(&auth), e),
-    }
+    page_or_error(&ctx, &auth, result)
 }
 
 /// A resident row as the household page shows it.
@@ -196,10 +187,7 @@ async fn household(State(state): State<AppState>, ctx: PageContext, auth: Auth, 
         })
     }
     .await;
-    match result {
-        Ok(page) => render(page),
-        Err(e) => error_page(&ctx, Some(&auth), e),
-    }
+    page_or_error(&ctx, &auth, result)
 }
 
 /// One input of the resident form.
@@ -344,10 +332,7 @@ async fn edit_page(State(state): State<AppState>, ctx: PageContext, auth: Auth, 
         .await
     }
     .await;
-    match result {
-        Ok(page) => render(page),
-        Err(e) => error_page(&ctx, Some(&auth), e),
-    }
+    page_or_error(&ctx, &auth, result)
 }
 
 async fn edit_submit(
@@ -412,10 +397,7 @@ async fn new_page(State(state): State<AppState>, ctx: PageContext, auth: Auth, P
         .await
     }
     .await;
-    match result {
-        Ok(page) => render(page),
-        Err(e) => error_page(&ctx, Some(&auth), e),
-    }
+    page_or_error(&ctx, &auth, result)
 }
 
 async fn new_submit(

@@ -1,6 +1,6 @@
 //! Request pages: the queue, a request with its timeline and the actions open to the viewer, intake, and the figures.
 
-use super::{Layout, PageContext, error_page, render};
+use super::{Layout, PageContext, error_page, page_or_error, render};
 use crate::AppState;
 use crate::api::requests::{
     NewRequestBody, QueueQuery, SummaryQuery, act, leaves, queue, request_with_timeline, summary, take_in,
@@ -149,10 +149,7 @@ async fn queue_page(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(page),
-        Err(e) => error_page(&ctx, Some(&auth), e),
-    }
+    page_or_error(&ctx, &auth, result)
 }
 
 /// An input of an action form.
@@ -646,10 +643,7 @@ async fn figures_page(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(page),
-        Err(e) => error_page(&ctx, Some(&auth), e),
-    }
+    page_or_error(&ctx, &auth, result)
 }
 
 /// Request page routes.
