@@ -204,10 +204,14 @@ const REQUEST_COLUMNS: &str = "r.id, r.community_id, r.number, r.category_id, r.
 impl Store {
     /// Seeds the default catalogue and holiday calendar on a fresh database.
     pub(crate) async fn ensure_request_defaults(&self) -> Result<()> {
-        let categories: i64 = with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT COUNT(*) FROM request_categories").fetch_one(pool).await?);
-        let days: i64 = with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT COUNT(*) FROM calendar_days").fetch_one(pool).await?);
-        with_db!(self, write, pool, _pg => {
+        with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
+            if pg {
+                // Nodes starting together seed once: the second waits here and then finds the rows.
+                sqlx::query("SELECT pg_advisory_xact_lock(20230421)").execute(&mut *tx).await?;
+            }
+            let categories: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM request_categories").fetch_one(&mut *tx).await?;
+            let days: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calendar_days").fetch_one(&mut *tx).await?;
             if categories == 0 {
                 let mut ids: HashMap<&str, i64> = HashMap::new();
                 for c in default_catalogue() {

@@ -1858,3 +1858,36 @@ async fn photos_are_checked_stripped_of_location_and_shown_only_to_those_who_may
     let (status, p) = problem(post(&hu, jpeg).await.unwrap()).await;
     assert_eq!((status, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("photo")));
 }
+
+/// Two nodes starting together on an empty database both come up, and the defaults are seeded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_starting_together_seed_the_defaults_once() {
+    let key = wujia_store::SecretKey::from_bytes([5; 32]);
+    let mut urls = vec![format!(
+        "sqlite://{}",
+        std::env::temp_dir().join(format!("wujia-seed-{}.db", std::process::id())).display()
+    )];
+    if let Some(admin) = common::postgres_admin_url() {
+        let name = format!("wujia_seed_{}", std::process::id());
+        let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.unwrap();
+        urls.push(format!("{}/{name}", admin.rsplit_once('/').unwrap().0));
+    }
+    for url in urls {
+        let (a, b) =
+            tokio::join!(async { wujia_store::Store::connect(&url, &key).await.unwrap().migrate().await }, async {
+                wujia_store::Store::connect(&url, &key).await.unwrap().migrate().await
+            },);
+        assert!(a.is_ok() && b.is_ok(), "{url}: {a:?} {b:?}");
+        let store = wujia_store::Store::connect(&url, &key).await.unwrap();
+        let codes: Vec<String> = store.categories().await.unwrap().into_iter().map(|c| c.code).collect();
+        let mut unique = codes.clone();
+        unique.dedup();
+        assert_eq!(codes.len(), unique.len());
+        assert_eq!(codes.len(), wujia_core::requests::default_catalogue().len());
+    }
+}
