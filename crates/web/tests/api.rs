@@ -823,6 +823,11 @@ async fn a_new_community_is_set_up_and_filled_by_import(app: TestApp) {
     assert_eq!(problem(res).await.1["errors"][0]["field"], "user_id");
 }
 
+/// A multipart form, as a browser sends the request form.
+fn fields(pairs: &[(&str, &str)]) -> reqwest::multipart::Form {
+    pairs.iter().fold(reqwest::multipart::Form::new(), |f, (k, v)| f.text(k.to_string(), v.to_string()))
+}
+
 async fn category_id(app: &TestApp, token: &str, code: &str) -> i64 {
     let cats = app.get_json(token, "/api/v1/categories").await;
     cats.as_array().unwrap().iter().find(|c| c["code"] == code).unwrap_or_else(|| panic!("no category {code}"))["id"]
@@ -1122,7 +1127,7 @@ async fn request_pages_take_in_act_and_count(app: TestApp) {
     let groceries = category_id(&app, &token, "elderly.daily.groceries").await.to_string();
     let res = hu
         .post(app.url("/requests/new"))
-        .form(&[("csrf", csrf.as_str()), ("category_id", groceries.as_str()), ("description", "")])
+        .multipart(fields(&[("csrf", csrf.as_str()), ("category_id", groceries.as_str()), ("description", "")]))
         .send()
         .await
         .unwrap();
@@ -1130,18 +1135,32 @@ async fn request_pages_take_in_act_and_count(app: TestApp) {
     assert!(res.text().await.unwrap().contains("请描述诉求"));
     let res = hu
         .post(app.url("/requests/new"))
-        .form(&[
+        .multipart(fields(&[
             ("csrf", csrf.as_str()),
             ("category_id", groceries.as_str()),
             ("description", "腿脚不便,想请志愿者帮忙买菜"),
             ("contact_phone", "13611112222"),
-        ])
+        ]))
         .send()
         .await
         .unwrap();
     assert!(res.url().path().starts_with("/requests/"));
     let page = res.text().await.unwrap();
     assert!(page.contains("WT-2024-000001") && page.contains("已受理") && page.contains("琉璃井路3号院7号楼1单元102"));
+    // A photo taken on the phone goes with a new request; a file that is not a photo is refused and writes nothing.
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x0C];
+    jpeg.extend(b"Exif\0\0GPS!");
+    jpeg.extend([0xFF, 0xDA, 0x00, 0x02, 0x10, 0x20, 0xFF, 0xD9]);
+    let with_photo = |bytes: Vec<u8>| {
+        fields(&[("csrf", csrf.as_str()), ("category_id", groceries.as_str()), ("description", "楼道积水,附照片")])
+            .part("photos", reqwest::multipart::Part::bytes(bytes).file_name("p.jpg"))
+    };
+    let res = hu.post(app.url("/requests/new")).multipart(with_photo(b"not a photo".to_vec())).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("JPEG"));
+    let res = hu.post(app.url("/requests/new")).multipart(with_photo(jpeg)).send().await.unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("WT-2024-000002") && page.contains("/api/v1/photos/") && page.contains("居民拍摄"), "{page}");
     assert!(!page.contains("name=\"action\""), "a resident has no workflow actions");
     let id = app.get_json(&token, "/api/v1/requests").await[0]["id"].as_i64().unwrap();
     // Staff respond and dispatch from the page; only the actions the rules allow are offered.
@@ -1194,27 +1213,27 @@ async fn request_pages_take_in_act_and_count(app: TestApp) {
     let pipe = category_id(&app, &token, "property.repair.pipe").await.to_string();
     let res = staff
         .post(app.url("/requests/new"))
-        .form(&[
+        .multipart(fields(&[
             ("csrf", hidden(&form, "csrf").as_str()),
             ("category_id", pipe.as_str()),
             ("description", "地库喷淋管爆裂"),
             ("channel", "phone"),
             ("location", "地下车库B2"),
             ("contact_name", "夜班保安"),
-        ])
+        ]))
         .send()
         .await
         .unwrap();
     assert!(res.text().await.unwrap().contains("地下车库B2"));
     let res = staff
         .post(app.url("/requests/new"))
-        .form(&[
+        .multipart(fields(&[
             ("csrf", hidden(&form, "csrf").as_str()),
             ("category_id", groceries.as_str()),
             ("description", "代登记"),
             ("channel", "walk_in"),
             ("location", "6号院1号楼2单元501"),
-        ])
+        ]))
         .send()
         .await
         .unwrap();
@@ -1222,7 +1241,7 @@ async fn request_pages_take_in_act_and_count(app: TestApp) {
     let figures = staff.get(app.url("/requests/figures")).send().await.unwrap().text().await.unwrap();
     assert!(figures.contains("响应率") && figures.contains("样本不足 30 件"));
     let mine = hu.get(app.url("/requests")).send().await.unwrap().text().await.unwrap();
-    assert!(mine.contains("WT-2024-000001") && !mine.contains("WT-2024-000002"));
+    assert!(mine.contains("WT-2024-000001") && mine.contains("WT-2024-000002") && !mine.contains("WT-2024-000003"));
 }
 
 async fn open311_serves_the_catalogue_and_takes_requests_with_an_api_key(app: TestApp) {

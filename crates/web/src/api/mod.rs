@@ -6,7 +6,7 @@ mod batches;
 mod catalogue;
 mod hotline;
 mod notifications;
-mod photos;
+pub(crate) mod photos;
 pub(crate) mod registry;
 pub(crate) mod requests;
 pub(crate) mod sessions;

@@ -11,10 +11,11 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use wujia_core::media::{PhotoError, clean_photo};
+use wujia_core::media::{ImageType, PhotoError, clean_photo};
+use wujia_store::{Photo, RequestRow};
 
 /// Photos per request.
-const MAX_PHOTOS: usize = 9;
+pub(crate) const MAX_PHOTOS: usize = 9;
 
 /// Adds a photo (the image itself as the body: JPEG, PNG or WebP, at most 10 MB). Location and other metadata are
 /// removed before it is kept. The lead handler's photos show what was done.
@@ -36,14 +37,36 @@ pub async fn create_request_photo(
     if state.store.photos(id).await?.len() >= MAX_PHOTOS {
         return Err(ApiError::field("photo", "每件诉求最多 9 张照片 / at most 9 photos per request"));
     }
-    let bytes = body.to_vec();
-    let (kind, clean) = tokio::task::spawn_blocking(move || clean_photo(&bytes))
+    let (kind, clean) = clean(body.to_vec()).await?;
+    let photo = attach(&state, &auth, &r, kind, clean).await?;
+    let hash = photo.blob.clone();
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"id": photo.id, "url": format!("/api/v1/photos/{hash}"), "media_type": photo.media_type, "stage": photo.stage}),
+        ),
+    ))
+}
+
+/// Checks a photo and strips its metadata, off the async threads.
+pub(crate) async fn clean(bytes: Vec<u8>) -> Result<(ImageType, Vec<u8>), ApiError> {
+    tokio::task::spawn_blocking(move || clean_photo(&bytes))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| match e {
             PhotoError::TooLarge => ApiError::PayloadTooLarge,
             other => ApiError::UnsupportedFile(other.to_string()),
-        })?;
+        })
+}
+
+/// Stores a cleaned photo and records it on a request; the lead handler's photos show what was done.
+pub(crate) async fn attach(
+    state: &AppState,
+    auth: &Auth,
+    r: &RequestRow,
+    kind: ImageType,
+    clean: Vec<u8>,
+) -> Result<Photo, ApiError> {
     let blobs = state.blobs.clone();
     let size = clean.len() as i64;
     let hash = tokio::task::spawn_blocking(move || blobs.put(&clean))
@@ -51,16 +74,10 @@ pub async fn create_request_photo(
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(format!("storing a photo: {e}")))?;
     let stage = if r.lead_id == Some(auth.user.id) { "resolution" } else { "intake" };
-    let photo = state
+    Ok(state
         .store
-        .add_photo(&r, &hash, kind.mime(), size, stage, auth.change(&state, "request.photo", Some(r.community_id)))
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            json!({"id": photo.id, "url": format!("/api/v1/photos/{hash}"), "media_type": photo.media_type, "stage": photo.stage}),
-        ),
-    ))
+        .add_photo(r, &hash, kind.mime(), size, stage, auth.change(state, "request.photo", Some(r.community_id)))
+        .await?)
 }
 
 /// A request's photos.

@@ -10,7 +10,7 @@ use crate::error::{ApiError, FieldIssue};
 use crate::i18n::Lang;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
@@ -510,11 +510,58 @@ async fn new_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -
     }
 }
 
-async fn new_submit(State(state): State<AppState>, ctx: PageContext, auth: Auth, Form(f): Form<NewForm>) -> Response {
+/// Photos one form may carry.
+const FORM_PHOTOS: usize = 3;
+
+async fn read_new_form(mut multipart: Multipart) -> Result<(NewForm, Vec<Vec<u8>>), ApiError> {
+    let mut f = NewForm::default();
+    let mut photos = Vec::new();
+    let unreadable = || ApiError::BadRequest {
+        field: Some("photos".into()),
+        detail: "上传内容无法读取 / the upload could not be read".into(),
+    };
+    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "photos" {
+            let bytes = field.bytes().await.map_err(|_| ApiError::PayloadTooLarge)?;
+            if !bytes.is_empty() {
+                photos.push(bytes.to_vec());
+            }
+            continue;
+        }
+        let text = field.text().await.map_err(|_| unreadable())?;
+        match name.as_str() {
+            "csrf" => f.csrf = text,
+            "category_id" => f.category_id = text,
+            "description" => f.description = text,
+            "channel" => f.channel = text,
+            "location" => f.location = text,
+            "contact_name" => f.contact_name = text,
+            "contact_phone" => f.contact_phone = text,
+            "external_no" => f.external_no = text,
+            _ => {}
+        }
+    }
+    Ok((f, photos))
+}
+
+async fn new_submit(State(state): State<AppState>, ctx: PageContext, auth: Auth, multipart: Multipart) -> Response {
+    let (f, photos) = match read_new_form(multipart).await {
+        Ok(x) => x,
+        Err(e) => return error_page(&ctx, Some(&auth), e),
+    };
     if let Err(e) = auth.check_csrf(&f.csrf) {
         return error_page(&ctx, Some(&auth), e);
     }
     let result = async {
+        // Photos are checked before anything is written, so a bad photo leaves no request behind.
+        if photos.len() > FORM_PHOTOS {
+            return Err(ApiError::field("photos", "每次最多上传 3 张照片 / at most 3 photos at a time"));
+        }
+        let mut cleaned = Vec::new();
+        for p in photos {
+            cleaned.push(crate::api::photos::clean(p).await.map_err(|e| ApiError::field("photos", e.detail()))?);
+        }
         let category_id = f
             .category_id
             .trim()
@@ -540,7 +587,11 @@ async fn new_submit(State(state): State<AppState>, ctx: PageContext, auth: Auth,
             external_no: Some(f.external_no.clone()),
             community_id: None,
         };
-        take_in(&state, &auth, &body).await
+        let r = take_in(&state, &auth, &body).await?;
+        for (kind, bytes) in cleaned {
+            crate::api::photos::attach(&state, &auth, &r, kind, bytes).await?;
+        }
+        Ok(r)
     }
     .await;
     match result {
@@ -650,7 +701,12 @@ async fn figures_page(
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/requests", get(queue_page))
-        .route("/requests/new", get(new_page).post(new_submit))
+        .route(
+            "/requests/new",
+            get(new_page).post(new_submit).layer(axum::extract::DefaultBodyLimit::max(
+                FORM_PHOTOS * wujia_core::media::MAX_PHOTO_BYTES + 1024 * 1024,
+            )),
+        )
         .route("/requests/figures", get(figures_page))
         .route("/requests/{id}", get(request_page))
         .route("/requests/{id}/act", post(act_submit))
