@@ -315,6 +315,14 @@ fn request_record(r: &RequestRow, cats: &[Category], names: &HashMap<i64, String
     })
 }
 
+/// The catalogue and account names that request records are shown with.
+async fn lookups(state: &AppState, fmt: Fmt) -> Result<(Vec<Category>, HashMap<i64, String>), O311Error> {
+    let err = |e: wujia_store::StoreError| O311Error::from_api(e.into(), fmt);
+    let cats = state.store.categories().await.map_err(err)?;
+    let names = state.store.users().await.map_err(err)?.into_iter().map(|u| (u.id, u.display_name)).collect();
+    Ok((cats, names))
+}
+
 async fn visible_requests(
     state: &AppState,
     auth: &Auth,
@@ -355,15 +363,7 @@ async fn list_requests(state: &AppState, q: &HashMap<String, String>, fmt: Fmt) 
         let wanted: Vec<&str> = ids.split(',').map(str::trim).collect();
         rows.retain(|r| wanted.contains(&r.number.as_str()));
     }
-    let cats = state.store.categories().await.map_err(|e| O311Error::from_api(e.into(), fmt))?;
-    let names: HashMap<i64, String> = state
-        .store
-        .users()
-        .await
-        .map_err(|e| O311Error::from_api(e.into(), fmt))?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect();
+    let (cats, names) = lookups(state, fmt).await?;
     Ok(render_list(fmt, "service_requests", "request", rows.iter().map(|r| request_record(r, &cats, &names)).collect()))
 }
 
@@ -382,16 +382,17 @@ async fn one(state: &AppState, key: Option<&str>, number: &str, fmt: Fmt, token:
             vec![json!({"service_request_id": r.number, "token": r.number})],
         ));
     }
-    let cats = state.store.categories().await.map_err(|e| O311Error::from_api(e.into(), fmt))?;
-    let names: HashMap<i64, String> = state
-        .store
-        .users()
-        .await
-        .map_err(|e| O311Error::from_api(e.into(), fmt))?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect();
+    let (cats, names) = lookups(state, fmt).await?;
     Ok(render_list(fmt, "service_requests", "request", vec![request_record(r, &cats, &names)]))
+}
+
+async fn one_from_path(state: &AppState, file: &str, q: &HashMap<String, String>, token: bool) -> Response {
+    match split(file) {
+        Ok((id, fmt)) => one(state, q.get("api_key").map(String::as_str), id, fmt, token)
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `GET requests/{id}.{fmt}`.
@@ -400,12 +401,7 @@ async fn get_request(
     Path(file): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    match split(&file) {
-        Ok((id, fmt)) => one(&state, q.get("api_key").map(String::as_str), id, fmt, false)
-            .await
-            .unwrap_or_else(IntoResponse::into_response),
-        Err(e) => e.into_response(),
-    }
+    one_from_path(&state, &file, &q, false).await
 }
 
 /// `GET tokens/{token}.{fmt}`: requests are realtime, so a token is the request number itself.
@@ -414,12 +410,7 @@ async fn get_token(
     Path(file): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    match split(&file) {
-        Ok((id, fmt)) => one(&state, q.get("api_key").map(String::as_str), id, fmt, true)
-            .await
-            .unwrap_or_else(IntoResponse::into_response),
-        Err(e) => e.into_response(),
-    }
+    one_from_path(&state, &file, &q, true).await
 }
 
 /// The Open311 routes.
