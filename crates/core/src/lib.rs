@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod audit;
 pub mod demo;
 pub mod media;
+pub mod patrol;
 pub mod registry;
 pub mod requests;
 pub mod transfer;

@@ -331,7 +331,39 @@ impl Store {
     pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
         let uid: Option<i64> = with_db!(self, read, pool, _pg => sqlx::query_scalar(
             "SELECT t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active",
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active AND t.scope = 'api'",
+        )
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await?);
+        match uid {
+            Some(id) => Ok(Some(self.user(id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Issues the account's calendar-feed token (only its hash is stored), revoking the one before.
+    pub async fn create_calendar_token(&self, user_id: i64, token_hash: &str, change: Change) -> Result<()> {
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND scope = 'calendar' AND revoked_at IS NULL")
+                .bind(change.at).bind(user_id).execute(&mut *tx).await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO api_tokens (name, token_hash, user_id, created_at, scope) VALUES ('calendar', $1, $2, $3, 'calendar') RETURNING id")
+                .bind(token_hash).bind(user_id).bind(change.at).fetch_one(&mut *tx).await?;
+            let change = Change { entity: "api_token".into(), entity_id: id.to_string(),
+                after: serde_json::json!({"name": "calendar", "user_id": user_id, "scope": "calendar"}), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The active account behind an unrevoked calendar-feed token.
+    pub async fn calendar_token_user(&self, token_hash: &str) -> Result<Option<User>> {
+        let uid: Option<i64> = with_db!(self, read, pool, _pg => sqlx::query_scalar(
+            "SELECT t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active AND t.scope = 'calendar'",
         )
         .bind(token_hash)
         .fetch_optional(pool)

@@ -7,9 +7,12 @@
 mod accounts;
 mod audit;
 mod blobs;
+mod cases;
 mod demo;
 mod import;
+mod meetings;
 mod notifications;
+mod patrol;
 mod registry;
 mod requests;
 mod secret;
@@ -17,8 +20,13 @@ mod secret;
 pub use accounts::{ApiToken, NewUser, User};
 pub use audit::{AuditEntry, Change};
 pub use blobs::BlobStore;
+pub use cases::{Baseline, BoardBuilding, Case, CaseStep, CaseUpdate, ZeroBoard};
 pub use import::ImportReport;
+pub use meetings::{Meeting, MeetingAction};
 pub use notifications::{Channel as NotificationChannel, Delivery, DutyShift, InboxItem, Notices};
+pub use patrol::{
+    Checkin, Checkpoint, Finding, FindingFilter, FindingPhoto, NewFinding, PatrolFacts, Plan, Round, Zone, ZoneMember,
+};
 pub use registry::{
     BuildingSummary, Community, CompoundSummary, ExportRecord, HouseholdBrief, HouseholdDetail, RegistrySummary,
     ResidentView, SearchHit, TagInfo, UnitWithHouseholds,
@@ -231,4 +239,9 @@ pub(crate) fn on_unique(e: sqlx::Error, what: &str) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_string()),
         _ => StoreError::Database(e),
     }
+}
+
+/// Beijing time (UTC+8 all year since 1991), for dates and numbers that follow the local calendar.
+pub(crate) fn beijing() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset")
 }

@@ -94,6 +94,8 @@ pub struct BuildingSummary {
     /// Households.
     pub households: i64,
     /// Zone (片区).
+    pub zone_id: Option<i64>,
+    /// Zone name.
     pub zone_name: Option<String>,
     /// Building social worker's account.
     pub social_worker_id: Option<i64>,
@@ -310,7 +312,7 @@ impl Store {
     const BUILDING_SELECT: &'static str = "SELECT b.id, b.community_id, b.compound_id, c.name AS compound_name, b.number, b.floors, \
            (SELECT COUNT(*) FROM units u WHERE u.building_id = b.id) AS units, \
            (SELECT COUNT(*) FROM households h WHERE h.building_id = b.id) AS households, \
-           z.name AS zone_name, b.social_worker_id, w.display_name AS social_worker_name \
+           b.zone_id, z.name AS zone_name, b.social_worker_id, w.display_name AS social_worker_name \
          FROM buildings b JOIN compounds c ON c.id = b.compound_id \
          LEFT JOIN zones z ON z.id = b.zone_id LEFT JOIN users w ON w.id = b.social_worker_id";
 

@@ -341,3 +341,10 @@ pub async fn api_key_auth(state: &AppState, key: &str) -> Result<Option<Auth>, A
     let actor = state.store.actor(&user).await?;
     Ok(Some(Auth { user, actor, session: None, csrf: String::new(), via: Via::ApiToken }))
 }
+
+/// The account behind a calendar-feed token, with its assignments.
+pub async fn calendar_auth(state: &AppState, token: &str) -> Result<Option<Auth>, ApiError> {
+    let Some(user) = state.store.calendar_token_user(&token_hash(token)).await? else { return Ok(None) };
+    let actor = state.store.actor(&user).await?;
+    Ok(Some(Auth { user, actor, session: None, csrf: String::new(), via: Via::ApiToken }))
+}

@@ -1,5 +1,6 @@
 //! Background work claimed from the database, so any number of nodes can run it and each item runs once:
-//! deliveries to outside channels (with retries and a record of every attempt) and deadline alerts.
+//! deliveries to outside channels (with retries and a record of every attempt), deadline alerts, patrol rounds
+//! generated from plans, and missed rounds flagged to zone leaders.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -19,6 +20,10 @@ pub struct JobReport {
     pub failed: usize,
     /// Deadline alerts raised.
     pub alerts: usize,
+    /// Patrol rounds generated from plans.
+    pub rounds_generated: u64,
+    /// Missed patrol rounds flagged to their zone leaders.
+    pub missed_rounds: usize,
 }
 
 /// Waits before retry `n` (after `n` failures); `None` after the last.
@@ -88,6 +93,10 @@ pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
         }
     }
     report.alerts = deadline_alerts(state).await?;
+    // Rounds for the coming week exist before anyone opens them; the generation is idempotent across nodes.
+    let today = state.clock.today();
+    report.rounds_generated = state.store.ensure_rounds(today, today + Duration::days(7)).await?;
+    report.missed_rounds = state.store.flag_missed_rounds(now).await?.len();
     Ok(report)
 }
 

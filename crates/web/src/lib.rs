@@ -8,6 +8,7 @@ mod auth;
 mod clock;
 mod demo;
 mod error;
+mod form;
 mod i18n;
 mod intake;
 mod jobs;

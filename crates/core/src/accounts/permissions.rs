@@ -39,11 +39,19 @@ pub enum Action {
     ViewRequests,
     /// Respond, dispatch, follow up, close, reassign, escalate: the dispatcher's part of the workflow.
     DispatchRequests,
+    /// Walk patrol rounds: check in at checkpoints and record findings.
+    PatrolRounds,
+    /// See patrol rounds, findings, cases, the zero board and joint meetings.
+    ViewPatrol,
+    /// Plan patrols, work rectification cases, and run joint meetings.
+    ManagePatrol,
+    /// Update the joint-meeting actions their party owns (property company, developer).
+    UpdateMeetingActions,
 }
 
 impl Action {
     /// Every action, for the permission matrix.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 20] = [
         Self::ViewAddresses,
         Self::ViewResidents,
         Self::EditResident,
@@ -60,6 +68,10 @@ impl Action {
         Self::SubmitRequest,
         Self::ViewRequests,
         Self::DispatchRequests,
+        Self::PatrolRounds,
+        Self::ViewPatrol,
+        Self::ManagePatrol,
+        Self::UpdateMeetingActions,
     ];
 }
 
@@ -141,13 +153,19 @@ fn allowed(actor: &Actor, action: Action, scope: Scope) -> bool {
         Role::Admin => true,
         Role::Staff => !matches!(action, ManageAccounts | ViewAudit),
         Role::SocialWorker => match action {
-            ViewAddresses | ViewResidents | ViewSummary | SubmitRequest | ViewRequests => true,
+            ViewAddresses | ViewResidents | ViewSummary | SubmitRequest | ViewRequests | PatrolRounds | ViewPatrol => {
+                true
+            }
             EditResident | ViewPhone | IssueSignupCode | ExportRegistry => own_building,
             _ => false,
         },
-        Role::Street => matches!(action, ViewAddresses | ViewResidents | ViewSummary | ExportRegistry | ViewRequests),
-        Role::Patrol => matches!(action, ViewAddresses | SubmitRequest),
-        Role::Property | Role::Developer => matches!(action, ViewAddresses),
+        Role::Street => {
+            matches!(action, ViewAddresses | ViewResidents | ViewSummary | ExportRegistry | ViewRequests | ViewPatrol)
+        }
+        Role::Patrol => matches!(action, ViewAddresses | SubmitRequest | PatrolRounds | ViewPatrol),
+        Role::Property | Role::Developer => matches!(action, ViewAddresses | ViewPatrol | UpdateMeetingActions),
+        // 吾家有治 volunteers walk rounds with the squads; which zone is checked against their squad membership.
+        Role::Volunteer if action == PatrolRounds => true,
         Role::Volunteer | Role::Resident => {
             let own_household = scope.household.is_some() && scope.household == actor.household;
             let resident_only = actor.role == Role::Resident
@@ -180,19 +198,20 @@ mod tests {
     }
 
     /// The expected answer for each role at its own household (in its own building), in `Action::ALL` order.
-    fn expected(role: Role) -> [bool; 16] {
+    fn expected(role: Role) -> [bool; 20] {
         const F: bool = false;
         const T: bool = true;
         //   addr resid edit phone idcrd imprt exprt code tags struc summ accts audit submit viewreq dispatch
+        //   rounds viewpatrol managepatrol actions
         match role {
-            Role::Admin => [T; 16],
-            Role::Staff => [T, T, T, T, T, T, T, T, T, T, T, F, F, T, T, T],
-            Role::SocialWorker => [T, T, T, T, F, F, T, T, F, F, T, F, F, T, T, F],
-            Role::Street => [T, T, F, F, F, F, T, F, F, F, T, F, F, F, T, F],
-            Role::Patrol => [T, F, F, F, F, F, F, F, F, F, F, F, F, T, F, F],
-            Role::Property | Role::Developer => [T, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F],
-            Role::Volunteer => [F, F, F, F, F, F, F, F, F, F, F, F, F, T, F, F],
-            Role::Resident => [T, T, T, T, T, F, F, F, F, F, F, F, F, T, F, F],
+            Role::Admin => [T; 20],
+            Role::Staff => [T, T, T, T, T, T, T, T, T, T, T, F, F, T, T, T, T, T, T, T],
+            Role::SocialWorker => [T, T, T, T, F, F, T, T, F, F, T, F, F, T, T, F, T, T, F, F],
+            Role::Street => [T, T, F, F, F, F, T, F, F, F, T, F, F, F, T, F, F, T, F, F],
+            Role::Patrol => [T, F, F, F, F, F, F, F, F, F, F, F, F, T, F, F, T, T, F, F],
+            Role::Property | Role::Developer => [T, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, T, F, T],
+            Role::Volunteer => [F, F, F, F, F, F, F, F, F, F, F, F, F, T, F, F, T, F, F, F],
+            Role::Resident => [T, T, T, T, T, F, F, F, F, F, F, F, F, T, F, F, F, F, F, F],
         }
     }
 

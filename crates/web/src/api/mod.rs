@@ -3,9 +3,12 @@
 pub(crate) mod accounts;
 mod audit;
 mod batches;
+mod cases;
 mod catalogue;
 mod hotline;
+mod meetings;
 mod notifications;
+pub(crate) mod patrol;
 pub(crate) mod photos;
 pub(crate) mod registry;
 pub(crate) mod requests;
@@ -41,7 +44,14 @@ pub use accounts::UserOut;
         batches::list_knowledge, batches::create_knowledge, batches::create_request_batch, batches::get_request_batch,
         batches::update_request_batch, catalogue::create_category, catalogue::update_category, catalogue::list_calendar_days,
         catalogue::update_calendar_day, hotline::import_hotline_orders, photos::create_request_photo,
-        photos::list_request_photos, photos::get_photo,
+        photos::list_request_photos, photos::get_photo, patrol::list_zones, patrol::create_zone, patrol::update_zone_member,
+        patrol::create_checkpoint, patrol::create_patrol_plan, patrol::list_patrol_plans, patrol::list_patrol_rounds,
+        patrol::get_patrol_round, patrol::create_patrol_checkin, patrol::update_patrol_round, patrol::create_patrol_finding,
+        patrol::list_patrol_findings, patrol::get_patrol_finding, patrol::get_patrol_photo, patrol::get_patrol_summary,
+        cases::list_patrol_cases, cases::get_patrol_case, cases::create_case_step, cases::get_patrol_board,
+        cases::create_building_baseline, cases::list_building_baselines, meetings::create_meeting, meetings::list_meetings,
+        meetings::get_meeting, meetings::create_meeting_minutes, meetings::list_meeting_actions, meetings::update_meeting_action,
+        meetings::create_calendar_token, meetings::get_patrol_calendar, meetings::get_meeting_calendar,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
@@ -50,9 +60,11 @@ pub use accounts::UserOut;
         structure::WorkerBody, structure::HouseholdBody, requests::NewRequestBody, requests::ActionBody,
         notifications::ChannelBody, notifications::DutyBody, batches::KnowledgeBody, batches::BatchBody, batches::AnswerBody,
         catalogue::NewCategoryBody, catalogue::CategoryPatch, catalogue::LimitBody, catalogue::DayBody,
+        patrol::ZoneBody, patrol::MemberBody, patrol::CheckpointBody, patrol::PlanBody, patrol::CheckinBody,
+        meetings::MeetingBody, meetings::Attendee, meetings::ActionBody, meetings::MinutesBody, meetings::ActionPatch,
     )),
     modifiers(&BearerAuth),
-    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"))
+    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"), (name = "patrol"))
 )]
 pub struct ApiDoc;
 
@@ -72,6 +84,9 @@ impl utoipa::Modify for BearerAuth {
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
+
+/// The largest form with photos: four photos at the largest size, and the fields.
+pub(crate) const PHOTO_FORM_BYTES: usize = 4 * wujia_core::media::MAX_PHOTO_BYTES + 64 * 1024;
 
 /// All `/api/v1` routes.
 pub fn routes() -> Router<AppState> {
@@ -137,6 +152,44 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/duty", get(notifications::list_duty_shifts).post(notifications::create_duty_shift))
         .route("/deliveries", get(notifications::list_deliveries))
+        .route("/zones", get(patrol::list_zones).post(patrol::create_zone))
+        .route("/zones/{id}/members/{user_id}", axum::routing::put(patrol::update_zone_member))
+        .route("/zones/{id}/checkpoints", post(patrol::create_checkpoint))
+        .route("/patrol/plans", get(patrol::list_patrol_plans).post(patrol::create_patrol_plan))
+        .route("/patrol/rounds", get(patrol::list_patrol_rounds))
+        .route("/patrol/rounds.ics", get(meetings::get_patrol_calendar))
+        .route("/patrol/rounds/{id}", get(patrol::get_patrol_round))
+        .route("/patrol/rounds/{id}/checkins", post(patrol::create_patrol_checkin))
+        .route("/patrol/rounds/{id}/completion", post(patrol::update_patrol_round))
+        .route(
+            "/patrol/findings",
+            get(patrol::list_patrol_findings)
+                .post(patrol::create_patrol_finding)
+                .layer(axum::extract::DefaultBodyLimit::max(PHOTO_FORM_BYTES)),
+        )
+        .route("/patrol/findings/{id}", get(patrol::get_patrol_finding))
+        .route("/patrol/photos/{blob}", get(patrol::get_patrol_photo))
+        .route("/patrol/summary", get(patrol::get_patrol_summary))
+        .route("/patrol/cases", get(cases::list_patrol_cases))
+        .route("/patrol/cases/{id}", get(cases::get_patrol_case))
+        .route(
+            "/patrol/cases/{id}/steps",
+            post(cases::create_case_step).layer(axum::extract::DefaultBodyLimit::max(PHOTO_FORM_BYTES)),
+        )
+        .route("/patrol/board", get(cases::get_patrol_board))
+        .route(
+            "/buildings/{id}/baselines",
+            get(cases::list_building_baselines)
+                .post(cases::create_building_baseline)
+                .layer(axum::extract::DefaultBodyLimit::max(PHOTO_FORM_BYTES)),
+        )
+        .route("/meetings", get(meetings::list_meetings).post(meetings::create_meeting))
+        .route("/meetings.ics", get(meetings::get_meeting_calendar))
+        .route("/meetings/{id}", get(meetings::get_meeting))
+        .route("/meetings/{id}/minutes", post(meetings::create_meeting_minutes))
+        .route("/meeting_actions", get(meetings::list_meeting_actions))
+        .route("/meeting_actions/{id}", axum::routing::patch(meetings::update_meeting_action))
+        .route("/me/calendar_token", post(meetings::create_calendar_token))
         .fallback(|| async { crate::error::ApiError::NotFound })
 }
 

@@ -67,12 +67,8 @@ pub(crate) async fn attach(
     kind: ImageType,
     clean: Vec<u8>,
 ) -> Result<Photo, ApiError> {
-    let blobs = state.blobs.clone();
     let size = clean.len() as i64;
-    let hash = tokio::task::spawn_blocking(move || blobs.put(&clean))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(format!("storing a photo: {e}")))?;
+    let hash = keep(state, clean).await?;
     let stage = if r.lead_id == Some(auth.user.id) { "resolution" } else { "intake" };
     Ok(state
         .store
@@ -119,7 +115,20 @@ pub async fn get_photo(
             break;
         }
     }
-    let media = media.ok_or(ApiError::NotFound)?;
+    serve(&state, blob, media.ok_or(ApiError::NotFound)?).await
+}
+
+/// Keeps a cleaned photo by its hash, off the async threads; returns the hash.
+pub(crate) async fn keep(state: &AppState, clean: Vec<u8>) -> Result<String, ApiError> {
+    let blobs = state.blobs.clone();
+    tokio::task::spawn_blocking(move || blobs.put(&clean))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(format!("storing a photo: {e}")))
+}
+
+/// Answers with a kept photo's bytes; the caller has checked who may see it.
+pub(crate) async fn serve(state: &AppState, blob: String, media: String) -> Result<Response, ApiError> {
     let blobs = state.blobs.clone();
     let bytes = tokio::task::spawn_blocking(move || blobs.get(&blob))
         .await

@@ -1,0 +1,286 @@
+//! Rectification cases (整改): a finding not fixed on the spot is followed from the notice to the household,
+//! through visits and an agreed deadline, to joint handling, a re-inspection with a photo, and closing (销号).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Opened; the household has been given notice (告知).
+    Noticed,
+    /// Visited at least once without agreement yet.
+    Visiting,
+    /// The household agreed, with a deadline.
+    Agreed,
+    /// Being removed: by the property company, the household itself, or the street's law enforcement.
+    Handling,
+    /// Re-inspected and found rectified, with a photo.
+    Reinspected,
+    /// Closed (销号).
+    Closed,
+}
+
+impl CaseStatus {
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Noticed => "noticed",
+            Self::Visiting => "visiting",
+            Self::Agreed => "agreed",
+            Self::Handling => "handling",
+            Self::Reinspected => "reinspected",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// Reads a code.
+    pub fn parse(code: &str) -> Option<Self> {
+        [Self::Noticed, Self::Visiting, Self::Agreed, Self::Handling, Self::Reinspected, Self::Closed]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+
+    /// Still open.
+    pub fn is_open(self) -> bool {
+        self != Self::Closed
+    }
+}
+
+/// What a visit to the household came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitOutcome {
+    /// The door stayed shut (闭门羹).
+    Refused,
+    /// The rules were explained; no decision yet.
+    Explained,
+    /// The household agreed to rectify.
+    Agreed,
+}
+
+impl VisitOutcome {
+    /// Reads a code.
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "refused" => Some(Self::Refused),
+            "explained" => Some(Self::Explained),
+            "agreed" => Some(Self::Agreed),
+            _ => None,
+        }
+    }
+
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Refused => "refused",
+            Self::Explained => "explained",
+            Self::Agreed => "agreed",
+        }
+    }
+}
+
+/// Who removes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandledBy {
+    /// The household itself.
+    Household,
+    /// The property company (物业).
+    Property,
+    /// The street's law enforcement (街道综合执法).
+    LawEnforcement,
+}
+
+impl HandledBy {
+    /// Reads a code.
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "household" => Some(Self::Household),
+            "property" => Some(Self::Property),
+            "law_enforcement" => Some(Self::LawEnforcement),
+            _ => None,
+        }
+    }
+
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Household => "household",
+            Self::Property => "property",
+            Self::LawEnforcement => "law_enforcement",
+        }
+    }
+}
+
+/// A step on a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseCommand {
+    /// A visit to the household; an agreement carries the deadline the household accepted.
+    Visit {
+        /// What the visit came to.
+        outcome: VisitOutcome,
+        /// The agreed deadline (required when the outcome is `Agreed`).
+        deadline: Option<NaiveDate>,
+    },
+    /// Joint handling starts.
+    Handle {
+        /// Who removes it.
+        by: HandledBy,
+    },
+    /// A re-inspection on site; a photo is always required.
+    Reinspect {
+        /// Rectified?
+        passed: bool,
+        /// A photo was attached.
+        photo: bool,
+    },
+    /// Close the case (销号).
+    Close,
+}
+
+/// Why a step is refused. Messages name the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseError {
+    /// The case is closed.
+    #[error("status: 案件已销号 / the case is closed")]
+    Closed,
+    /// Agreement without a deadline.
+    #[error("deadline: 同意整改时须约定期限 / an agreement needs a deadline")]
+    NoDeadline,
+    /// A deadline before the visit.
+    #[error("deadline: 整改期限不能早于今天 / the deadline cannot be in the past")]
+    PastDeadline,
+    /// Handling before anything was agreed, other than by law enforcement.
+    #[error(
+        "action: 住户同意后才能安排拆除；拒不整改的请移交执法 / agree with the household first, or hand over to law enforcement"
+    )]
+    NotAgreed,
+    /// Re-inspection before any handling or agreement.
+    #[error("action: 整改完成后才能复查 / re-inspect after the rectification")]
+    NothingToReinspect,
+    /// Re-inspection without a photo.
+    #[error("photo: 复查须附照片 / a re-inspection needs a photo")]
+    NoPhoto,
+    /// Closing without a passed re-inspection.
+    #[error("action: 复查合格后才能销号 / a case closes only after a passed re-inspection")]
+    NotReinspected,
+}
+
+/// Decides the status after `command` on a case in `status`, on `today`.
+pub fn decide(status: CaseStatus, command: &CaseCommand, today: NaiveDate) -> Result<CaseStatus, CaseError> {
+    use CaseStatus::*;
+    if status == Closed {
+        return Err(CaseError::Closed);
+    }
+    match command {
+        CaseCommand::Visit { outcome, deadline } => match outcome {
+            VisitOutcome::Agreed => {
+                let d = deadline.ok_or(CaseError::NoDeadline)?;
+                if d < today {
+                    return Err(CaseError::PastDeadline);
+                }
+                // A later visit can agree again (a new deadline) without going back in the process.
+                Ok(if matches!(status, Noticed | Visiting | Agreed) { Agreed } else { status })
+            }
+            _ => Ok(if matches!(status, Noticed | Visiting) { Visiting } else { status }),
+        },
+        CaseCommand::Handle { by } => match (status, by) {
+            (Agreed | Handling, _) => Ok(Handling),
+            // Refusal to the end goes to the street's law enforcement without an agreement.
+            (Noticed | Visiting, HandledBy::LawEnforcement) => Ok(Handling),
+            (Reinspected, _) => Ok(Handling),
+            _ => Err(CaseError::NotAgreed),
+        },
+        CaseCommand::Reinspect { passed, photo } => {
+            if !photo {
+                return Err(CaseError::NoPhoto);
+            }
+            match status {
+                Agreed | Handling | Reinspected => Ok(if *passed { Reinspected } else { Handling }),
+                _ => Err(CaseError::NothingToReinspect),
+            }
+        }
+        CaseCommand::Close => {
+            if status == Reinspected {
+                Ok(Closed)
+            } else {
+                Err(CaseError::NotReinspected)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CaseStatus::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, 6, 3).unwrap()
+    }
+
+    fn visit(outcome: VisitOutcome) -> CaseCommand {
+        CaseCommand::Visit { outcome, deadline: Some(today() + chrono::Duration::days(7)) }
+    }
+
+    #[test]
+    fn aunt_hu_three_refusals_then_agreement_removal_and_reinspection() {
+        let mut s = Noticed;
+        for _ in 0..3 {
+            s = decide(s, &visit(VisitOutcome::Refused), today()).unwrap();
+            assert_eq!(s, Visiting);
+        }
+        s = decide(s, &visit(VisitOutcome::Agreed), today()).unwrap();
+        assert_eq!(s, Agreed);
+        s = decide(s, &CaseCommand::Handle { by: HandledBy::Property }, today()).unwrap();
+        assert_eq!(s, Handling);
+        assert_eq!(decide(s, &CaseCommand::Close, today()), Err(CaseError::NotReinspected));
+        s = decide(s, &CaseCommand::Reinspect { passed: true, photo: true }, today()).unwrap();
+        s = decide(s, &CaseCommand::Close, today()).unwrap();
+        assert_eq!(s, Closed);
+        assert!(!s.is_open());
+        assert_eq!(decide(s, &visit(VisitOutcome::Explained), today()), Err(CaseError::Closed));
+    }
+
+    #[test]
+    fn refusal_to_the_end_goes_to_law_enforcement() {
+        assert_eq!(
+            decide(Visiting, &CaseCommand::Handle { by: HandledBy::Property }, today()),
+            Err(CaseError::NotAgreed)
+        );
+        assert_eq!(decide(Visiting, &CaseCommand::Handle { by: HandledBy::LawEnforcement }, today()), Ok(Handling));
+    }
+
+    #[test]
+    fn a_reinspection_needs_a_photo_and_a_failed_one_keeps_the_case_in_handling() {
+        let no_photo = CaseCommand::Reinspect { passed: true, photo: false };
+        assert_eq!(decide(Handling, &no_photo, today()), Err(CaseError::NoPhoto));
+        let failed = CaseCommand::Reinspect { passed: false, photo: true };
+        assert_eq!(decide(Handling, &failed, today()), Ok(Handling));
+        assert_eq!(
+            decide(Noticed, &CaseCommand::Reinspect { passed: true, photo: true }, today()),
+            Err(CaseError::NothingToReinspect)
+        );
+    }
+
+    #[test]
+    fn an_agreement_needs_a_deadline_not_in_the_past() {
+        let none = CaseCommand::Visit { outcome: VisitOutcome::Agreed, deadline: None };
+        assert_eq!(decide(Visiting, &none, today()), Err(CaseError::NoDeadline));
+        let past = CaseCommand::Visit { outcome: VisitOutcome::Agreed, deadline: today().pred_opt() };
+        assert_eq!(decide(Visiting, &past, today()), Err(CaseError::PastDeadline));
+        assert!(CaseError::NoDeadline.to_string().starts_with("deadline"));
+    }
+
+    #[test]
+    fn closing_is_possible_from_no_status_but_reinspected() {
+        for s in [Noticed, Visiting, Agreed, Handling] {
+            assert_eq!(decide(s, &CaseCommand::Close, today()), Err(CaseError::NotReinspected), "{s:?}");
+        }
+        for s in [Noticed, Visiting, Agreed, Handling, Reinspected, Closed] {
+            assert_eq!(CaseStatus::parse(s.code()), Some(s));
+        }
+    }
+}
