@@ -121,12 +121,7 @@ impl Store {
             .cases(community_id, true, None, 200)
             .await?
             .into_iter()
-            .map(|c| OpenCase {
-                id: c.id,
-                number: c.number,
-                title: format!("{} · {}", c.kind, c.place_text),
-                opened_at: c.opened_at,
-            })
+            .map(|c| OpenCase { id: c.id, number: c.number, kind: c.kind, title: c.place_text, opened_at: c.opened_at })
             .collect();
         let late: Vec<(i64, String, String, DateTime<Utc>)> = with_db!(self, read, pool, _pg => sqlx::query_as(
             "SELECT id, number, description, resolve_due FROM service_requests WHERE community_id = $1 \

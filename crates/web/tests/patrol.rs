@@ -5,7 +5,7 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use common::TestApp;
+use common::{TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -13,6 +13,7 @@ on_both!(
     a_week_of_rounds_with_a_missed_evening_is_flagged_and_counted,
     aunt_hus_window_guard_runs_from_finding_to_closed_and_the_board_returns_to_zero,
     joint_meetings_carry_unfinished_actions_and_each_party_updates_its_own,
+    patrol_pages_work_on_a_phone_without_javascript,
 );
 
 fn beijing(d: u32, h: u32, m: u32) -> chrono::DateTime<Utc> {
@@ -598,4 +599,192 @@ async fn joint_meetings_carry_unfinished_actions_and_each_party_updates_its_own(
     let ics = app.get(&kaifa, "/api/v1/meetings.ics").await.text().await.unwrap();
     assert!(ics.contains("2024年2月联席会") && ics.contains("2024年3月联席会"), "{ics}");
     assert_eq!(app.get(&app.token("jumin_hu").await, "/api/v1/meetings").await.status(), StatusCode::FORBIDDEN);
+}
+
+async fn patrol_pages_work_on_a_phone_without_javascript(app: TestApp) {
+    app.clock.set(beijing(26, 6, 0));
+    let staff = app.token("zhangli").await;
+    let two = zone(&app, &staff, "第二片区").await["id"].as_i64().unwrap();
+    let gate = checkpoint(&app, &staff, two, "3号院南门").await;
+    let seven = checkpoint(&app, &staff, two, "3号院7号楼").await;
+    app.send(
+        Method::POST,
+        &staff,
+        "/api/v1/patrol/plans",
+        &json!({"zone_id": two, "name": "早晚巡查", "times": ["07:30", "19:00"]}),
+    )
+    .await;
+    app.clock.set(beijing(26, 7, 35));
+    let ma = app.browser("patrol_ma").await;
+    // Patrol members land on today's rounds.
+    let res = ma.get(app.url("/")).send().await.unwrap();
+    assert_eq!(res.url().path(), "/patrol");
+    let today = res.text().await.unwrap();
+    assert!(today.contains("第二片区 · 早晚巡查") && today.contains("07:30–09:30"), "{today}");
+    let round = app.get_json(&app.token("patrol_ma").await, "/api/v1/patrol/rounds").await[0]["id"].as_i64().unwrap();
+    let page = ma.get(app.url(&format!("/patrol/rounds/{round}"))).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    assert!(page.contains("3号院南门") && page.contains("外扩护栏") && page.contains("data-offline=\"finding\""));
+    // The QR sticker's page checks in with its code.
+    let scan = ma
+        .get(app.url(&format!("/patrol/scan/{}", gate["code"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(scan.contains("第二片区 · 3号院南门"));
+    let res = ma
+        .post(app.url(&format!("/patrol/rounds/{round}/checkins")))
+        .form(&[("csrf", csrf.as_str()), ("code", gate["code"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("已签到：3号院南门"));
+    let res = ma
+        .post(app.url(&format!("/patrol/rounds/{round}/completion")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("还有 1 个巡查点未打卡"));
+    let seven_id = seven["id"].to_string();
+    let res = ma
+        .post(app.url(&format!("/patrol/rounds/{round}/checkins")))
+        .form(&[("csrf", csrf.as_str()), ("checkpoint_id", seven_id.as_str()), ("ok", "laundry"), ("ok", "fire_lane")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // A finding typed with the address as squads write it, with a photo.
+    let f = form(
+        &[
+            ("csrf", csrf.clone()),
+            ("round_id", round.to_string()),
+            ("kind", "window_guard".into()),
+            ("address", "3-7-1-102".into()),
+            ("client_id", String::new()),
+        ],
+        vec![jpeg()],
+    );
+    let res = ma.post(app.url("/patrol/findings")).multipart(f).send().await.unwrap();
+    assert!(res.url().query().unwrap_or_default().starts_with("recorded="));
+    let page = res.text().await.unwrap();
+    assert!(page.contains("问题已记录") && page.contains("琉璃井路3号院7号楼1单元102") && page.contains("已立案整改"));
+    let f = form(&[("csrf", csrf.clone()), ("round_id", round.to_string()), ("kind", "laundry".into())], vec![]);
+    let res = ma.post(app.url("/patrol/findings")).multipart(f).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("请说明位置"));
+    let res = ma
+        .post(app.url(&format!("/patrol/rounds/{round}/completion")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.url().path(), "/patrol");
+    assert!(res.text().await.unwrap().contains("已完成"));
+
+    // Staff work the case from the board.
+    let zl = app.browser("zhangli").await;
+    let board = zl.get(app.url("/patrol/board")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        board.contains("<svg") && board.contains("琉璃井路3号院7号楼") && board.contains("id=\"open-illegal\">1<"),
+        "{board}"
+    );
+    let case = app.get_json(&staff, "/api/v1/patrol/cases").await[0]["id"].as_i64().unwrap();
+    let page = zl.get(app.url(&format!("/patrol/cases/{case}"))).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let version = hidden(&page, "version");
+    let res = zl
+        .post(app.url(&format!("/patrol/cases/{case}/steps")))
+        .multipart(form(&[("csrf", csrf.clone()), ("version", version.clone()), ("action", "close".into())], vec![]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("复查合格后才能销号"));
+    let res = zl
+        .post(app.url(&format!("/patrol/cases/{case}/steps")))
+        .multipart(form(
+            &[
+                ("csrf", csrf.clone()),
+                ("version", version),
+                ("action", "visit".into()),
+                ("outcome", "refused".into()),
+                ("note", "敲门无人应".into()),
+            ],
+            vec![],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("拒绝（闭门羹）") && page.contains("敲门无人应"));
+
+    // A joint meeting from the page: scheduled, minutes with an action for the property company.
+    let res = zl
+        .post(app.url("/patrol/meetings"))
+        .form(&[("csrf", csrf.as_str()), ("title", "3月联席会"), ("starts_at", "2024-02-28T14:00"), ("place", "")])
+        .send()
+        .await
+        .unwrap();
+    let meeting_page = res.url().path().to_string();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("整改中案件") && page.contains("外扩护栏"), "the open case is on the agenda: {page}");
+    let res = zl
+        .post(app.url(&format!("{meeting_page}/minutes")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("attend_community", "张丽"),
+            ("attend_property", "王经理"),
+            ("minutes", "物业协助拆除护栏"),
+            ("action0_title", "协助拆除3号院7号楼外扩护栏"),
+            ("action0_party", "property"),
+            ("action0_owner", ""),
+            ("action0_due", "2024-03-05"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("actions[0].owner"));
+    let res = zl
+        .post(app.url(&format!("{meeting_page}/minutes")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("attend_community", "张丽"),
+            ("attend_property", "王经理"),
+            ("minutes", "物业协助拆除护栏"),
+            ("action0_title", "协助拆除3号院7号楼外扩护栏"),
+            ("action0_party", "property"),
+            ("action0_owner", "王经理"),
+            ("action0_due", "2024-03-05"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("协助拆除3号院7号楼外扩护栏"));
+    // The property company updates its action from its own list.
+    let wuye = app.browser("wuye").await;
+    let page = wuye.get(app.url("/patrol/meetings")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("协助拆除3号院7号楼外扩护栏") && page.contains("action-form"));
+    let action = app.get_json(&app.token("wuye").await, "/api/v1/meeting_actions").await[0].clone();
+    let res = wuye
+        .post(app.url(&format!("/patrol/actions/{}", action["id"])))
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("progress", "已约定周五拆除"),
+            ("version", &action["version"].to_string()),
+            ("back", "/patrol/meetings"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("已约定周五拆除"));
+    let figures = zl.get(app.url("/patrol/figures")).send().await.unwrap().text().await.unwrap();
+    assert!(figures.contains("巡查完成率") && figures.contains("外扩护栏"));
+    let en = zl.get(app.url("/lang/en?next=/patrol/board")).send().await.unwrap().text().await.unwrap();
+    assert!(en.contains("Zero illegal construction"));
 }

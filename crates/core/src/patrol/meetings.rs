@@ -123,7 +123,9 @@ pub enum AgendaItem {
         id: i64,
         /// Its number.
         number: String,
-        /// What and where.
+        /// Finding type code.
+        finding: String,
+        /// Where.
         title: String,
         /// Days since it was opened.
         age_days: i64,
@@ -148,7 +150,9 @@ pub struct OpenCase {
     pub id: i64,
     /// Number.
     pub number: String,
-    /// Title.
+    /// Finding type code.
+    pub kind: String,
+    /// Where.
     pub title: String,
     /// Opened.
     pub opened_at: DateTime<Utc>,
@@ -206,6 +210,7 @@ pub fn agenda(
     out.extend(cs.into_iter().map(|c| AgendaItem::OpenCase {
         id: c.id,
         number: c.number.clone(),
+        finding: c.kind.clone(),
         title: c.title.clone(),
         age_days: (at - c.opened_at).num_days(),
     }));
@@ -254,6 +259,7 @@ mod tests {
         let cases = vec![OpenCase {
             id: 5,
             number: "ZG-1".into(),
+            kind: "window_guard".into(),
             title: "外扩护栏".into(),
             opened_at: Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap(),
         }];

@@ -3,10 +3,10 @@
 pub(crate) mod accounts;
 mod audit;
 mod batches;
-mod cases;
+pub(crate) mod cases;
 mod catalogue;
 mod hotline;
-mod meetings;
+pub(crate) mod meetings;
 mod notifications;
 pub(crate) mod patrol;
 pub(crate) mod photos;

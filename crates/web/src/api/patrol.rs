@@ -450,8 +450,31 @@ pub(crate) async fn record_finding(
         ),
         None => None,
     };
+    // A household typed as an address on the phone (`3-7-1-102`, `3号院7号楼1单元102`) is looked up.
+    let typed = match form.text("address") {
+        Some(text) => {
+            let c = match &round {
+                Some(r) => r.community_id,
+                None => auth.community(form.id("community_id")?)?,
+            };
+            let hits = state.store.search(c, text, 5).await?;
+            let mut ids: Vec<i64> = hits.iter().map(|h| h.household_id).collect();
+            ids.dedup();
+            match ids.as_slice() {
+                [one] => Some(*one),
+                [] => return Err(ApiError::field("address", "找不到这个住户地址 / no household at this address")),
+                _ => {
+                    return Err(ApiError::field(
+                        "address",
+                        "地址不完整，请写到门牌号 / give the full address down to the room",
+                    ));
+                }
+            }
+        }
+        None => None,
+    };
     // A household or unit chosen implies its building; look them up so that ids cannot be mixed across places.
-    let household = match form.id("household_id")? {
+    let household = match typed.map(Some).map_or_else(|| form.id("household_id"), Ok)? {
         Some(h) => Some(
             state
                 .store

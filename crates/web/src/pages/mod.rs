@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod inbox;
+mod patrol;
 mod registry;
 mod requests;
 
@@ -104,6 +105,9 @@ impl PageContext {
                         "nav.requests"
                     },
                 ));
+            }
+            if any(Action::ViewPatrol) || any(Action::PatrolRounds) {
+                nav.push(("/patrol", "nav.patrol"));
             }
             if any(Action::ImportRegistry) || any(Action::ExportRegistry) || a.role() == Role::SocialWorker {
                 nav.push(("/registry/import", "nav.import"));
@@ -255,6 +259,8 @@ pub fn home_of(a: &Auth) -> &'static str {
         "/account/password"
     } else if matches!(a.role(), Role::Resident | Role::Volunteer) {
         "/portal"
+    } else if a.role() == Role::Patrol {
+        "/patrol"
     } else {
         "/console"
     }
@@ -296,4 +302,5 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(requests::routes())
         .merge(inbox::routes())
+        .merge(patrol::routes())
 }
