@@ -240,7 +240,11 @@ fn admin_password_from_env() -> Result<Option<String>> {
 }
 
 /// Loads the demo into an empty database; returns the logins to print once.
-async fn load_demo(store: &Store, seed: u64) -> Result<Vec<(String, String, Role, String)>> {
+async fn load_demo(
+    store: &Store,
+    seed: u64,
+    blob_dir: &std::path::Path,
+) -> Result<Vec<(String, String, Role, String)>> {
     let demo = wujia_core::demo::generate(seed);
     let admin_password = admin_password_from_env()?;
     let mut accounts = Vec::new();
@@ -258,6 +262,10 @@ async fn load_demo(store: &Store, seed: u64) -> Result<Vec<(String, String, Role
         .await
         .map_err(|e| anyhow::anyhow!("loading the demo requests: {e}"))?;
     tracing::info!(requests, "demo service history loaded");
+    let findings = wujia_web::load_patrol_history(store, blob_dir)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the demo patrols: {e}"))?;
+    tracing::info!(findings, "demo patrol history loaded");
     Ok(logins)
 }
 
@@ -330,7 +338,7 @@ async fn run(cli: Cli) -> Result<()> {
                 tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
             let url = format!("http://{}", listener.local_addr()?);
             if demo && store.is_empty().await? {
-                let logins = load_demo(&store, seed).await?;
+                let logins = load_demo(&store, seed, &db.data_dir.join("blobs")).await?;
                 print_logins(&url, &logins);
             } else if let Some(password) = bootstrap_admin(&store).await? {
                 println!("Created the admin account: admin / {password} (printed once)");
@@ -359,7 +367,7 @@ async fn run(cli: Cli) -> Result<()> {
             if !store.is_empty().await? {
                 bail!("the database already holds a community; the demo loads only into an empty database");
             }
-            let logins = load_demo(&store, seed).await?;
+            let logins = load_demo(&store, seed, &db.data_dir.join("blobs")).await?;
             print_logins("`wujia serve`", &logins);
             Ok(())
         }

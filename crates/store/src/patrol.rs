@@ -298,8 +298,9 @@ impl Store {
     /// Adds an account to a zone's squad (or changes whether it leads).
     pub async fn set_zone_member(&self, zone: &Zone, user_id: i64, leader: bool, change: Change) -> Result<()> {
         let ok: i64 = with_db!(self, read, pool, _pg => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM users u JOIN user_communities uc ON uc.user_id = u.id WHERE u.id = $1 AND uc.community_id = $2 \
-             AND u.role IN ('staff', 'social_worker', 'patrol', 'volunteer')")
+            "SELECT COUNT(*) FROM users u WHERE u.id = $1 AND u.role IN ('staff', 'social_worker', 'patrol', 'volunteer') \
+             AND (EXISTS (SELECT 1 FROM user_communities uc WHERE uc.user_id = u.id AND uc.community_id = $2) \
+               OR EXISTS (SELECT 1 FROM households h WHERE h.id = u.household_id AND h.community_id = $2))")
             .bind(user_id).bind(zone.community_id).fetch_one(pool).await?);
         if ok == 0 {
             return Err(StoreError::Invalid(vec![FieldError::new(

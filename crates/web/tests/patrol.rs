@@ -14,6 +14,7 @@ on_both!(
     aunt_hus_window_guard_runs_from_finding_to_closed_and_the_board_returns_to_zero,
     joint_meetings_carry_unfinished_actions_and_each_party_updates_its_own,
     patrol_pages_work_on_a_phone_without_javascript,
+    the_demo_replays_aunt_hus_case_and_a_month_of_rounds,
 );
 
 fn beijing(d: u32, h: u32, m: u32) -> chrono::DateTime<Utc> {
@@ -787,4 +788,50 @@ async fn patrol_pages_work_on_a_phone_without_javascript(app: TestApp) {
     assert!(figures.contains("巡查完成率") && figures.contains("外扩护栏"));
     let en = zl.get(app.url("/lang/en?next=/patrol/board")).send().await.unwrap().text().await.unwrap();
     assert!(en.contains("Zero illegal construction"));
+}
+
+async fn the_demo_replays_aunt_hus_case_and_a_month_of_rounds(app: TestApp) {
+    let blobs = std::env::temp_dir().join(format!("wujia-demo-blobs-{}", std::process::id()));
+    let n = wujia_web::load_patrol_history(&app.state.store, &blobs).await.unwrap();
+    assert!(n > 20, "{n} findings");
+    app.clock.set(beijing(26, 9, 0));
+    let staff = app.token("zhangli").await;
+    // 胡阿姨's case: three refusals, agreement with the drawings, removal by the property company, re-inspection.
+    let cases = app.get_json(&staff, "/api/v1/patrol/cases?open=false").await;
+    let hu = cases.as_array().unwrap().iter().find(|c| c["kind"] == "window_guard").expect("the window guard case");
+    let detail = app.get_json(&staff, &format!("/api/v1/patrol/cases/{}", hu["id"])).await;
+    let steps: Vec<(&str, &str)> = detail["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["kind"].as_str().unwrap(), s["outcome"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("notice", ""),
+            ("visit", "refused"),
+            ("visit", "refused"),
+            ("visit", "refused"),
+            ("visit", "agreed"),
+            ("handle", "property"),
+            ("reinspect", "passed"),
+            ("close", "")
+        ]
+    );
+    assert_eq!(detail["place_text"], "琉璃井路3号院7号楼1单元102");
+    let board = app.get_json(&staff, "/api/v1/patrol/board").await;
+    assert_eq!(board["open"], 0, "zero illegal construction");
+    // Four weeks of rounds: every morning and evening but one, which was flagged.
+    let s = app.get_json(&staff, "/api/v1/patrol/summary?from=2024-01-29&to=2024-02-25").await;
+    assert_eq!((s["rounds"]["due"].as_i64(), s["rounds"]["missed"].as_i64()), (Some(4 * 28 * 2), Some(1)));
+    assert_eq!(s["rounds_by_zone_shift"]["第三片区"]["evening"]["missed"], 1);
+    assert!(s["fixed_on_spot"].as_i64().unwrap() > 10);
+    let meetings = app.get_json(&staff, "/api/v1/meetings").await;
+    assert_eq!(meetings.as_array().unwrap().len(), 3);
+    let open = app.get_json(&app.token("wuye").await, "/api/v1/meeting_actions").await;
+    assert_eq!(open[0]["title"], "春节后集中清理地下车库杂物");
+    let admin = app.token("admin").await;
+    assert_eq!(app.get_json(&admin, "/api/v1/audit/verify").await["ok"], true);
+    let _ = std::fs::remove_dir_all(blobs);
 }

@@ -546,6 +546,7 @@ pub(crate) async fn record_finding(
     let place_text = match (&household, &building) {
         (Some(h), _) => h.address.clone(),
         (None, Some(b)) if text.is_empty() => format!("{}{}号楼", b.compound_name, b.number),
+        (None, Some(b)) => format!("{}{}号楼 · {text}", b.compound_name, b.number),
         _ => text,
     };
     let community_code =

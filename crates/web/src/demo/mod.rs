@@ -13,6 +13,23 @@ use std::sync::Arc;
 use wujia_core::requests::{Channel, Command, Satisfaction, Solved};
 use wujia_store::{RequestRow, Store};
 
+mod patrol;
+
+pub use patrol::load_patrol_history;
+
+/// Every account of the demo, acting as itself.
+async fn demo_accounts(store: &Store) -> Result<HashMap<String, Auth>, ApiError> {
+    let mut accounts = HashMap::new();
+    for user in store.users().await? {
+        let actor = store.actor(&user).await?;
+        accounts.insert(
+            user.username.clone(),
+            Auth { user, actor, session: None, csrf: String::new(), via: Via::ApiToken },
+        );
+    }
+    Ok(accounts)
+}
+
 fn beijing(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Shanghai.with_ymd_and_hms(y, m, d, h, min, 0).single().expect("valid Beijing time").with_timezone(&Utc)
 }
@@ -123,14 +140,7 @@ impl History {
 pub async fn load_request_history(store: &Store, now: DateTime<Utc>) -> Result<usize, ApiError> {
     let clock = Arc::new(FixedClock::new(beijing(2023, 5, 1, 8, 0)));
     let state = AppState::with_clock(store.clone(), Config::default(), clock.clone());
-    let mut accounts = HashMap::new();
-    for user in store.users().await? {
-        let actor = store.actor(&user).await?;
-        accounts.insert(
-            user.username.clone(),
-            Auth { user, actor, session: None, csrf: String::new(), via: Via::ApiToken },
-        );
-    }
+    let accounts = demo_accounts(store).await?;
     let categories = store.categories().await?.into_iter().map(|c| (c.code, c.id)).collect();
     let h = History { state, clock, accounts, categories };
     let community = h
