@@ -184,3 +184,89 @@ test('a resident reports a burst pipe from a phone and staff dispatch it', async
   await desk.goto(`${base}/requests/figures`);
   await assertAccessible(desk, 'figures');
 });
+
+async function api(token, method, path, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
+  return res.json();
+}
+
+async function apiToken(username) {
+  const res = await fetch(`${base}/api/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: logins[username] }),
+  });
+  return (await res.json()).token;
+}
+
+// A 1×1 PNG, as a phone camera would hand over a photo.
+const tinyPng = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+test('a patrol member checks in and records a finding offline on a phone; it arrives when back online', async () => {
+  // A round that starts now (Beijing time), so the journey does not depend on the hour it runs.
+  const staff = await apiToken('zhangli');
+  const beijing = new Date(Date.now() + 8 * 3600 * 1000);
+  const hhmm = `${String(beijing.getUTCHours()).padStart(2, '0')}:${String(beijing.getUTCMinutes()).padStart(2, '0')}`;
+  const zone = (await api(staff, 'GET', '/api/v1/zones')).find((z) => z.name === '第二片区');
+  await api(staff, 'POST', '/api/v1/patrol/plans', { zone_id: zone.id, name: '临时加巡', times: [hhmm], window_minutes: 120 });
+
+  const phone = await newPage({ width: 390, height: 844 });
+  await login(phone, 'patrol_ma');
+  assert.equal(new URL(phone.url()).pathname, '/patrol', 'squad members land on today\'s rounds');
+  await assertAccessible(phone, 'today\'s rounds');
+  await Promise.all([phone.waitForNavigation(), phone.click('#rounds a:has-text("临时加巡")')]);
+  await assertAccessible(phone, 'round');
+  await Promise.all([phone.waitForNavigation(), phone.click('form.checkin button[type=submit]')]);
+  assert.match(await phone.textContent('p.notice'), /已签到/);
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, 'no sideways scrolling on a phone');
+
+  // The connection drops in the stairwell: the finding is kept on the phone.
+  await phone.context().setOffline(true);
+  await phone.selectOption('#kind', 'corridor_clutter');
+  await phone.fill('#place_text', '3号院7号楼2单元楼道');
+  await phone.fill('#note', '楼道堆放纸箱（离线记录）');
+  await phone.setInputFiles('#photos', { name: 'clutter.png', mimeType: 'image/png', buffer: tinyPng });
+  await phone.click('#finding-form button[type=submit]');
+  await phone.waitForSelector('#outbox:not([hidden])');
+  assert.match(await phone.textContent('#outbox'), /1 条问题已保存在手机上/);
+  await phone.screenshot({ path: join(shots, 'patrol-offline.png'), fullPage: true });
+  const before = await api(staff, 'GET', '/api/v1/patrol/findings?kind=corridor_clutter&limit=200');
+  assert.ok(!before.some((f) => f.note === '楼道堆放纸箱（离线记录）'));
+
+  // Back online: it is sent by itself, once.
+  await phone.context().setOffline(false);
+  await phone.waitForSelector('#outbox', { state: 'hidden', timeout: 15000 });
+  const after = await api(staff, 'GET', '/api/v1/patrol/findings?kind=corridor_clutter&limit=200');
+  const sent = after.filter((f) => f.note === '楼道堆放纸箱（离线记录）');
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].photos.length, 1);
+  await phone.reload();
+  assert.ok((await phone.textContent('#findings')).includes('楼道堆物'));
+});
+
+test('staff follow the zero board, a case, the joint meetings and the figures', async () => {
+  const desk = await newPage();
+  await login(desk, 'zhangli');
+  await desk.goto(`${base}/patrol/board`);
+  assert.equal(await desk.textContent('#open-illegal'), '0', 'the demo community holds zero illegal construction');
+  assert.ok(await desk.$('figure.chart svg'));
+  await assertAccessible(desk, 'zero board');
+  await desk.screenshot({ path: join(shots, 'patrol-board.png'), fullPage: true });
+  await Promise.all([desk.waitForNavigation(), desk.click('#cases a')]);
+  assert.ok((await desk.textContent('#steps')).includes('告知'));
+  await assertAccessible(desk, 'case');
+  await desk.goto(`${base}/patrol/meetings`);
+  await assertAccessible(desk, 'joint meetings');
+  await Promise.all([desk.waitForNavigation(), desk.click('#meetings a:has-text("2023年5月三方联席会")')]);
+  assert.ok((await desk.textContent('#minutes')).includes('外扩护栏'));
+  await assertAccessible(desk, 'held meeting');
+  await desk.goto(`${base}/patrol/figures?from=2024-01-29&to=2024-02-25`);
+  assert.ok((await desk.textContent('#patrol-figures')).includes('99.6%'));
+  await assertAccessible(desk, 'patrol figures');
+});

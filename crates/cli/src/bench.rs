@@ -298,3 +298,181 @@ pub async fn requests(clients: &[usize], seconds: u64) -> Result<()> {
     server.stop().await;
     Ok(())
 }
+
+/// A JPEG of about `bytes` bytes whose picture data is random: every photo is different, as on a real patrol.
+fn random_jpeg(rng: &mut impl Rng, bytes: usize) -> Vec<u8> {
+    let mut j = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
+    j.extend([0xFF, 0xDB, 0x00, 0x04, 0x01, 0x02, 0xFF, 0xDA, 0x00, 0x02]);
+    // Entropy-coded data never holds a bare 0xFF.
+    j.extend((0..bytes).map(|_| rng.random_range(0u8..0xFF)));
+    j.extend([0xFF, 0xD9]);
+    j
+}
+
+/// Findings with two 2 MB photos at `clients` concurrent clients, then the board over `history` findings.
+pub async fn patrol(clients: usize, findings: usize, history: usize) -> Result<()> {
+    let server = DemoServer::start("patrol", clients).await?;
+    let (client, base, token) = (&server.client, server.base.clone(), server.token.clone());
+    let households: serde_json::Value = client
+        .get(format!("{base}/api/v1/households"))
+        .query(&[("q", "琉璃井路3号院"), ("limit", "200")])
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let households: Vec<i64> =
+        households.as_array().context("households")?.iter().filter_map(|h| h["household_id"].as_i64()).collect();
+    anyhow::ensure!(!households.is_empty(), "no households to patrol");
+    println!(
+        "bench patrol: POST /api/v1/patrol/findings with two 2 MB photos, {clients} clients, {findings} findings, SQLite"
+    );
+    let per_client = findings.div_ceil(clients);
+    let households = Arc::new(households);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (client, base, token, households) = (client.clone(), base.clone(), token.clone(), households.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(c as u64 + 100);
+            let mut out = Vec::with_capacity(per_client);
+            for i in 0..per_client {
+                let photos = [random_jpeg(&mut rng, 2_000_000), random_jpeg(&mut rng, 2_000_000)];
+                let mut form = reqwest::multipart::Form::new()
+                    .text("kind", if i % 5 == 0 { "window_guard" } else { "corridor_clutter" })
+                    .text("household_id", households[rng.random_range(0..households.len())].to_string())
+                    .text("fixed_on_spot", if i % 5 == 0 { "false" } else { "true" })
+                    .text("client_id", format!("bench-{c}-{i}"));
+                for p in photos {
+                    form = form.part("photo", reqwest::multipart::Part::bytes(p).file_name("p.jpg"));
+                }
+                let t = Instant::now();
+                let res = client
+                    .post(format!("{base}/api/v1/patrol/findings"))
+                    .bearer_auth(&token)
+                    .multipart(form)
+                    .send()
+                    .await?;
+                anyhow::ensure!(res.status() == reqwest::StatusCode::CREATED, "finding refused: {}", res.status());
+                let _ = res.bytes().await?;
+                out.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(out)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let elapsed = started.elapsed();
+    all.sort();
+    println!(
+        "  record a finding          {:>7.1} findings/s ({:.0} MB/s of photos)   p50 {:>7.2} ms   p99 {:>7.2} ms",
+        all.len() as f64 / elapsed.as_secs_f64(),
+        all.len() as f64 * 4.0 / elapsed.as_secs_f64(),
+        percentile(&all, 0.50),
+        percentile(&all, 0.99)
+    );
+
+    // A long history: three years of findings across the community; the 5% not fixed on the spot stay open as
+    // cases, a pessimistic board (a real community closes nearly all of them).
+    let communities = server.store.communities().await?;
+    let community = communities.first().context("no community")?;
+    let mut buildings = Vec::new();
+    for c in server.store.compounds(community.id).await? {
+        buildings.extend(server.store.buildings(c.id).await?);
+    }
+    let staff = server.store.user_by_username("zhangli").await?.context("no staff account")?;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let now = wujia_web::Clock::now(&wujia_web::SystemClock);
+    let kinds = [
+        "corridor_clutter",
+        "laundry",
+        "ebike_charging",
+        "fire_lane",
+        "damaged_facility",
+        "window_guard",
+        "illegal_construction",
+    ];
+    let started = Instant::now();
+    let mut done = 0;
+    while done < history {
+        let n = (history - done).min(5_000);
+        let items: Vec<_> = (0..n)
+            .map(|_| {
+                let b = &buildings[rng.random_range(0..buildings.len())];
+                let kind = kinds[rng.random_range(0..kinds.len())];
+                let place = wujia_core::patrol::Place::Building { building: b.id };
+                let at = now - chrono::Duration::minutes(rng.random_range(60..3 * 365 * 24 * 60));
+                let new = wujia_store::NewFinding {
+                    community_id: community.id,
+                    zone_id: b.zone_id,
+                    round_id: None,
+                    kind: kind.into(),
+                    illegal: matches!(kind, "window_guard" | "illegal_construction"),
+                    place_kind: place.kind().into(),
+                    place_key: format!("{}:{}", place.key(), rng.random_range(0..50)),
+                    place_text: format!("{}{}号楼", b.compound_name, b.number),
+                    building_id: Some(b.id),
+                    unit_id: None,
+                    household_id: None,
+                    note: String::new(),
+                    fixed_on_spot: rng.random_range(0..20) != 0,
+                    client_id: None,
+                    photos: vec![],
+                    community_code: community.code.clone(),
+                };
+                (
+                    new,
+                    Change {
+                        at,
+                        actor_id: Some(staff.id),
+                        community_id: Some(community.id),
+                        ..change("finding.import")
+                    },
+                )
+            })
+            .collect();
+        server.store.record_findings(&items).await?;
+        done += n;
+    }
+    let took = started.elapsed();
+    println!(
+        "  history                   {history} findings recorded in {:.1} s ({:.0}/s); {} cases open",
+        took.as_secs_f64(),
+        history as f64 / took.as_secs_f64(),
+        server.store.case_counts(community.id).await?.values().sum::<i64>()
+    );
+    let board_requests = 2_000;
+    let per = board_requests / clients.max(1);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::with_capacity(per);
+            for _ in 0..per {
+                let t = Instant::now();
+                let res = client.get(format!("{base}/api/v1/patrol/board")).bearer_auth(&token).send().await?;
+                anyhow::ensure!(res.status().is_success(), "board failed: {}", res.status());
+                let _ = res.bytes().await?;
+                out.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(out)
+        }));
+    }
+    let started = Instant::now();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let elapsed = started.elapsed();
+    all.sort();
+    println!(
+        "  GET /api/v1/patrol/board  {:>7.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms  ({clients} clients)",
+        all.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&all, 0.50),
+        percentile(&all, 0.99)
+    );
+    server.stop().await;
+    Ok(())
+}

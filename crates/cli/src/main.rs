@@ -123,6 +123,18 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Findings with two 2 MB photos through HTTP, then the zero board over a long history of findings.
+    Patrol {
+        /// Concurrent clients recording findings.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Findings recorded through HTTP.
+        #[arg(long, default_value_t = 320)]
+        findings: usize,
+        /// Historical findings behind the board.
+        #[arg(long, default_value_t = 100_000)]
+        history: usize,
+    },
     /// Household lookup by address and resident search through HTTP.
     Lookup {
         /// Concurrent clients.
@@ -502,6 +514,7 @@ async fn run_bench(command: BenchCommand) -> Result<()> {
         BenchCommand::Import { residents } => bench::import(residents).await,
         BenchCommand::Lookup { clients, requests } => bench::lookup(clients, requests).await,
         BenchCommand::Requests { clients, seconds } => bench::requests(&clients, seconds).await,
+        BenchCommand::Patrol { clients, findings, history } => bench::patrol(clients, findings, history).await,
     }
 }
 

@@ -281,30 +281,34 @@ impl Store {
             "SELECT COUNT(*) FROM rectification_cases WHERE community_id = $1 AND status <> 'closed' AND kind IN {ILLEGAL}"
         );
         let window_start = now - Duration::weeks(12);
-        // Only cases open at some time within the window matter for the trend.
-        let spans_sql = format!(
-            "SELECT opened_at, closed_at FROM rectification_cases WHERE community_id = $1 AND kind IN {ILLEGAL} \
-             AND (status <> 'closed' OR closed_at >= $2)"
+        let ends: Vec<DateTime<Utc>> = (0..12).rev().map(|w| now - Duration::weeks(w)).collect();
+        // Open at each week's end, counted in the database: one row back however long the history.
+        let mut sums: Vec<String> = (0..12)
+            .map(|i| {
+                let p = i + 3;
+                format!("COALESCE(SUM(CASE WHEN opened_at <= ${p} AND (closed_at IS NULL OR closed_at > ${p}) THEN 1 ELSE 0 END), 0)")
+            })
+            .collect();
+        sums.push("COALESCE(SUM(CASE WHEN closed_at >= $15 THEN 1 ELSE 0 END), 0)".into());
+        let trend_sql = format!(
+            "SELECT {} FROM rectification_cases WHERE community_id = $1 AND kind IN {ILLEGAL} \
+             AND (status <> 'closed' OR closed_at >= $2)",
+            sums.join(", ")
         );
-        let (buildings, open, spans) = with_db!(self, read, pool, _pg => {
+        let (buildings, open, counts) = with_db!(self, read, pool, _pg => {
             let b = sqlx::query_as::<_, BoardBuilding>(sqlx::AssertSqlSafe(by_building)).bind(community_id).fetch_all(pool).await?;
             let o: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(open_sql)).bind(community_id).fetch_one(pool).await?;
-            let s: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(sqlx::AssertSqlSafe(spans_sql))
-                .bind(community_id).bind(window_start).fetch_all(pool).await?;
-            (b, o, s)
-        });
-        let mut trend = Vec::with_capacity(12);
-        let mut closed_30_days = 0;
-        for (_, closed) in &spans {
-            if closed.is_some_and(|c| c >= now - Duration::days(30)) {
-                closed_30_days += 1;
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(trend_sql)).bind(community_id).bind(window_start);
+            for end in &ends {
+                q = q.bind(*end);
             }
-        }
-        for w in (0..12).rev() {
-            let end = now - Duration::weeks(w);
-            let n = spans.iter().filter(|(o, c)| *o <= end && c.is_none_or(|c| c > end)).count() as i64;
-            trend.push((end.with_timezone(&crate::beijing()).date_naive(), n));
-        }
+            let row = q.bind(now - Duration::days(30)).fetch_one(pool).await?;
+            let counts: Vec<i64> = (0..13).map(|i| sqlx::Row::try_get::<i64, _>(&row, i)).collect::<std::result::Result<_, _>>()?;
+            (b, o, counts)
+        });
+        let trend =
+            ends.iter().zip(&counts).map(|(end, n)| (end.with_timezone(&crate::beijing()).date_naive(), *n)).collect();
+        let closed_30_days = counts[12];
         Ok(ZeroBoard { open, buildings, trend, closed_30_days })
     }
 

@@ -577,42 +577,52 @@ impl Store {
                 return Ok((self.finding(id).await?, false));
             }
         }
-        let id = with_db!(self, write, pool, pg => {
+        let ids = self.record_findings(std::slice::from_ref(&(new.clone(), change))).await?;
+        Ok((self.finding(ids[0]).await?, true))
+    }
+
+    /// Records many findings in one transaction, all or none: a phone's queue sent at once, or patrol records
+    /// kept before Wujia. Each carries its own change (and time); each not fixed on the spot opens a case.
+    pub async fn record_findings(&self, items: &[(NewFinding, Change)]) -> Result<Vec<i64>> {
+        with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
-            // Same spot, same problem, seen before: a recurrence.
-            let earlier: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM patrol_findings WHERE community_id = $1 AND place_key = $2 AND kind = $3")
-                .bind(new.community_id).bind(&new.place_key).bind(&new.kind).fetch_one(&mut *tx).await?;
-            let recurrence = earlier > 0;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO patrol_findings (community_id, zone_id, round_id, kind, place_kind, place_key, place_text, building_id, \
-                   unit_id, household_id, note, fixed_on_spot, recurrence, recorded_by, recorded_at, client_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id")
-                .bind(new.community_id).bind(new.zone_id).bind(new.round_id).bind(&new.kind).bind(&new.place_kind)
-                .bind(&new.place_key).bind(&new.place_text).bind(new.building_id).bind(new.unit_id).bind(new.household_id)
-                .bind(&new.note).bind(new.fixed_on_spot).bind(recurrence).bind(change.actor_id.unwrap_or_default())
-                .bind(change.at).bind(&new.client_id)
-                .fetch_one(&mut *tx).await
-                .map_err(|e| crate::on_unique(e, "此问题已记录 / this finding was already recorded"))?;
-            for (blob, media, size) in &new.photos {
-                sqlx::query("INSERT INTO finding_photos (finding_id, blob, media_type, size) VALUES ($1, $2, $3, $4)")
-                    .bind(id).bind(blob).bind(media).bind(*size).execute(&mut *tx).await?;
-            }
             let mut batch = crate::audit::open_chain!(tx, pg);
-            batch.push(&Change { community_id: Some(new.community_id), entity: "finding".into(), entity_id: id.to_string(),
-                after: serde_json::json!({"kind": new.kind, "place": new.place_text, "fixed_on_spot": new.fixed_on_spot,
-                    "recurrence": recurrence, "photos": new.photos.len(), "round_id": new.round_id}), ..change.clone() });
-            if !new.fixed_on_spot {
-                let case = crate::cases::open_case!(tx, new, id, recurrence, change.at);
-                batch.push(&Change { community_id: Some(new.community_id), action: "case.open".into(), entity: "case".into(),
-                    entity_id: case.to_string(), after: serde_json::json!({"finding_id": id, "kind": new.kind, "place": new.place_text}),
-                    ..change.clone() });
+            let mut ids = Vec::with_capacity(items.len());
+            for (new, change) in items {
+                // Same spot, same problem, seen before: a recurrence.
+                let earlier: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM patrol_findings WHERE community_id = $1 AND place_key = $2 AND kind = $3 LIMIT 1")
+                    .bind(new.community_id).bind(&new.place_key).bind(&new.kind).fetch_optional(&mut *tx).await?;
+                let recurrence = earlier.is_some();
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO patrol_findings (community_id, zone_id, round_id, kind, place_kind, place_key, place_text, building_id, \
+                       unit_id, household_id, note, fixed_on_spot, recurrence, recorded_by, recorded_at, client_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id")
+                    .bind(new.community_id).bind(new.zone_id).bind(new.round_id).bind(&new.kind).bind(&new.place_kind)
+                    .bind(&new.place_key).bind(&new.place_text).bind(new.building_id).bind(new.unit_id).bind(new.household_id)
+                    .bind(&new.note).bind(new.fixed_on_spot).bind(recurrence).bind(change.actor_id.unwrap_or_default())
+                    .bind(change.at).bind(&new.client_id)
+                    .fetch_one(&mut *tx).await
+                    .map_err(|e| crate::on_unique(e, "此问题已记录 / this finding was already recorded"))?;
+                for (blob, media, size) in &new.photos {
+                    sqlx::query("INSERT INTO finding_photos (finding_id, blob, media_type, size) VALUES ($1, $2, $3, $4)")
+                        .bind(id).bind(blob).bind(media).bind(*size).execute(&mut *tx).await?;
+                }
+                batch.push(&Change { community_id: Some(new.community_id), entity: "finding".into(), entity_id: id.to_string(),
+                    after: serde_json::json!({"kind": new.kind, "place": new.place_text, "fixed_on_spot": new.fixed_on_spot,
+                        "recurrence": recurrence, "photos": new.photos.len(), "round_id": new.round_id}), ..change.clone() });
+                if !new.fixed_on_spot {
+                    let case = crate::cases::open_case!(tx, new, id, recurrence, change.at);
+                    batch.push(&Change { community_id: Some(new.community_id), action: "case.open".into(), entity: "case".into(),
+                        entity_id: case.to_string(), after: serde_json::json!({"finding_id": id, "kind": new.kind, "place": new.place_text}),
+                        ..change.clone() });
+                }
+                ids.push(id);
             }
             crate::audit::write_events!(tx, batch);
             tx.commit().await?;
-            id
-        });
-        Ok((self.finding(id).await?, true))
+            Ok(ids)
+        })
     }
 
     /// One finding.
