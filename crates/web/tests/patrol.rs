@@ -15,6 +15,7 @@ on_both!(
     joint_meetings_carry_unfinished_actions_and_each_party_updates_its_own,
     patrol_pages_work_on_a_phone_without_javascript,
     the_demo_replays_aunt_hus_case_and_a_month_of_rounds,
+    plans_routes_and_stickers_are_managed_from_pages,
 );
 
 fn beijing(d: u32, h: u32, m: u32) -> chrono::DateTime<Utc> {
@@ -834,4 +835,89 @@ async fn the_demo_replays_aunt_hus_case_and_a_month_of_rounds(app: TestApp) {
     let admin = app.token("admin").await;
     assert_eq!(app.get_json(&admin, "/api/v1/audit/verify").await["ok"], true);
     let _ = std::fs::remove_dir_all(blobs);
+}
+
+async fn plans_routes_and_stickers_are_managed_from_pages(app: TestApp) {
+    app.clock.set(beijing(26, 6, 0));
+    let zl = app.browser("zhangli").await;
+    let page = zl.get(app.url("/patrol/plans")).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    assert!(page.contains("第一片区") && page.contains("李强(巡查队)（组长）"), "{page}");
+    let zone = zone(&app, &app.token("zhangli").await, "第一片区").await["id"].as_i64().unwrap();
+    let res = zl
+        .post(app.url(&format!("/patrol/zones/{zone}/checkpoints")))
+        .form(&[("csrf", csrf.as_str()), ("name", "1号院东门")])
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("1号院东门"));
+    let cp = app
+        .get_json(&app.token("zhangli").await, "/api/v1/zones")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["id"] == zone)
+        .unwrap()["checkpoints"][0]
+        .clone();
+    let sticker = zl
+        .get(app.url(&format!("/patrol/checkpoints/{}/sticker", cp["id"])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sticker.contains("<svg") && sticker.contains(&format!("/patrol/scan/{}", cp["code"].as_str().unwrap())));
+    let res = zl
+        .post(app.url("/patrol/plans"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("zone_id", &zone.to_string()),
+            ("name", "早晚巡查"),
+            ("times", "7点半"),
+            ("weekday", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("times"));
+    let res = zl
+        .post(app.url("/patrol/plans"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("zone_id", &zone.to_string()),
+            ("name", "早晚巡查"),
+            ("times", "07:30, 19:00"),
+            ("weekday", "6"),
+            ("weekday", "7"),
+            ("window_minutes", "90"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("早晚巡查 · 07:30 / 19:00 · 周六、周日"), "{page}");
+    let wang = app.user_id_of("vol_wang").await.to_string();
+    let res = zl
+        .post(app.url(&format!("/patrol/zones/{zone}/members")))
+        .form(&[("csrf", csrf.as_str()), ("user_id", wang.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("王志刚(志愿者)"));
+    // A squad member sees the plans but does not change them, and subscribes to their calendar.
+    let li = app.browser("patrol_li").await;
+    let plans = li.get(app.url("/patrol/plans")).send().await.unwrap().text().await.unwrap();
+    assert!(plans.contains("1号院东门") && !plans.contains("plan-form") && !plans.contains("打印二维码"));
+    let page = li.get(app.url("/patrol")).send().await.unwrap().text().await.unwrap();
+    let res =
+        li.post(app.url("/patrol/calendar")).form(&[("csrf", hidden(&page, "csrf").as_str())]).send().await.unwrap();
+    let text = res.text().await.unwrap();
+    let start = text.find("/api/v1/patrol/rounds.ics?token=").unwrap();
+    let url: String = text[start..].chars().take_while(|c| !matches!(c, '<' | '"' | ' ')).collect();
+    let ics = app.client.get(app.url(&url)).send().await.unwrap().text().await.unwrap();
+    assert!(ics.contains("BEGIN:VCALENDAR"));
 }

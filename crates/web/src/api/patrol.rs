@@ -128,6 +128,17 @@ pub async fn create_checkpoint(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<CheckpointBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let cp = add_checkpoint(&state, &auth, id, &b).await?;
+    Ok((StatusCode::CREATED, Json(json!({"checkpoint": cp, "scan_url": format!("/patrol/scan/{}", cp.code)}))))
+}
+
+/// Checks and adds a checkpoint to a zone's route.
+pub(crate) async fn add_checkpoint(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    b: &CheckpointBody,
+) -> Result<wujia_store::Checkpoint, ApiError> {
     let z = state.store.zone(id).await?;
     auth.require(Action::ManagePatrol, Scope::community(z.community_id))?;
     let name = b.name.trim();
@@ -138,17 +149,16 @@ pub async fn create_checkpoint(
         ));
     }
     let code = crate::auth::new_token(8);
-    let cp = state
+    Ok(state
         .store
         .create_checkpoint(
             &z,
             name,
             b.building_id,
             &code,
-            auth.change(&state, "checkpoint.create", Some(z.community_id)),
+            auth.change(state, "checkpoint.create", Some(z.community_id)),
         )
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!({"checkpoint": cp, "scan_url": format!("/patrol/scan/{}", cp.code)}))))
+        .await?)
 }
 
 /// A plan to create.
@@ -176,6 +186,12 @@ pub async fn create_patrol_plan(
     auth: Auth,
     ApiJson(b): ApiJson<PlanBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let plan = plan(&state, &auth, &b).await?;
+    Ok((StatusCode::CREATED, Json(plan_json(&plan))))
+}
+
+/// Checks and creates a plan, and generates its rounds for the coming week.
+pub(crate) async fn plan(state: &AppState, auth: &Auth, b: &PlanBody) -> Result<wujia_store::Plan, ApiError> {
     let z = state.store.zone(b.zone_id).await.map_err(|_| ApiError::field("zone_id", "片区不存在 / unknown zone"))?;
     auth.require(Action::ManagePatrol, Scope::community(z.community_id))?;
     let name = b.name.trim();
@@ -199,11 +215,11 @@ pub async fn create_patrol_plan(
     };
     let plan = state
         .store
-        .create_plan(&z, name, &schedule, &checklist, auth.change(&state, "patrol_plan.create", Some(z.community_id)))
+        .create_plan(&z, name, &schedule, &checklist, auth.change(state, "patrol_plan.create", Some(z.community_id)))
         .await?;
     let today = state.clock.today();
     state.store.ensure_rounds(today, today + Duration::days(7)).await?;
-    Ok((StatusCode::CREATED, Json(plan_json(&plan))))
+    Ok(plan)
 }
 
 fn plan_json(p: &wujia_store::Plan) -> Value {

@@ -64,6 +64,11 @@ pub fn routes() -> Router<AppState> {
         .route("/patrol/meetings/{id}/minutes", post(minutes_submit))
         .route("/patrol/actions/{id}", post(action_submit))
         .route("/patrol/figures", get(figures_page))
+        .route("/patrol/plans", get(plans_page).post(plan_submit))
+        .route("/patrol/zones/{id}/checkpoints", post(checkpoint_submit))
+        .route("/patrol/zones/{id}/members", post(member_submit))
+        .route("/patrol/checkpoints/{id}/sticker", get(sticker_page))
+        .route("/patrol/calendar", post(calendar_submit))
 }
 
 struct RoundRow {
@@ -950,4 +955,245 @@ async fn figures_page(
     }
     .await;
     super::page_or_error(&ctx, &auth, result)
+}
+
+struct ZoneView {
+    id: i64,
+    name: String,
+    members: Vec<(String, bool)>,
+    checkpoints: Vec<(i64, String)>,
+    plans: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "patrol_plans.html")]
+struct PlansPage {
+    l: Layout,
+    zones: Vec<ZoneView>,
+    accounts: Vec<(i64, String)>,
+    weekdays: Vec<(u8, String)>,
+    can_manage: bool,
+    error: Option<String>,
+}
+
+async fn plans_view(
+    state: &AppState,
+    ctx: &PageContext,
+    auth: &Auth,
+    error: Option<String>,
+) -> Result<PlansPage, ApiError> {
+    let c = auth.community(None)?;
+    auth.require(Action::ViewPatrol, Scope::community(c))?;
+    let lang = ctx.lang;
+    let plans = state.store.plans(c).await?;
+    let mut zones = Vec::new();
+    for z in state.store.zones(c).await? {
+        zones.push(ZoneView {
+            id: z.id,
+            name: z.name.clone(),
+            members: state.store.zone_members(z.id).await?.into_iter().map(|m| (m.display_name, m.leader)).collect(),
+            checkpoints: state.store.checkpoints(z.id).await?.into_iter().map(|k| (k.id, k.name)).collect(),
+            plans: plans
+                .iter()
+                .filter(|p| p.zone_id == z.id)
+                .map(|p| {
+                    let times: Vec<String> = serde_json::from_str(&p.times).unwrap_or_default();
+                    let days: Vec<u8> = serde_json::from_str(&p.weekdays).unwrap_or_default();
+                    let days = if days.len() == 7 {
+                        lang.t("patrol.every_day").to_string()
+                    } else {
+                        days.iter().map(|d| lang.t(&format!("weekday.{d}")).to_string()).collect::<Vec<_>>().join("、")
+                    };
+                    format!("{} · {} · {}", p.name, times.join(" / "), days)
+                })
+                .collect(),
+        });
+    }
+    let accounts = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| matches!(u.role.as_str(), "staff" | "social_worker" | "patrol" | "volunteer") && u.active)
+        .map(|u| (u.id, format!("{} · {}", u.display_name, lang.t(&format!("role.{}", u.role)))))
+        .collect();
+    Ok(PlansPage {
+        l: ctx.layout(lang.t("patrol.plans"), Some(auth)),
+        zones,
+        accounts,
+        weekdays: (1..=7u8).map(|d| (d, lang.t(&format!("weekday.{d}")).to_string())).collect(),
+        can_manage: auth.can(Action::ManagePatrol, Scope::community(c)),
+        error,
+    })
+}
+
+async fn plans_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Response {
+    let result = plans_view(&state, &ctx, &auth, None).await;
+    super::page_or_error(&ctx, &auth, result)
+}
+
+async fn plans_with_error(state: &AppState, ctx: &PageContext, auth: &Auth, e: ApiError) -> Response {
+    let status = e.status();
+    match plans_view(state, ctx, auth, Some(e.detail())).await {
+        Ok(p) => (status, render(p)).into_response(),
+        Err(_) => error_page(ctx, Some(auth), e),
+    }
+}
+
+async fn plan_submit(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    if let Err(e) = auth.check_csrf(&get("csrf")) {
+        return error_page(&ctx, Some(&auth), e);
+    }
+    let body = crate::api::patrol::PlanBody {
+        zone_id: get("zone_id").parse().unwrap_or_default(),
+        name: get("name"),
+        times: get("times").split([',', '，', ' ', '、']).filter(|t| !t.is_empty()).map(str::to_string).collect(),
+        weekdays: Some(pairs.iter().filter(|(k, _)| k == "weekday").filter_map(|(_, v)| v.parse().ok()).collect()),
+        window_minutes: get("window_minutes").parse().ok(),
+        checklist: None,
+    };
+    match crate::api::patrol::plan(&state, &auth, &body).await {
+        Ok(_) => Redirect::to("/patrol/plans").into_response(),
+        Err(e) => plans_with_error(&state, &ctx, &auth, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct CheckpointForm {
+    csrf: String,
+    name: String,
+}
+
+async fn checkpoint_submit(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<CheckpointForm>,
+) -> Response {
+    if let Err(e) = auth.check_csrf(&f.csrf) {
+        return error_page(&ctx, Some(&auth), e);
+    }
+    let body = crate::api::patrol::CheckpointBody { name: f.name, building_id: None };
+    match crate::api::patrol::add_checkpoint(&state, &auth, id, &body).await {
+        Ok(_) => Redirect::to("/patrol/plans").into_response(),
+        Err(e) => plans_with_error(&state, &ctx, &auth, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct MemberForm {
+    csrf: String,
+    user_id: i64,
+    leader: Option<String>,
+}
+
+async fn member_submit(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<MemberForm>,
+) -> Response {
+    if let Err(e) = auth.check_csrf(&f.csrf) {
+        return error_page(&ctx, Some(&auth), e);
+    }
+    let result = async {
+        let z = state.store.zone(id).await?;
+        auth.require(Action::ManagePatrol, Scope::community(z.community_id))?;
+        state
+            .store
+            .set_zone_member(
+                &z,
+                f.user_id,
+                f.leader.is_some(),
+                auth.change(&state, "zone.member", Some(z.community_id)),
+            )
+            .await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/patrol/plans").into_response(),
+        Err(e) => plans_with_error(&state, &ctx, &auth, e).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "patrol_sticker.html")]
+struct StickerPage {
+    l: Layout,
+    zone: String,
+    name: String,
+    url: String,
+    qr_svg: String,
+}
+
+async fn sticker_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    let result = async {
+        let cp = state.store.checkpoint(id).await?;
+        let zone = state.store.zone(cp.zone_id).await?;
+        auth.require(Action::ManagePatrol, Scope::community(zone.community_id))?;
+        let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+        let scheme = if state.config.secure_cookies { "https" } else { "http" };
+        let url = format!("{scheme}://{host}/patrol/scan/{}", cp.code);
+        let qr = qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let qr_svg = qr.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build();
+        Ok(StickerPage { l: ctx.layout(&cp.name, Some(&auth)), zone: zone.name, name: cp.name, url, qr_svg })
+    }
+    .await;
+    super::page_or_error(&ctx, &auth, result)
+}
+
+async fn calendar_submit(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = auth.check_csrf(&f.csrf) {
+        return error_page(&ctx, Some(&auth), e);
+    }
+    let token = crate::auth::new_token(24);
+    let saved = state
+        .store
+        .create_calendar_token(
+            auth.user.id,
+            &crate::auth::token_hash(&token),
+            auth.change(&state, "api_token.calendar", None),
+        )
+        .await;
+    match saved {
+        Ok(()) => {
+            let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+            let scheme = if state.config.secure_cookies { "https" } else { "http" };
+            let lang = ctx.lang;
+            super::message(
+                &ctx,
+                Some(&auth),
+                axum::http::StatusCode::OK,
+                lang.t("patrol.calendar_feeds"),
+                vec![
+                    lang.t("patrol.calendar_hint").to_string(),
+                    format!("{scheme}://{host}/api/v1/meetings.ics?token={token}"),
+                ],
+                Some(format!("{scheme}://{host}/api/v1/patrol/rounds.ics?token={token}")),
+                "/patrol",
+            )
+        }
+        Err(e) => error_page(&ctx, Some(&auth), e.into()),
+    }
 }
