@@ -10,6 +10,8 @@ pub mod audit;
 pub mod demo;
 pub mod media;
 pub mod patrol;
+pub mod reception;
 pub mod registry;
 pub mod requests;
 pub mod transfer;
+pub mod volunteers;

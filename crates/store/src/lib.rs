@@ -13,9 +13,11 @@ mod import;
 mod meetings;
 mod notifications;
 mod patrol;
+mod reception;
 mod registry;
 mod requests;
 mod secret;
+mod volunteers;
 
 pub use accounts::{ApiToken, NewUser, User};
 pub use audit::{AuditEntry, Change};
@@ -27,12 +29,14 @@ pub use notifications::{Channel as NotificationChannel, Delivery, DutyShift, Inb
 pub use patrol::{
     Checkin, Checkpoint, Finding, FindingFilter, FindingPhoto, NewFinding, PatrolFacts, Plan, Round, Zone, ZoneMember,
 };
+pub use reception::{Booking, Demand, NewReceptionDay, ReceptionDay, Visit};
 pub use registry::{
     BuildingSummary, Community, CompoundSummary, ExportRecord, HouseholdBrief, HouseholdDetail, RegistrySummary,
     ResidentView, SearchHit, TagInfo, UnitWithHouseholds,
 };
 pub use requests::{Batch, Category, Knowledge, NewCategory, NewRequest, Photo, RequestFilter, RequestRow, urgency_of};
 pub use secret::{Cipher, SecretKey};
+pub use volunteers::{NewShift, NewVolunteer, Shift, Signup, SignupUpdate, VolunteerFacts, VolunteerRow};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -244,4 +248,12 @@ pub(crate) fn on_unique(e: sqlx::Error, what: &str) -> StoreError {
 /// Beijing time (UTC+8 all year since 1991), for dates and numbers that follow the local calendar.
 pub(crate) fn beijing() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// Midnight at the start of a Beijing date, in UTC.
+pub(crate) fn beijing_midnight(d: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    d.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(beijing()).single())
+        .map(|t| t.to_utc())
+        .unwrap_or_default()
 }

@@ -47,11 +47,19 @@ pub enum Action {
     ManagePatrol,
     /// Update the joint-meeting actions their party owns (property company, developer).
     UpdateMeetingActions,
+    /// Take part for one's own household: book a reception slot, apply to the volunteer team, sign up for shifts.
+    TakePart,
+    /// See reception days, visits and demands (the property company and developer answer their party's).
+    ViewReception,
+    /// Run reception days: sessions, bookings on a resident's behalf, the desk, demands and answers.
+    ManageReception,
+    /// Approve volunteers, plan shifts, confirm hours.
+    ManageVolunteers,
 }
 
 impl Action {
     /// Every action, for the permission matrix.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 24] = [
         Self::ViewAddresses,
         Self::ViewResidents,
         Self::EditResident,
@@ -72,6 +80,10 @@ impl Action {
         Self::ViewPatrol,
         Self::ManagePatrol,
         Self::UpdateMeetingActions,
+        Self::TakePart,
+        Self::ViewReception,
+        Self::ManageReception,
+        Self::ManageVolunteers,
     ];
 }
 
@@ -153,24 +165,34 @@ fn allowed(actor: &Actor, action: Action, scope: Scope) -> bool {
         Role::Admin => true,
         Role::Staff => !matches!(action, ManageAccounts | ViewAudit),
         Role::SocialWorker => match action {
-            ViewAddresses | ViewResidents | ViewSummary | SubmitRequest | ViewRequests | PatrolRounds | ViewPatrol => {
-                true
-            }
+            ViewAddresses | ViewResidents | ViewSummary | SubmitRequest | ViewRequests | PatrolRounds | ViewPatrol
+            | ViewReception | ManageReception => true,
             EditResident | ViewPhone | IssueSignupCode | ExportRegistry => own_building,
             _ => false,
         },
         Role::Street => {
-            matches!(action, ViewAddresses | ViewResidents | ViewSummary | ExportRegistry | ViewRequests | ViewPatrol)
+            matches!(
+                action,
+                ViewAddresses
+                    | ViewResidents
+                    | ViewSummary
+                    | ExportRegistry
+                    | ViewRequests
+                    | ViewPatrol
+                    | ViewReception
+            )
         }
         Role::Patrol => matches!(action, ViewAddresses | SubmitRequest | PatrolRounds | ViewPatrol),
-        Role::Property | Role::Developer => matches!(action, ViewAddresses | ViewPatrol | UpdateMeetingActions),
+        Role::Property | Role::Developer => {
+            matches!(action, ViewAddresses | ViewPatrol | UpdateMeetingActions | ViewReception)
+        }
         // 吾家有治 volunteers walk rounds with the squads; which zone is checked against their squad membership.
         Role::Volunteer if action == PatrolRounds => true,
         Role::Volunteer | Role::Resident => {
             let own_household = scope.household.is_some() && scope.household == actor.household;
-            let resident_only = actor.role == Role::Resident
-                && matches!(action, ViewAddresses | ViewResidents | ViewPhone | ViewIdCard | EditResident);
-            (resident_only || action == SubmitRequest) && own_household
+            // A volunteer is a resident first: their own household stays theirs to see and keep up to date.
+            let resident_only = matches!(action, ViewAddresses | ViewResidents | ViewPhone | ViewIdCard | EditResident);
+            (resident_only || matches!(action, SubmitRequest | TakePart)) && own_household
         }
     }
 }
@@ -198,20 +220,22 @@ mod tests {
     }
 
     /// The expected answer for each role at its own household (in its own building), in `Action::ALL` order.
-    fn expected(role: Role) -> [bool; 20] {
+    fn expected(role: Role) -> [bool; 24] {
         const F: bool = false;
         const T: bool = true;
         //   addr resid edit phone idcrd imprt exprt code tags struc summ accts audit submit viewreq dispatch
-        //   rounds viewpatrol managepatrol actions
+        //   rounds viewpatrol managepatrol actions takepart viewreception managereception managevolunteers
         match role {
-            Role::Admin => [T; 20],
-            Role::Staff => [T, T, T, T, T, T, T, T, T, T, T, F, F, T, T, T, T, T, T, T],
-            Role::SocialWorker => [T, T, T, T, F, F, T, T, F, F, T, F, F, T, T, F, T, T, F, F],
-            Role::Street => [T, T, F, F, F, F, T, F, F, F, T, F, F, F, T, F, F, T, F, F],
-            Role::Patrol => [T, F, F, F, F, F, F, F, F, F, F, F, F, T, F, F, T, T, F, F],
-            Role::Property | Role::Developer => [T, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, T, F, T],
-            Role::Volunteer => [F, F, F, F, F, F, F, F, F, F, F, F, F, T, F, F, T, F, F, F],
-            Role::Resident => [T, T, T, T, T, F, F, F, F, F, F, F, F, T, F, F, F, F, F, F],
+            Role::Admin => [T; 24],
+            Role::Staff => [T, T, T, T, T, T, T, T, T, T, T, F, F, T, T, T, T, T, T, T, T, T, T, T],
+            Role::SocialWorker => [T, T, T, T, F, F, T, T, F, F, T, F, F, T, T, F, T, T, F, F, F, T, T, F],
+            Role::Street => [T, T, F, F, F, F, T, F, F, F, T, F, F, F, T, F, F, T, F, F, F, T, F, F],
+            Role::Patrol => [T, F, F, F, F, F, F, F, F, F, F, F, F, T, F, F, T, T, F, F, F, F, F, F],
+            Role::Property | Role::Developer => {
+                [T, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, T, F, T, F, T, F, F]
+            }
+            Role::Volunteer => [T, T, T, T, T, F, F, F, F, F, F, F, F, T, F, F, T, F, F, F, T, F, F, F],
+            Role::Resident => [T, T, T, T, T, F, F, F, F, F, F, F, F, T, F, F, F, F, F, F, T, F, F, F],
         }
     }
 

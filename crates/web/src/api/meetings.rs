@@ -356,7 +356,7 @@ pub struct FeedQuery {
     pub token: Option<String>,
 }
 
-async fn feed_auth(state: &AppState, auth: Option<Auth>, q: &FeedQuery) -> Result<Auth, ApiError> {
+pub(crate) async fn feed_auth(state: &AppState, auth: Option<Auth>, q: &FeedQuery) -> Result<Auth, ApiError> {
     if let Some(a) = auth {
         return Ok(a);
     }
@@ -366,7 +366,7 @@ async fn feed_auth(state: &AppState, auth: Option<Auth>, q: &FeedQuery) -> Resul
     }
 }
 
-fn ics(cal: Calendar) -> Response {
+pub(crate) fn ics(cal: Calendar) -> Response {
     ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], cal.to_string()).into_response()
 }
 

@@ -10,10 +10,12 @@ pub(crate) mod meetings;
 mod notifications;
 pub(crate) mod patrol;
 pub(crate) mod photos;
+pub(crate) mod reception;
 pub(crate) mod registry;
 pub(crate) mod requests;
 pub(crate) mod sessions;
 mod structure;
+pub(crate) mod volunteers;
 
 use crate::AppState;
 use axum::Json;
@@ -52,6 +54,12 @@ pub use accounts::UserOut;
         cases::create_building_baseline, cases::list_building_baselines, meetings::create_meeting, meetings::list_meetings,
         meetings::get_meeting, meetings::create_meeting_minutes, meetings::list_meeting_actions, meetings::update_meeting_action,
         meetings::create_calendar_token, meetings::get_patrol_calendar, meetings::get_meeting_calendar,
+        reception::create_reception_day, reception::list_reception_days, reception::get_reception_day,
+        reception::create_reception_booking, reception::create_reception_visit, reception::update_reception_demand,
+        reception::list_reception_demands, reception::get_reception_summary, reception::get_reception_calendar,
+        volunteers::create_volunteer, volunteers::list_volunteers, volunteers::update_volunteer, volunteers::get_volunteer_record,
+        volunteers::create_shift, volunteers::list_shifts, volunteers::create_shift_signup, volunteers::update_shift_signup,
+        volunteers::get_volunteers_summary,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
@@ -62,9 +70,12 @@ pub use accounts::UserOut;
         catalogue::NewCategoryBody, catalogue::CategoryPatch, catalogue::LimitBody, catalogue::DayBody,
         patrol::ZoneBody, patrol::MemberBody, patrol::CheckpointBody, patrol::PlanBody, patrol::CheckinBody,
         meetings::MeetingBody, meetings::Attendee, meetings::ActionBody, meetings::MinutesBody, meetings::ActionPatch,
+        reception::ReceptionDayBody, reception::BookingBody, reception::DemandBody, reception::VisitBody, reception::DemandPatch,
+        volunteers::ApplicationBody, volunteers::DecisionBody, volunteers::ShiftBody, volunteers::SignupBody,
+        volunteers::AttendanceBody,
     )),
     modifiers(&BearerAuth),
-    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"), (name = "patrol"))
+    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"), (name = "patrol"), (name = "reception"), (name = "volunteers"))
 )]
 pub struct ApiDoc;
 
@@ -190,6 +201,21 @@ pub fn routes() -> Router<AppState> {
         .route("/meeting_actions", get(meetings::list_meeting_actions))
         .route("/meeting_actions/{id}", axum::routing::patch(meetings::update_meeting_action))
         .route("/me/calendar_token", post(meetings::create_calendar_token))
+        .route("/reception_days", get(reception::list_reception_days).post(reception::create_reception_day))
+        .route("/reception_days.ics", get(reception::get_reception_calendar))
+        .route("/reception_days/{id}", get(reception::get_reception_day))
+        .route("/reception_days/{id}/bookings", post(reception::create_reception_booking))
+        .route("/reception_days/{id}/visits", post(reception::create_reception_visit))
+        .route("/reception_demands", get(reception::list_reception_demands))
+        .route("/reception_demands/{id}", axum::routing::patch(reception::update_reception_demand))
+        .route("/reception/summary", get(reception::get_reception_summary))
+        .route("/volunteers", get(volunteers::list_volunteers).post(volunteers::create_volunteer))
+        .route("/volunteers/summary", get(volunteers::get_volunteers_summary))
+        .route("/volunteers/{id}", axum::routing::patch(volunteers::update_volunteer))
+        .route("/volunteers/{id}/record", get(volunteers::get_volunteer_record))
+        .route("/shifts", get(volunteers::list_shifts).post(volunteers::create_shift))
+        .route("/shifts/{id}/signups", post(volunteers::create_shift_signup))
+        .route("/shifts/{id}/signups/{volunteer_id}/attendance", post(volunteers::update_shift_signup))
         .fallback(|| async { crate::error::ApiError::NotFound })
 }
 

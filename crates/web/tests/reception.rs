@@ -1,0 +1,477 @@
+//! Self-governance over HTTP on SQLite and PostgreSQL: reception days with bookings, the desk and every demand
+//! answered; the volunteer team with shifts and hours.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+use common::TestApp;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+on_both!(
+    wang_comes_in_tears_his_flue_is_answered_and_he_joins_the_volunteers,
+    volunteers_sign_up_serve_and_are_counted,
+);
+
+fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
+    Shanghai.with_ymd_and_hms(2024, m, d, h, min, 0).unwrap().with_timezone(&Utc)
+}
+
+async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+fn field(p: &Value) -> &str {
+    p["errors"][0]["field"].as_str().unwrap_or_default()
+}
+
+async fn household(app: &TestApp, token: &str, address: &str) -> i64 {
+    let q: String = address.bytes().map(|b| format!("%{b:02X}")).collect();
+    app.get_json(token, &format!("/api/v1/households?q={q}")).await[0]["household_id"].as_i64().unwrap()
+}
+
+async fn act(app: &TestApp, token: &str, id: i64, version: i64, body: Value) -> Value {
+    let mut body = body;
+    body["version"] = json!(version);
+    let res = app.send(Method::POST, token, &format!("/api/v1/requests/{id}/actions"), &body).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+async fn wang_comes_in_tears_his_flue_is_answered_and_he_joins_the_volunteers(app: TestApp) {
+    app.clock.set(beijing(3, 1, 9, 0));
+    let staff = app.token("zhangli").await;
+    let hu = app.token("jumin_hu").await;
+    let day = json!({"title": "第三次居民接待日", "kind": "regular", "starts_at": "2024-03-10T09:00", "ends_at": "2024-03-10T11:00",
+        "slot_minutes": 20, "slot_capacity": 2});
+    // Bad sessions name the field and create nothing.
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &staff,
+            "/api/v1/reception_days",
+            &json!({"title": "供暖专题", "kind": "themed",
+        "starts_at": "2024-03-10T09:00", "ends_at": "2024-03-10T11:00"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "theme"));
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &staff,
+            "/api/v1/reception_days",
+            &json!({"title": "x", "kind": "regular",
+        "starts_at": "2024-03-10T11:00", "ends_at": "2024-03-10T09:00"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "ends_at"));
+    assert_eq!(app.send(Method::POST, &hu, "/api/v1/reception_days", &day).await.status(), StatusCode::FORBIDDEN);
+    let res = app.send(Method::POST, &staff, "/api/v1/reception_days", &day).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let detail = app.get_json(&hu, &format!("/api/v1/reception_days/{id}")).await;
+    assert_eq!(detail["slots"].as_array().unwrap().len(), 6);
+    assert!(!detail["bookings"].is_array(), "residents do not see others' bookings");
+    let first = detail["slots"][0]["starts_at"].clone();
+    // 胡阿姨 books from the portal; a second booking and a full slot are refused.
+    let res = app
+        .send(
+            Method::POST,
+            &hu,
+            &format!("/api/v1/reception_days/{id}/bookings"),
+            &json!({"slot": first, "topic": "楼道堆物"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &hu,
+            &format!("/api/v1/reception_days/{id}/bookings"),
+            &json!({"slot": detail["slots"][1]["starts_at"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "household_id"));
+    let other = household(&app, &staff, "1号院1号楼1单元101").await;
+    let third = household(&app, &staff, "1号院1号楼1单元102").await;
+    let res = app
+        .send(
+            Method::POST,
+            &staff,
+            &format!("/api/v1/reception_days/{id}/bookings"),
+            &json!({"slot": first, "household_id": other, "name": "李大爷"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "staff book on a resident's behalf");
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &staff,
+            &format!("/api/v1/reception_days/{id}/bookings"),
+            &json!({"slot": first, "household_id": third, "name": "赵阿姨"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "slot"), "two per slot");
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &staff,
+            &format!("/api/v1/reception_days/{id}/bookings"),
+            &json!({"slot": "2024-03-10T01:05:00Z", "household_id": third, "name": "赵阿姨"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "slot"), "not a slot");
+    assert_eq!(
+        app.get_json(&staff, &format!("/api/v1/reception_days/{id}")).await["bookings"].as_array().unwrap().len(),
+        2
+    );
+
+    // The day: 王先生 walks in, in tears; two demands, one for the developer and one for the property company.
+    app.clock.set(beijing(3, 10, 9, 5));
+    let staff = app.token("zhangli").await;
+    let wang_home = household(&app, &staff, "6号院1号楼2单元501").await;
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &staff,
+            &format!("/api/v1/reception_days/{id}/visits"),
+            &json!({"household_id": wang_home, "name": "王志刚", "demands": [{"text": "排烟口", "party": "landlord"}]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "demands[0].party"));
+    let res = app.send(Method::POST, &staff, &format!("/api/v1/reception_days/{id}/visits"), &json!({"household_id": wang_home, "name": "王志刚",
+        "demands": [{"text": "燃气热水器排烟口在开放式阳台上，担心安全", "party": "developer"}, {"text": "单元门禁坏了", "party": "property"}]})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let visit: Value = res.json().await.unwrap();
+    assert_eq!((visit["queue_no"].as_i64(), visit["answered"].as_bool()), (Some(1), Some(false)));
+    let flue = visit["demands"][0].clone();
+    let door = visit["demands"][1].clone();
+    let (status, _) = problem(
+        app.send(Method::POST, &hu, &format!("/api/v1/reception_days/{id}/bookings"), &json!({"slot": first})).await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "booking closes when the day begins");
+    // The property company answers its own demand; the developer may not answer it.
+    let kaifa = app.token("kaifa").await;
+    let wuye = app.token("wuye").await;
+    let res = app
+        .send(
+            Method::PATCH,
+            &kaifa,
+            &format!("/api/v1/reception_demands/{}", door["id"]),
+            &json!({"answer": "x", "version": door["version"]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get_json(&wuye, "/api/v1/reception_demands").await.as_array().unwrap().len(),
+        1,
+        "the property company's open demands"
+    );
+    let res = app
+        .send(
+            Method::PATCH,
+            &wuye,
+            &format!("/api/v1/reception_demands/{}", door["id"]),
+            &json!({"answer": "当场登记，下午修复门禁", "version": door["version"]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // The flue becomes a service request held by the developer, worked through to a follow-up call.
+    let cats = app.get_json(&staff, "/api/v1/categories").await;
+    let flue_cat = cats.as_array().unwrap().iter().find(|c| c["code"] == "housing.defect.flue").unwrap()["id"].clone();
+    let res = app
+        .send(
+            Method::PATCH,
+            &staff,
+            &format!("/api/v1/reception_demands/{}", flue["id"]),
+            &json!({"category_id": flue_cat, "version": flue["version"]}),
+        )
+        .await;
+    let linked: Value = res.json().await.unwrap();
+    let rid = linked["request_id"].as_i64().expect("a request");
+    assert_eq!(linked["answered"], false, "not answered until the answer reaches him");
+    let r = app.get_json(&staff, &format!("/api/v1/requests/{rid}")).await;
+    assert_eq!((r["channel"].as_str(), r["household_id"].as_i64()), (Some("reception_day"), Some(wang_home)));
+    let kaifa_id = app.user_id_of("kaifa").await;
+    let r = act(
+        &app,
+        &staff,
+        rid,
+        r["version"].as_i64().unwrap(),
+        json!({"action": "respond", "note": "当场安抚，承诺对接开发商"}),
+    )
+    .await;
+    let r =
+        act(&app, &staff, rid, r["version"].as_i64().unwrap(), json!({"action": "dispatch", "lead": kaifa_id})).await;
+    let r = act(&app, &kaifa, rid, r["version"].as_i64().unwrap(), json!({"action": "start"})).await;
+    let s = app.get_json(&staff, "/api/v1/reception/summary?from=2024-03-01&to=2024-03-31").await;
+    assert_eq!((s["visits"].as_i64(), s["visits_answered"].as_i64()), (Some(1), Some(0)));
+    app.clock.set(beijing(3, 20, 10, 0));
+    let staff = app.token("zhangli").await;
+    let kaifa = app.token("kaifa").await;
+    let r = act(
+        &app,
+        &kaifa,
+        rid,
+        r["version"].as_i64().unwrap(),
+        json!({"action": "resolve", "resolution": "现场查看、多轮协调后加装延长排烟管"}),
+    )
+    .await;
+    act(
+        &app,
+        &staff,
+        rid,
+        r["version"].as_i64().unwrap(),
+        json!({"action": "follow_up", "solved": "solved", "satisfaction": "satisfied", "note": "王先生满意"}),
+    )
+    .await;
+    let s = app.get_json(&staff, "/api/v1/reception/summary?from=2024-03-01&to=2024-03-31").await;
+    assert_eq!(
+        (s["sessions"].as_i64(), s["regular_sessions"].as_i64(), s["visits"].as_i64(), s["visits_answered"].as_i64()),
+        (Some(1), Some(1), Some(1), Some(1))
+    );
+    assert_eq!(s["demands"]["share"], 1.0);
+    assert_eq!(s["by_party"]["developer"]["answered"], 1);
+    assert!((s["by_party"]["developer"]["mean_days_to_answer"].as_f64().unwrap() - 10.04).abs() < 0.01);
+    // 王先生 then applies to the volunteer team from his account and becomes a core member.
+    let wang = app.token("vol_wang").await;
+    let home = app.get_json(&wang, &format!("/api/v1/households/{wang_home}")).await;
+    let me = home["residents"].as_array().unwrap().iter().find(|r| r["name"] == "王志刚").unwrap()["id"].clone();
+    let res = app
+        .send(
+            Method::POST,
+            &wang,
+            "/api/v1/volunteers",
+            &json!({"resident_id": me, "skills": "水电维修", "availability": "周末"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["status"], "applied");
+    assert_eq!(
+        app.send(Method::POST, &wang, "/api/v1/volunteers", &json!({"resident_id": me})).await.status(),
+        StatusCode::CONFLICT
+    );
+    let res = app
+        .send(
+            Method::PATCH,
+            &staff,
+            &format!("/api/v1/volunteers/{}", v["id"]),
+            &json!({"decision": "approve", "core": true, "version": v["version"]}),
+        )
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["core"], true);
+    let s = app.get_json(&staff, "/api/v1/volunteers/summary?from=2024-03-01&to=2024-03-31").await;
+    assert_eq!((s["joined"].as_i64(), s["core_members"].as_i64()), (Some(1), Some(1)));
+    // The resident's calendar shows her own booking.
+    let feed: Value = app
+        .send(Method::POST, &app.token("jumin_hu").await, "/api/v1/me/calendar_token", &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ics = app
+        .client
+        .get(app.url(&format!("/api/v1/reception_days.ics?token={}", feed["token"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ics.contains("第三次居民接待日（我的预约）"), "{ics}");
+    let admin = app.token("admin").await;
+    assert_eq!(app.get_json(&admin, "/api/v1/audit/verify").await["ok"], true);
+}
+
+async fn volunteers_sign_up_serve_and_are_counted(app: TestApp) {
+    app.clock.set(beijing(3, 1, 9, 0));
+    let staff = app.token("zhangli").await;
+    let hu = app.token("jumin_hu").await;
+    let wang = app.token("vol_wang").await;
+    let resident_of = |token: String, address: &'static str, name: &'static str| {
+        let app = &app;
+        async move {
+            let h = household(app, &token, address).await;
+            let home = app.get_json(&token, &format!("/api/v1/households/{h}")).await;
+            home["residents"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap()["id"].as_i64().unwrap()
+        }
+    };
+    let wang_r = resident_of(staff.clone(), "6号院1号楼2单元501", "王志刚").await;
+    let hu_r = resident_of(staff.clone(), "3号院7号楼1单元102", "胡桂兰").await;
+    // Staff register 王先生 (approved at once by a decision); 胡阿姨 applies herself.
+    let v: Value = app
+        .send(Method::POST, &staff, "/api/v1/volunteers", &json!({"resident_id": wang_r, "team": "吾家有治"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.send(
+        Method::PATCH,
+        &staff,
+        &format!("/api/v1/volunteers/{}", v["id"]),
+        &json!({"decision": "approve", "version": v["version"]}),
+    )
+    .await;
+    let h: Value = app
+        .send(Method::POST, &hu, "/api/v1/volunteers", &json!({"resident_id": hu_r, "team": "吾家有乐"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    // A resident may not apply for someone of another household.
+    let res = app.send(Method::POST, &hu, "/api/v1/volunteers", &json!({"resident_id": wang_r})).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let shift = |title: &str, from: &str, to: &str, capacity: i64| json!({"title": title, "kind": "patrol", "starts_at": from, "ends_at": to, "capacity": capacity});
+    let (status, p) = problem(app.send(Method::POST, &staff, "/api/v1/shifts", &json!({"title": "x", "kind": "party", "starts_at": "2024-03-02T19:00", "ends_at": "2024-03-02T21:00", "capacity": 1})).await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "kind"));
+    let s1: Value = app
+        .send(
+            Method::POST,
+            &staff,
+            "/api/v1/shifts",
+            &shift("晚巡查（第四片区）", "2024-03-02T19:00", "2024-03-02T21:00", 1),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let s2: Value = app
+        .send(
+            Method::POST,
+            &staff,
+            "/api/v1/shifts",
+            &shift("早巡查（第四片区）", "2024-03-03T07:30", "2024-03-03T09:30", 2),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let s3: Value = app
+        .send(Method::POST, &staff, "/api/v1/shifts", &shift("接待日引导", "2024-03-10T09:00", "2024-03-10T11:00", 3))
+        .await
+        .json()
+        .await
+        .unwrap();
+    // An application not yet approved cannot sign up; 王先生 can, once.
+    let (status, p) =
+        problem(app.send(Method::POST, &hu, &format!("/api/v1/shifts/{}/signups", s1["id"]), &json!({})).await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "volunteer_id"));
+    assert_eq!(
+        app.send(Method::POST, &wang, &format!("/api/v1/shifts/{}/signups", s1["id"]), &json!({})).await.status(),
+        StatusCode::CREATED
+    );
+    let (status, p) =
+        problem(app.send(Method::POST, &wang, &format!("/api/v1/shifts/{}/signups", s1["id"]), &json!({})).await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "shift_id"));
+    app.send(
+        Method::PATCH,
+        &staff,
+        &format!("/api/v1/volunteers/{}", h["id"]),
+        &json!({"decision": "approve", "version": h["version"]}),
+    )
+    .await;
+    let hu = app.token("jumin_hu").await;
+    let (status, p) =
+        problem(app.send(Method::POST, &hu, &format!("/api/v1/shifts/{}/signups", s1["id"]), &json!({})).await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "shift_id"), "the shift is full");
+    assert_eq!(
+        app.get_json(&hu, "/api/v1/me").await["user"]["role"],
+        "volunteer",
+        "approval makes the account a volunteer's"
+    );
+    app.send(Method::POST, &wang, &format!("/api/v1/shifts/{}/signups", s3["id"]), &json!({})).await;
+    app.send(Method::POST, &hu, &format!("/api/v1/shifts/{}/signups", s2["id"]), &json!({})).await;
+    let wang_v = v["id"].as_i64().unwrap();
+    let hu_v = h["id"].as_i64().unwrap();
+    // Hours for a shift he did not sign up for are refused, and nothing is recorded.
+    app.clock.set(beijing(3, 3, 10, 0));
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &app.token("vol_wang").await,
+            &format!("/api/v1/shifts/{}/signups/{wang_v}/attendance", s2["id"]),
+            &json!({"action": "report", "minutes": 60}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "shift_id"));
+    // Shift 1: checked in and out on the evening round.
+    app.clock.set(beijing(3, 2, 18, 55));
+    let wang = app.token("vol_wang").await;
+    let att = |shift: &Value, v: i64| format!("/api/v1/shifts/{}/signups/{v}/attendance", shift["id"]);
+    assert_eq!(
+        app.send(Method::POST, &wang, &att(&s1, wang_v), &json!({"action": "check_in"})).await.status(),
+        StatusCode::OK
+    );
+    app.clock.set(beijing(3, 2, 21, 0));
+    let out: Value =
+        app.send(Method::POST, &wang, &att(&s1, wang_v), &json!({"action": "check_out"})).await.json().await.unwrap();
+    assert_eq!((out["minutes"].as_i64(), out["minutes_status"].as_str()), (Some(125), Some("approved")));
+    // Shift 2: 胡阿姨 did not come; staff mark the no-show.
+    app.clock.set(beijing(3, 3, 10, 0));
+    let staff = app.token("zhangli").await;
+    let hu = app.token("jumin_hu").await;
+    assert_eq!(
+        app.send(Method::POST, &hu, &att(&s2, hu_v), &json!({"action": "no_show"})).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let ns: Value =
+        app.send(Method::POST, &staff, &att(&s2, hu_v), &json!({"action": "no_show"})).await.json().await.unwrap();
+    assert_eq!(ns["no_show"], true);
+    // Shift 3: hours reported afterwards, approved by staff; too many minutes are refused.
+    app.clock.set(beijing(3, 10, 12, 0));
+    let wang = app.token("vol_wang").await;
+    let staff = app.token("zhangli").await;
+    let (status, p) =
+        problem(app.send(Method::POST, &wang, &att(&s3, wang_v), &json!({"action": "report", "minutes": 500})).await)
+            .await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "minutes"));
+    let rep: Value = app
+        .send(Method::POST, &wang, &att(&s3, wang_v), &json!({"action": "report", "minutes": 90}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rep["minutes_status"], "pending");
+    let ok: Value =
+        app.send(Method::POST, &staff, &att(&s3, wang_v), &json!({"action": "approve"})).await.json().await.unwrap();
+    assert_eq!(ok["minutes_status"], "approved");
+    let record = app.get_json(&wang, &format!("/api/v1/volunteers/{wang_v}/record")).await;
+    assert_eq!((record["hours"].as_f64(), record["points"].as_i64()), (Some(3.58), Some(35)));
+    assert_eq!(record["shifts"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.get(&app.token("jumin_hu").await, &format!("/api/v1/volunteers/{wang_v}/record")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let s = app.get_json(&staff, "/api/v1/volunteers/summary?from=2024-03-01&to=2024-03-31").await;
+    assert_eq!(
+        (
+            s["volunteers"].as_i64(),
+            s["joined"].as_i64(),
+            s["shifts"].as_i64(),
+            s["signups"].as_i64(),
+            s["no_shows"].as_i64()
+        ),
+        (Some(2), Some(2), Some(3), Some(3), Some(1))
+    );
+    assert!((s["hours"].as_f64().unwrap() - 3.58).abs() < 0.01);
+    let board = app.get_json(&staff, "/api/v1/volunteers?status=approved").await;
+    assert_eq!(board[0]["name"], "王志刚", "the recognition board puts most hours first");
+}
