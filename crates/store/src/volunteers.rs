@@ -332,6 +332,44 @@ impl Store {
         self.signup(shift.id, g.volunteer_id).await?.ok_or(StoreError::NotFound)
     }
 
+    /// Reminds every signed-up volunteer of a shift starting within a day, once; returns how many sign-ups were
+    /// reminded. The claim and the inbox message are one transaction, so any node may run this.
+    pub async fn remind_shifts(&self, now: DateTime<Utc>) -> Result<usize> {
+        let due: Vec<(i64, i64, String, DateTime<Utc>)> = with_db!(self, read, pool, _pg => sqlx::query_as(
+            "SELECT g.id, u.id, s.title, s.starts_at FROM shift_signups g JOIN volunteer_shifts s ON s.id = g.shift_id \
+             JOIN volunteers v ON v.id = g.volunteer_id JOIN residents r ON r.id = v.resident_id \
+             JOIN users u ON u.active AND (u.id = v.user_id OR (v.user_id IS NULL AND u.household_id = r.household_id)) \
+             WHERE g.reminded_at IS NULL AND s.starts_at > $1 AND s.starts_at <= $2 ORDER BY g.id LIMIT 500")
+            .bind(now).bind(now + chrono::Duration::hours(24)).fetch_all(pool).await?);
+        // A volunteer without an account of their own is reminded through their household's accounts.
+        let mut by_signup: std::collections::BTreeMap<i64, (Vec<i64>, String, DateTime<Utc>)> = Default::default();
+        for (id, user, title, starts) in due {
+            by_signup.entry(id).or_insert_with(|| (Vec::new(), title, starts)).0.push(user);
+        }
+        let mut sent = 0;
+        for (id, (users, title, starts)) in by_signup {
+            let local = starts.with_timezone(&crate::beijing()).format("%m-%d %H:%M");
+            let notices = crate::Notices {
+                inbox: users
+                    .iter()
+                    .map(|u| (*u, format!("志愿服务提醒：{title}"), format!("{local} 开始，请准时签到 / starts {local}"), "/volunteer".to_string()))
+                    .collect(),
+                outside: vec![],
+            };
+            sent += with_db!(self, write, pool, _pg => {
+                let mut tx = pool.begin().await?;
+                let n = sqlx::query("UPDATE shift_signups SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+                    .bind(now).bind(id).execute(&mut *tx).await?.rows_affected();
+                if n == 1 {
+                    crate::notifications::write_notices!(tx, &notices, None::<i64>, now);
+                }
+                tx.commit().await?;
+                n as usize
+            });
+        }
+        Ok(sent)
+    }
+
     /// The volunteer figures for shifts and approvals from `from` to `to` (Beijing dates).
     pub async fn volunteer_facts(&self, community_id: i64, from: NaiveDate, to: NaiveDate) -> Result<VolunteerFacts> {
         let start = crate::beijing_midnight(from);

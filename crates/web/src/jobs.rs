@@ -24,6 +24,8 @@ pub struct JobReport {
     pub rounds_generated: u64,
     /// Missed patrol rounds flagged to their zone leaders.
     pub missed_rounds: usize,
+    /// Volunteers reminded of tomorrow's shifts.
+    pub shift_reminders: usize,
 }
 
 /// Waits before retry `n` (after `n` failures); `None` after the last.
@@ -97,6 +99,7 @@ pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
     let today = state.clock.today();
     report.rounds_generated = state.store.ensure_rounds(today, today + Duration::days(7)).await?;
     report.missed_rounds = state.store.flag_missed_rounds(now).await?.len();
+    report.shift_reminders = state.store.remind_shifts(now).await?;
     Ok(report)
 }
 

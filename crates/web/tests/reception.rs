@@ -399,6 +399,13 @@ async fn volunteers_sign_up_serve_and_are_counted(app: TestApp) {
     app.send(Method::POST, &hu, &format!("/api/v1/shifts/{}/signups", s2["id"]), &json!({})).await;
     let wang_v = v["id"].as_i64().unwrap();
     let hu_v = h["id"].as_i64().unwrap();
+    // The evening before, each volunteer with an account is reminded once.
+    app.clock.set(beijing(3, 1, 20, 0));
+    let report = wujia_web::run_jobs_once(&app.state).await.unwrap();
+    assert_eq!(report.shift_reminders, 1, "only 王先生's shift starts within a day");
+    assert_eq!(wujia_web::run_jobs_once(&app.state).await.unwrap().shift_reminders, 0);
+    let inbox = app.get_json(&app.token("vol_wang").await, "/api/v1/inbox").await;
+    assert!(inbox["items"][0]["title"].as_str().unwrap().contains("晚巡查（第四片区）"));
     // Hours for a shift he did not sign up for are refused, and nothing is recorded.
     app.clock.set(beijing(3, 3, 10, 0));
     let (status, p) = problem(
