@@ -278,6 +278,10 @@ async fn load_demo(
         .await
         .map_err(|e| anyhow::anyhow!("loading the demo patrols: {e}"))?;
     tracing::info!(findings, "demo patrol history loaded");
+    let (visits, volunteers) = wujia_web::load_reception_history(store)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the demo reception days: {e}"))?;
+    tracing::info!(visits, volunteers, "demo reception days and volunteers loaded");
     Ok(logins)
 }
 

@@ -352,7 +352,14 @@ impl Store {
             let notices = crate::Notices {
                 inbox: users
                     .iter()
-                    .map(|u| (*u, format!("志愿服务提醒：{title}"), format!("{local} 开始，请准时签到 / starts {local}"), "/volunteer".to_string()))
+                    .map(|u| {
+                        (
+                            *u,
+                            format!("志愿服务提醒：{title}"),
+                            format!("{local} 开始，请准时签到 / starts {local}"),
+                            "/volunteer".to_string(),
+                        )
+                    })
                     .collect(),
                 outside: vec![],
             };

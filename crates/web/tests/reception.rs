@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 on_both!(
     wang_comes_in_tears_his_flue_is_answered_and_he_joins_the_volunteers,
     volunteers_sign_up_serve_and_are_counted,
+    the_demo_figures_match_the_article_from_the_records,
 );
 
 fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
@@ -481,4 +482,35 @@ async fn volunteers_sign_up_serve_and_are_counted(app: TestApp) {
     assert!((s["hours"].as_f64().unwrap() - 3.58).abs() < 0.01);
     let board = app.get_json(&staff, "/api/v1/volunteers?status=approved").await;
     assert_eq!(board[0]["name"], "王志刚", "the recognition board puts most hours first");
+}
+
+async fn the_demo_figures_match_the_article_from_the_records(app: TestApp) {
+    wujia_web::load_request_history(&app.state.store, wujia_web::Clock::now(&*app.clock)).await.unwrap();
+    let (visits, joined) = wujia_web::load_reception_history(&app.state.store).await.unwrap();
+    assert!(visits >= 110, "{visits} visits");
+    assert_eq!(joined, 21);
+    let staff = app.token("zhangli").await;
+    // 6 regular and 2 themed reception days, 110+ visits, every demand answered: computed from the records.
+    let s = app.get_json(&staff, "/api/v1/reception/summary?from=2023-06-01&to=2023-12-31").await;
+    assert_eq!((s["regular_sessions"].as_i64(), s["themed_sessions"].as_i64()), (Some(6), Some(2)));
+    assert!(s["visits"].as_i64().unwrap() >= 110);
+    assert_eq!(s["visits_answered"], s["visits"]);
+    assert_eq!(s["demands"]["share"], 1.0);
+    assert!(s["by_theme"]["供暖季准备"]["demands"].as_i64().unwrap() > 0);
+    // 王先生's demand at the first session is the flue request the developer solved.
+    let days = app.get_json(&staff, "/api/v1/reception_days").await;
+    let first = days.as_array().unwrap().last().unwrap()["id"].clone();
+    let day = app.get_json(&staff, &format!("/api/v1/reception_days/{first}")).await;
+    let wang = day["visits"].as_array().unwrap().iter().find(|v| v["name"] == "王志刚").expect("王先生's visit");
+    assert!(wang["demands"][0]["request_number"].as_str().unwrap().starts_with("WT-2023-"));
+    assert_eq!(wang["answered"], true);
+    // 21 residents joined the volunteer team; 王先生 is a core member with hours on the board.
+    let v = app.get_json(&staff, "/api/v1/volunteers/summary?from=2023-06-01&to=2024-02-26").await;
+    assert_eq!(v["joined"], 21);
+    assert!(v["hours"].as_f64().unwrap() > 50.0);
+    let board = app.get_json(&staff, "/api/v1/volunteers?status=approved").await;
+    let w = board.as_array().unwrap().iter().find(|x| x["name"] == "王志刚").unwrap();
+    assert_eq!(w["core"], true);
+    let admin = app.token("admin").await;
+    assert_eq!(app.get_json(&admin, "/api/v1/audit/verify").await["ok"], true);
 }

@@ -14,8 +14,10 @@ use wujia_core::requests::{Channel, Command, Satisfaction, Solved};
 use wujia_store::{RequestRow, Store};
 
 mod patrol;
+mod reception;
 
 pub use patrol::load_patrol_history;
+pub use reception::load_reception_history;
 
 /// Every account of the demo, acting as itself.
 async fn demo_accounts(store: &Store) -> Result<HashMap<String, Auth>, ApiError> {
