@@ -5,7 +5,7 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use common::TestApp;
+use common::{TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -13,6 +13,7 @@ on_both!(
     wang_comes_in_tears_his_flue_is_answered_and_he_joins_the_volunteers,
     volunteers_sign_up_serve_and_are_counted,
     the_demo_figures_match_the_article_from_the_records,
+    reception_pages_book_register_and_answer,
 );
 
 fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
@@ -513,4 +514,111 @@ async fn the_demo_figures_match_the_article_from_the_records(app: TestApp) {
     assert_eq!(w["core"], true);
     let admin = app.token("admin").await;
     assert_eq!(app.get_json(&admin, "/api/v1/audit/verify").await["ok"], true);
+}
+
+async fn reception_pages_book_register_and_answer(app: TestApp) {
+    app.clock.set(beijing(3, 1, 9, 0));
+    let zl = app.browser("zhangli").await;
+    let page = zl.get(app.url("/reception")).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let res = zl
+        .post(app.url("/reception"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", "供暖专题接待日"),
+            ("kind", "themed"),
+            ("theme", ""),
+            ("date", "2024-03-10"),
+            ("from", "09:00"),
+            ("to", "11:00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("主题接待日须写明主题"));
+    let res = zl
+        .post(app.url("/reception"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", "供暖专题接待日"),
+            ("kind", "themed"),
+            ("theme", "供暖"),
+            ("date", "2024-03-10"),
+            ("from", "09:00"),
+            ("to", "11:00"),
+            ("slot_minutes", "30"),
+            ("slot_capacity", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let day_path = res.url().path().to_string();
+    assert!(day_path.starts_with("/reception/"));
+    // 胡阿姨 books from her phone; the slot she took shows as full to the next household.
+    let hu = app.browser("jumin_hu").await;
+    let page = hu.get(app.url("/reception")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("供暖专题接待日") && page.contains("09:00–09:30（余 1）"), "{page}");
+    let slot = app.get_json(&app.token("jumin_hu").await, "/api/v1/reception_days").await[0]["starts_at"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let slot = chrono::DateTime::parse_from_rfc3339(&slot).unwrap().with_timezone(&Utc).to_rfc3339();
+    let res = hu
+        .post(app.url(&format!("{day_path}/bookings")))
+        .form(&[("csrf", hidden(&page, "csrf").as_str()), ("slot", slot.as_str()), ("topic", "暖气不热")])
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("预约成功") && page.contains("09:00–09:30（余 0）"), "{page}");
+    // The desk: a walk-in with two demands, one answered at once.
+    app.clock.set(beijing(3, 10, 9, 10));
+    let zl = app.browser("zhangli").await;
+    let page = zl.get(app.url(&day_path)).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let res = zl
+        .post(app.url(&format!("{day_path}/visits")))
+        .form(&[("csrf", csrf.as_str()), ("name", ""), ("address", "6-1-2-501")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = zl
+        .post(app.url(&format!("{day_path}/visits")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "王志刚"),
+            ("address", "6-1-2-501"),
+            ("demand0", "暖气片漏水"),
+            ("party0", "property"),
+            ("demand1", "想参加志愿服务"),
+            ("party1", "community"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("1. 王志刚") && page.contains("尚有诉求待答复"), "{page}");
+    let visit = app
+        .get_json(&app.token("zhangli").await, &day_path.replace("/reception/", "/api/v1/reception_days/"))
+        .await["visits"][0]
+        .clone();
+    for d in visit["demands"].as_array().unwrap() {
+        zl.post(app.url(&format!("/reception/demands/{}", d["id"])))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("answer", "当场答复"),
+                ("version", &d["version"].to_string()),
+                ("back", &day_path),
+            ])
+            .send()
+            .await
+            .unwrap();
+    }
+    let page = zl.get(app.url(&day_path)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("诉求均已答复"));
+    let figures =
+        zl.get(app.url("/reception/figures?from=2024-03-01&to=2024-03-31")).send().await.unwrap().text().await.unwrap();
+    assert!(figures.contains("100.0%") && figures.contains("供暖"), "{figures}");
 }

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod inbox;
 mod patrol;
+mod reception;
 mod registry;
 mod requests;
 
@@ -105,6 +106,9 @@ impl PageContext {
                         "nav.requests"
                     },
                 ));
+            }
+            if any(Action::ViewReception) || a.actor.household.is_some() {
+                nav.push(("/reception", "nav.reception"));
             }
             if any(Action::ViewPatrol) || any(Action::PatrolRounds) {
                 nav.push(("/patrol", "nav.patrol"));
@@ -303,4 +307,5 @@ pub fn routes() -> Router<AppState> {
         .merge(requests::routes())
         .merge(inbox::routes())
         .merge(patrol::routes())
+        .merge(reception::routes())
 }
