@@ -14,6 +14,7 @@ on_both!(
     volunteers_sign_up_serve_and_are_counted,
     the_demo_figures_match_the_article_from_the_records,
     reception_pages_book_register_and_answer,
+    volunteer_pages_apply_approve_sign_up_and_print_the_record,
 );
 
 fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
@@ -621,4 +622,79 @@ async fn reception_pages_book_register_and_answer(app: TestApp) {
     let figures =
         zl.get(app.url("/reception/figures?from=2024-03-01&to=2024-03-31")).send().await.unwrap().text().await.unwrap();
     assert!(figures.contains("100.0%") && figures.contains("供暖"), "{figures}");
+}
+
+async fn volunteer_pages_apply_approve_sign_up_and_print_the_record(app: TestApp) {
+    app.clock.set(beijing(3, 1, 9, 0));
+    let hu = app.browser("jumin_hu").await;
+    let page = hu.get(app.url("/volunteer")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("申请加入志愿者队伍") && page.contains("胡桂兰"));
+    let csrf = hidden(&page, "csrf");
+    let me = hidden(&page.replace("<option value=", "<input name=\"resident_id\" value="), "resident_id");
+    let res = hu
+        .post(app.url("/volunteer"))
+        .form(&[("csrf", csrf.as_str()), ("resident_id", me.as_str()), ("team", "吾家有乐"), ("skills", "剪纸")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("待审核"));
+    let zl = app.browser("zhangli").await;
+    let page = zl.get(app.url("/volunteers")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("待审核的申请") && page.contains("剪纸"));
+    let zcsrf = hidden(&page, "csrf");
+    let v = app.get_json(&app.token("zhangli").await, "/api/v1/volunteers?status=applied").await[0].clone();
+    let res = zl
+        .post(app.url(&format!("/volunteers/{}/decision", v["id"])))
+        .form(&[("csrf", zcsrf.as_str()), ("decision", "approve"), ("version", &v["version"].to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("id=\"joined\">1<"));
+    let res = zl
+        .post(app.url("/shifts"))
+        .form(&[
+            ("csrf", zcsrf.as_str()),
+            ("title", "重阳活动引导"),
+            ("kind", "activity"),
+            ("team", "吾家有乐"),
+            ("date", "2024-03-02"),
+            ("from", "09:00"),
+            ("to", "11:00"),
+            ("capacity", "2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("重阳活动引导"));
+    let page = hu.get(app.url("/volunteer")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("已加入") && page.contains("重阳活动引导"));
+    let shift = app.get_json(&app.token("jumin_hu").await, "/api/v1/shifts").await[0]["id"].as_i64().unwrap();
+    let res =
+        hu.post(app.url(&format!("/shifts/{shift}/signup"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert!(res.text().await.unwrap().contains("签到"));
+    let vid = v["id"].as_i64().unwrap();
+    app.clock.set(beijing(3, 2, 8, 58));
+    let hu = app.browser("jumin_hu").await;
+    let page = hu.get(app.url("/volunteer")).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    hu.post(app.url(&format!("/shifts/{shift}/attendance/{vid}")))
+        .form(&[("csrf", csrf.as_str()), ("action", "check_in"), ("back", "/volunteer")])
+        .send()
+        .await
+        .unwrap();
+    app.clock.set(beijing(3, 2, 11, 2));
+    let res = hu
+        .post(app.url(&format!("/shifts/{shift}/attendance/{vid}")))
+        .form(&[("csrf", csrf.as_str()), ("action", "check_out"), ("back", "/volunteer")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("2.1 h · 已确认"));
+    let record = hu.get(app.url(&format!("/volunteers/{vid}/record"))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        record.contains("志愿服务记录证明")
+            && record.contains("id=\"total-hours\">2.1<")
+            && record.contains("重阳活动引导"),
+        "{record}"
+    );
 }

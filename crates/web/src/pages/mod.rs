@@ -7,6 +7,7 @@ mod patrol;
 mod reception;
 mod registry;
 mod requests;
+mod volunteers;
 
 use crate::AppState;
 use crate::auth::{Auth, authenticate};
@@ -109,6 +110,11 @@ impl PageContext {
             }
             if any(Action::ViewReception) || a.actor.household.is_some() {
                 nav.push(("/reception", "nav.reception"));
+            }
+            if any(Action::ManageVolunteers) {
+                nav.push(("/volunteers", "nav.volunteers"));
+            } else if a.actor.household.is_some() {
+                nav.push(("/volunteer", "nav.volunteer"));
             }
             if any(Action::ViewPatrol) || any(Action::PatrolRounds) {
                 nav.push(("/patrol", "nav.patrol"));
@@ -308,4 +314,5 @@ pub fn routes() -> Router<AppState> {
         .merge(inbox::routes())
         .merge(patrol::routes())
         .merge(reception::routes())
+        .merge(volunteers::routes())
 }
