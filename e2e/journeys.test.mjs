@@ -270,3 +270,44 @@ test('staff follow the zero board, a case, the joint meetings and the figures', 
   assert.ok((await desk.textContent('#patrol-figures')).includes('99.6%'));
   await assertAccessible(desk, 'patrol figures');
 });
+
+test('a resident books a reception slot on a phone; the desk registers her and answers on a tablet', async () => {
+  const staff = await apiToken('zhangli');
+  // A reception day tomorrow, Beijing time.
+  const tomorrow = new Date(Date.now() + 8 * 3600 * 1000 + 24 * 3600 * 1000).toISOString().slice(0, 10);
+  const day = await api(staff, 'POST', '/api/v1/reception_days', {
+    title: '浏览器测试接待日', kind: 'regular', starts_at: `${tomorrow}T09:00`, ends_at: `${tomorrow}T11:00`, slot_minutes: 20, slot_capacity: 2,
+  });
+  const phone = await newPage({ width: 390, height: 844 });
+  await login(phone, 'jumin_hu');
+  await Promise.all([phone.waitForNavigation(), phone.click('a.button:has-text("居民接待日")')]);
+  await assertAccessible(phone, 'reception days for a resident');
+  const card = phone.locator('#days li', { hasText: '浏览器测试接待日' });
+  await card.locator('select').selectOption({ index: 1 });
+  await card.locator('input[name=topic]').fill('楼道堆物想反映一下');
+  await Promise.all([phone.waitForNavigation(), card.locator('button[type=submit]').click()]);
+  assert.match(await phone.textContent('p.notice'), /预约成功/);
+  assert.ok((await phone.textContent('#my-bookings')).includes('浏览器测试接待日'));
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, 'no sideways scrolling on a phone');
+
+  const tablet = await newPage({ width: 1024, height: 768 });
+  await login(tablet, 'zhangli');
+  await tablet.goto(`${base}/reception/${day.id}`);
+  await assertAccessible(tablet, 'reception desk');
+  await tablet.selectOption('#booking_id', { index: 1 });
+  await tablet.fill('#demand0', '楼道堆物');
+  await tablet.selectOption('#party0', 'property');
+  await Promise.all([tablet.waitForNavigation(), tablet.click('#desk button[type=submit]')]);
+  assert.ok((await tablet.textContent('#visits')).includes('胡桂兰'));
+  await tablet.locator('#visits input[name=answer]').first().fill('物业当天清理');
+  await Promise.all([tablet.waitForNavigation(), tablet.locator('#visits form.inline-form button').first().click()]);
+  assert.ok((await tablet.textContent('#visits')).includes('诉求均已答复'));
+  await tablet.screenshot({ path: join(shots, 'reception-desk.png'), fullPage: true });
+  await tablet.goto(`${base}/reception/figures?from=2023-06-01&to=2023-12-31`);
+  assert.ok((await tablet.textContent('#reception-figures')).includes('8 (6 / 2)'));
+  await assertAccessible(tablet, 'reception figures');
+  await tablet.goto(`${base}/volunteers`);
+  await assertAccessible(tablet, 'volunteer team');
+  assert.ok((await tablet.textContent('#board')).includes('王志刚'));
+});
