@@ -330,6 +330,28 @@ impl Store {
         )
     }
 
+    /// The latest visit of each household in some buildings: (household, arrived).
+    pub async fn last_visits(&self, building_ids: &[i64]) -> Result<Vec<(i64, DateTime<Utc>)>> {
+        let mut out = Vec::new();
+        for chunk in building_ids.chunks(200) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT v.household_id, MAX(v.arrived_at) FROM reception_visits v JOIN households h ON h.id = v.household_id \
+                 WHERE h.building_id IN ({}) GROUP BY v.household_id",
+                marks.join(",")
+            );
+            let part: Vec<(i64, DateTime<Utc>)> = with_db!(self, read, pool, _pg => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for b in chunk {
+                    q = q.bind(*b);
+                }
+                q.fetch_all(pool).await?
+            });
+            out.extend(part);
+        }
+        Ok(out)
+    }
+
     /// Demands of a visit.
     pub async fn demands(&self, visit_id: i64) -> Result<Vec<Demand>> {
         let sql = format!("SELECT {DEMAND_COLUMNS} WHERE d.visit_id = $1 ORDER BY d.id");

@@ -582,6 +582,28 @@ impl Store {
             .collect())
     }
 
+    /// Everyone living in some buildings, with their tags, by address: a building social worker's households.
+    pub async fn residents_in_buildings(&self, building_ids: &[i64], today: NaiveDate) -> Result<Vec<ResidentView>> {
+        let mut rows = Vec::new();
+        for chunk in building_ids.chunks(200) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "{RESIDENT_SELECT} WHERE h.building_id IN ({}) ORDER BY h.building_id, h.unit_id, LENGTH(h.room), h.room, \
+                 CASE WHEN r.relation = 'head' THEN 0 ELSE 1 END, r.birth_date",
+                marks.join(",")
+            );
+            let part: Vec<ResidentRow> = with_db!(self, read, pool, _pg => {
+                let mut q = sqlx::query_as::<_, ResidentRow>(sqlx::AssertSqlSafe(sql));
+                for b in chunk {
+                    q = q.bind(*b);
+                }
+                q.fetch_all(pool).await?
+            });
+            rows.extend(part);
+        }
+        self.resident_views(rows, today).await
+    }
+
     /// A household with everyone in it, head first.
     pub async fn household(&self, id: i64, today: NaiveDate) -> Result<HouseholdDetail> {
         let head: Option<(i64, i64, i64, i64, String, String)> = with_db!(self, read, pool, _pg => sqlx::query_as(

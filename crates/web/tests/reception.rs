@@ -15,6 +15,7 @@ on_both!(
     the_demo_figures_match_the_article_from_the_records,
     reception_pages_book_register_and_answer,
     volunteer_pages_apply_approve_sign_up_and_print_the_record,
+    a_building_social_worker_sees_needs_requests_and_visits_of_their_households,
 );
 
 fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
@@ -697,4 +698,55 @@ async fn volunteer_pages_apply_approve_sign_up_and_print_the_record(app: TestApp
             && record.contains("重阳活动引导"),
         "{record}"
     );
+}
+
+async fn a_building_social_worker_sees_needs_requests_and_visits_of_their_households(app: TestApp) {
+    app.clock.set(beijing(3, 1, 9, 0));
+    let staff = app.token("zhangli").await;
+    let hu_home = household(&app, &staff, "3号院7号楼1单元102").await;
+    // Whose building is it?
+    let mut worker = None;
+    for w in ["sw_liu", "sw_chen", "sw_zhao", "sw_sun"] {
+        let t = app.token(w).await;
+        let list = app.get_json(&t, "/api/v1/my/households?all=true").await;
+        if list["households"].as_array().unwrap().iter().any(|h| h["household_id"] == hu_home) {
+            worker = Some((w, t));
+        }
+    }
+    let (name, token) = worker.expect("胡阿姨's building has a social worker");
+    let mine = app.get_json(&token, "/api/v1/my/households").await;
+    let needs = mine["needs"].as_object().unwrap();
+    assert!(needs["elderly_60"].as_i64().unwrap() > 0 && needs.contains_key("living_alone"));
+    assert!(
+        mine["households"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| !h["needs"].as_array().unwrap().is_empty() || h["open_requests"].as_i64().unwrap() > 0)
+    );
+    // 胡阿姨 asks for help; her household shows an open request on the worker's list and page.
+    let hu = app.token("jumin_hu").await;
+    let cats = app.get_json(&hu, "/api/v1/categories").await;
+    let groceries =
+        cats.as_array().unwrap().iter().find(|c| c["code"] == "elderly.daily.groceries").unwrap()["id"].clone();
+    app.send(
+        Method::POST,
+        &hu,
+        "/api/v1/requests",
+        &json!({"category_id": groceries, "description": "想请志愿者帮忙买菜"}),
+    )
+    .await;
+    let list = app.get_json(&token, "/api/v1/my/households?all=true").await;
+    let row = list["households"].as_array().unwrap().iter().find(|h| h["household_id"] == hu_home).unwrap().clone();
+    assert_eq!(row["open_requests"], 1);
+    let browser = app.browser(name).await;
+    let page = browser.get(app.url("/my/households")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("琉璃井路3号院7号楼1单元102") && page.contains("60岁以上"), "{page}");
+    let page = browser.get(app.url(&format!("/households/{hu_home}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("想请志愿者帮忙买菜"), "the household page shows its requests");
+    // Another worker's building is not theirs to list.
+    let other = ["sw_liu", "sw_chen", "sw_zhao", "sw_sun"].into_iter().find(|w| *w != name).unwrap();
+    let building = row["building_id"].as_i64().unwrap();
+    let res = app.get(&app.token(other).await, &format!("/api/v1/my/households?building_id={building}")).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

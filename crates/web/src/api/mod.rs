@@ -6,6 +6,7 @@ mod batches;
 pub(crate) mod cases;
 mod catalogue;
 mod hotline;
+pub(crate) mod households;
 pub(crate) mod meetings;
 mod notifications;
 pub(crate) mod patrol;
@@ -59,7 +60,7 @@ pub use accounts::UserOut;
         reception::list_reception_demands, reception::get_reception_summary, reception::get_reception_calendar,
         volunteers::create_volunteer, volunteers::list_volunteers, volunteers::update_volunteer, volunteers::get_volunteer_record,
         volunteers::create_shift, volunteers::list_shifts, volunteers::create_shift_signup, volunteers::update_shift_signup,
-        volunteers::get_volunteers_summary,
+        volunteers::get_volunteers_summary, households::list_my_households,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
@@ -201,6 +202,7 @@ pub fn routes() -> Router<AppState> {
         .route("/meeting_actions", get(meetings::list_meeting_actions))
         .route("/meeting_actions/{id}", axum::routing::patch(meetings::update_meeting_action))
         .route("/me/calendar_token", post(meetings::create_calendar_token))
+        .route("/my/households", get(households::list_my_households))
         .route("/reception_days", get(reception::list_reception_days).post(reception::create_reception_day))
         .route("/reception_days.ics", get(reception::get_reception_calendar))
         .route("/reception_days/{id}", get(reception::get_reception_day))

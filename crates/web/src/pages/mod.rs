@@ -108,6 +108,9 @@ impl PageContext {
                     },
                 ));
             }
+            if !a.actor.buildings.is_empty() {
+                nav.push(("/my/households", "nav.my_households"));
+            }
             if any(Action::ViewReception) || a.actor.household.is_some() {
                 nav.push(("/reception", "nav.reception"));
             }
@@ -314,5 +317,6 @@ pub fn routes() -> Router<AppState> {
         .merge(inbox::routes())
         .merge(patrol::routes())
         .merge(reception::routes())
+        .merge(reception::my_routes())
         .merge(volunteers::routes())
 }

@@ -529,3 +529,67 @@ async fn figures_page(
     .await;
     super::page_or_error(&ctx, &auth, result)
 }
+
+/// One household on the worker's page: id, address, head, members, needs, open requests, last visit.
+type HouseholdLine = (i64, String, String, usize, Vec<String>, usize, String);
+
+#[derive(Template)]
+#[template(path = "my_households.html")]
+struct MyHouseholdsPage {
+    l: Layout,
+    counts: Vec<(String, usize)>,
+    rows: Vec<HouseholdLine>,
+    all: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct MyParams {
+    building_id: Option<i64>,
+    #[serde(default)]
+    all: bool,
+}
+
+/// A building social worker's households: who needs attention, open requests, last visit.
+async fn my_households_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(p): Query<MyParams>,
+) -> Response {
+    let result = async {
+        let q = crate::api::households::MyHouseholdsQuery { building_id: p.building_id, all: Some(p.all) };
+        let (list, counts) = crate::api::households::my_households(&state, &auth, &q).await?;
+        let lang = ctx.lang;
+        Ok(MyHouseholdsPage {
+            l: ctx.layout(lang.t("my.title"), Some(&auth)),
+            counts: crate::api::households::NEEDS
+                .iter()
+                .map(|n| (lang.t(&format!("need.{n}")).to_string(), counts.get(*n).copied().unwrap_or(0)))
+                .collect(),
+            rows: list
+                .into_iter()
+                .map(|h| {
+                    (
+                        h.household_id,
+                        h.address,
+                        h.head,
+                        h.members,
+                        h.needs.iter().map(|n| lang.t(&format!("need.{n}")).to_string()).collect(),
+                        h.open_requests,
+                        h.last_visit
+                            .map(|t| t.with_timezone(&Shanghai).format("%Y-%m-%d").to_string())
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect(),
+            all: p.all,
+        })
+    }
+    .await;
+    super::page_or_error(&ctx, &auth, result)
+}
+
+/// The social worker's page route.
+pub fn my_routes() -> Router<AppState> {
+    Router::new().route("/my/households", get(my_households_page))
+}

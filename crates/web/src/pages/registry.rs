@@ -149,6 +149,10 @@ struct HouseholdPage {
     rows: Vec<Row>,
     can_edit: bool,
     can_issue_code: bool,
+    /// Requests of the household (number, status, what, id), newest first; shown to those who see requests.
+    requests: Vec<(String, String, String, i64)>,
+    /// Reception-day visits (date, what was raised).
+    visits: Vec<(String, String)>,
 }
 
 fn gender_label(code: &str, lang: Lang) -> String {
@@ -176,6 +180,28 @@ async fn household(State(state): State<AppState>, ctx: PageContext, auth: Auth, 
                 name: r.name,
             })
             .collect();
+        // The household's history with the community: its requests and its reception-day visits.
+        let (requests, visits) = if auth.can(Action::ViewRequests, scope) && auth.role().is_staff_side() {
+            let f = wujia_store::RequestFilter { household_id: Some(h.id), limit: 50, ..Default::default() };
+            let requests = state
+                .store
+                .requests(h.community_id, &f)
+                .await?
+                .into_iter()
+                .map(|r| (r.number, ctx.lang.t(&format!("status.{}", r.status)).to_string(), r.description, r.id))
+                .collect();
+            let mut visits = Vec::new();
+            for v in state.store.household_visits(h.id).await? {
+                let raised: Vec<String> = state.store.demands(v.id).await?.into_iter().map(|d| d.text).collect();
+                visits.push((
+                    v.arrived_at.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d").to_string(),
+                    raised.join("；"),
+                ));
+            }
+            (requests, visits)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         Ok::<_, ApiError>(HouseholdPage {
             l: ctx.layout(&h.address, Some(&auth)),
             id: h.id,
@@ -184,6 +210,8 @@ async fn household(State(state): State<AppState>, ctx: PageContext, auth: Auth, 
             rows,
             can_edit: auth.can(Action::EditResident, scope),
             can_issue_code: auth.can(Action::IssueSignupCode, scope),
+            requests,
+            visits,
         })
     }
     .await;
