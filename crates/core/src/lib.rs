@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod deliberation;
 pub mod demo;
 pub mod media;
 pub mod patrol;

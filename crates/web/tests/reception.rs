@@ -16,6 +16,7 @@ on_both!(
     reception_pages_book_register_and_answer,
     volunteer_pages_apply_approve_sign_up_and_print_the_record,
     a_building_social_worker_sees_needs_requests_and_visits_of_their_households,
+    a_topic_is_supported_discussed_voted_published_and_followed_to_completion,
 );
 
 fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
@@ -749,4 +750,151 @@ async fn a_building_social_worker_sees_needs_requests_and_visits_of_their_househ
     let building = row["building_id"].as_i64().unwrap();
     let res = app.get(&app.token(other).await, &format!("/api/v1/my/households?building_id={building}")).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+async fn a_topic_is_supported_discussed_voted_published_and_followed_to_completion(app: TestApp) {
+    app.clock.set(beijing(3, 1, 9, 0));
+    let admin = app.token("admin").await;
+    let staff = app.token("zhangli").await;
+    let hu = app.token("jumin_hu").await;
+    let wang = app.token("vol_wang").await;
+    let community = app.get_json(&staff, "/api/v1/me").await["communities"][0].as_i64().unwrap();
+    let (status, p) = problem(
+        app.send(
+            Method::PATCH,
+            &admin,
+            &format!("/api/v1/communities/{community}/settings"),
+            &json!({"topic_threshold": 0}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "topic_threshold"));
+    assert_eq!(
+        app.send(
+            Method::PATCH,
+            &admin,
+            &format!("/api/v1/communities/{community}/settings"),
+            &json!({"topic_threshold": 2})
+        )
+        .await
+        .status(),
+        StatusCode::NO_CONTENT
+    );
+    let res = app
+        .send(
+            Method::POST,
+            &hu,
+            "/api/v1/topics",
+            &json!({"title": "在3号院增设电动自行车充电棚", "body": "楼道充电危险，建议在3号院北侧建充电棚。"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let t: Value = res.json().await.unwrap();
+    let id = t["id"].as_i64().unwrap();
+    assert_eq!((t["status"].as_str(), t["supports"].as_i64()), (Some("proposed"), Some(1)));
+    let act = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            let v = app.get_json(&token, &format!("/api/v1/topics/{id}")).await["version"].clone();
+            let mut body = body;
+            body["version"] = v;
+            app.send(Method::POST, &token, &format!("/api/v1/topics/{id}/actions"), &body).await
+        }
+    };
+    let vote_body = json!({"action": "open_vote", "mode": "per_household", "options": ["同意", "不同意", "弃权"], "quorum": 3, "closes_at": "2024-03-08T20:00"});
+    let (status, p) = problem(act(staff.clone(), vote_body.clone()).await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "status"), "not enough support to vote");
+    assert_eq!(
+        app.send(Method::POST, &hu, &format!("/api/v1/topics/{id}/supports"), &json!({})).await.status(),
+        StatusCode::CONFLICT
+    );
+    let res = app.send(Method::POST, &wang, &format!("/api/v1/topics/{id}/supports"), &json!({})).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "tabled");
+    // The discussion, moderated.
+    app.send(Method::POST, &wang, &format!("/api/v1/topics/{id}/comments"), &json!({"text": "支持，建议加装监控"}))
+        .await;
+    app.send(Method::POST, &hu, &format!("/api/v1/topics/{id}/comments"), &json!({"text": "不文明的留言"})).await;
+    let notes = app.get_json(&staff, &format!("/api/v1/topics/{id}")).await["notes"].clone();
+    let rude = notes.as_array().unwrap().iter().find(|n| n["text"] == "不文明的留言").unwrap()["id"].clone();
+    assert_eq!(
+        app.send(Method::POST, &hu, &format!("/api/v1/topics/{id}/comments/{rude}/hidden"), &json!({})).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.send(Method::POST, &staff, &format!("/api/v1/topics/{id}/comments/{rude}/hidden"), &json!({}))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let seen = app.get_json(&hu, &format!("/api/v1/topics/{id}")).await;
+    assert!(seen["notes"].as_array().unwrap().iter().any(|n| n["text"] == "（该留言已被隐藏）"));
+    assert_eq!(
+        act(staff.clone(), json!({"action": "meeting", "at": "2024-03-05T19:00", "minutes": "议事会讨论选址与费用"}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(act(staff.clone(), vote_body).await.status(), StatusCode::OK);
+    // Ballots: online once per household; paper ballots entered by staff with their origin.
+    let ballot = |token: String, body: Value| {
+        let app = &app;
+        async move { app.send(Method::POST, &token, &format!("/api/v1/topics/{id}/ballots"), &body).await }
+    };
+    assert_eq!(ballot(hu.clone(), json!({"choice": "同意"})).await.status(), StatusCode::CREATED);
+    let (status, p) = problem(ballot(hu.clone(), json!({"choice": "不同意"})).await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "voter"));
+    let hu_home = household(&app, &staff, "3号院7号楼1单元102").await;
+    let paper = household(&app, &staff, "1号院1号楼1单元101").await;
+    let (status, p) = problem(ballot(staff.clone(), json!({"choice": "同意", "household_id": hu_home})).await).await;
+    assert_eq!(
+        (status, field(&p)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "voter"),
+        "a paper ballot for a household that voted online"
+    );
+    let (status, p) = problem(ballot(staff.clone(), json!({"choice": "随便", "household_id": paper})).await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "option"));
+    assert_eq!(
+        ballot(staff.clone(), json!({"choice": "同意", "household_id": paper})).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(ballot(wang.clone(), json!({"choice": "不同意"})).await.status(), StatusCode::CREATED);
+    let live = app.get_json(&hu, &format!("/api/v1/topics/{id}")).await;
+    assert_eq!((live["ballots"].as_i64(), live["my_household_voted"].as_bool()), (Some(3), Some(true)));
+    let (status, p) = problem(act(staff.clone(), json!({"action": "count"})).await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "closes_at"), "count after closing");
+    // After closing: no more ballots; the count is published with a week for objections.
+    app.clock.set(beijing(3, 9, 9, 0));
+    let staff = app.token("zhangli").await;
+    let hu = app.token("jumin_hu").await;
+    let late = household(&app, &staff, "1号院1号楼1单元102").await;
+    let (status, p) = problem(ballot(staff.clone(), json!({"choice": "同意", "household_id": late})).await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "closes_at"));
+    let res = act(staff.clone(), json!({"action": "count", "objection_days": 7})).await;
+    let t: Value = res.json().await.unwrap();
+    assert_eq!(
+        (t["status"].as_str(), t["result"]["winner"].as_str(), t["result"]["quorum_met"].as_bool()),
+        (Some("publicized"), Some("同意"), Some(true))
+    );
+    assert_eq!(t["result"]["counts"][0], json!(["同意", 2]));
+    assert_eq!(act(hu.clone(), json!({"action": "objection", "text": "担心占用绿地"})).await.status(), StatusCode::OK);
+    let (status, _) = problem(act(staff.clone(), json!({"action": "start"})).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not before the objection period ends");
+    app.clock.set(beijing(3, 17, 9, 0));
+    let staff = app.token("zhangli").await;
+    let hu = app.token("jumin_hu").await;
+    let (status, p) = problem(act(hu.clone(), json!({"action": "objection", "text": "太晚了"})).await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "objection_until"));
+    assert_eq!(act(staff.clone(), json!({"action": "start"})).await.status(), StatusCode::OK);
+    assert_eq!(
+        act(staff.clone(), json!({"action": "progress", "text": "已完成选址，物业开始施工"})).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(act(staff.clone(), json!({"action": "complete"})).await.status(), StatusCode::OK);
+    let done = app.get_json(&hu, &format!("/api/v1/topics/{id}")).await;
+    assert_eq!(done["status"], "completed");
+    let kinds: Vec<&str> = done["notes"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"objection") && kinds.contains(&"progress"));
+    let admin = app.token("admin").await;
+    assert_eq!(app.get_json(&admin, "/api/v1/audit/verify").await["ok"], true);
 }

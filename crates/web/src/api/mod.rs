@@ -16,6 +16,7 @@ pub(crate) mod registry;
 pub(crate) mod requests;
 pub(crate) mod sessions;
 mod structure;
+pub(crate) mod topics;
 pub(crate) mod volunteers;
 
 use crate::AppState;
@@ -60,7 +61,9 @@ pub use accounts::UserOut;
         reception::list_reception_demands, reception::get_reception_summary, reception::get_reception_calendar,
         volunteers::create_volunteer, volunteers::list_volunteers, volunteers::update_volunteer, volunteers::get_volunteer_record,
         volunteers::create_shift, volunteers::list_shifts, volunteers::create_shift_signup, volunteers::update_shift_signup,
-        volunteers::get_volunteers_summary, households::list_my_households,
+        volunteers::get_volunteers_summary, households::list_my_households, topics::create_topic, topics::list_topics,
+        topics::get_topic, topics::create_topic_support, topics::create_topic_comment, topics::update_topic_comment,
+        topics::update_topic, topics::create_ballot, topics::update_community_settings,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
@@ -73,10 +76,11 @@ pub use accounts::UserOut;
         meetings::MeetingBody, meetings::Attendee, meetings::ActionBody, meetings::MinutesBody, meetings::ActionPatch,
         reception::ReceptionDayBody, reception::BookingBody, reception::DemandBody, reception::VisitBody, reception::DemandPatch,
         volunteers::ApplicationBody, volunteers::DecisionBody, volunteers::ShiftBody, volunteers::SignupBody,
-        volunteers::AttendanceBody,
+        volunteers::AttendanceBody, topics::TopicBody, topics::CommentBody, topics::TopicAction, topics::BallotBody,
+        topics::SettingsBody,
     )),
     modifiers(&BearerAuth),
-    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"), (name = "patrol"), (name = "reception"), (name = "volunteers"))
+    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"), (name = "patrol"), (name = "reception"), (name = "volunteers"), (name = "deliberation"))
 )]
 pub struct ApiDoc;
 
@@ -203,6 +207,14 @@ pub fn routes() -> Router<AppState> {
         .route("/meeting_actions/{id}", axum::routing::patch(meetings::update_meeting_action))
         .route("/me/calendar_token", post(meetings::create_calendar_token))
         .route("/my/households", get(households::list_my_households))
+        .route("/topics", get(topics::list_topics).post(topics::create_topic))
+        .route("/topics/{id}", get(topics::get_topic))
+        .route("/topics/{id}/supports", post(topics::create_topic_support))
+        .route("/topics/{id}/comments", post(topics::create_topic_comment))
+        .route("/topics/{id}/comments/{comment}/hidden", post(topics::update_topic_comment))
+        .route("/topics/{id}/actions", post(topics::update_topic))
+        .route("/topics/{id}/ballots", post(topics::create_ballot))
+        .route("/communities/{id}/settings", axum::routing::patch(topics::update_community_settings))
         .route("/reception_days", get(reception::list_reception_days).post(reception::create_reception_day))
         .route("/reception_days.ics", get(reception::get_reception_calendar))
         .route("/reception_days/{id}", get(reception::get_reception_day))
