@@ -17,6 +17,7 @@ on_both!(
     volunteer_pages_apply_approve_sign_up_and_print_the_record,
     a_building_social_worker_sees_needs_requests_and_visits_of_their_households,
     a_topic_is_supported_discussed_voted_published_and_followed_to_completion,
+    topic_pages_propose_support_vote_and_count,
 );
 
 fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
@@ -897,4 +898,78 @@ async fn a_topic_is_supported_discussed_voted_published_and_followed_to_completi
     assert!(kinds.contains(&"objection") && kinds.contains(&"progress"));
     let admin = app.token("admin").await;
     assert_eq!(app.get_json(&admin, "/api/v1/audit/verify").await["ok"], true);
+}
+
+async fn topic_pages_propose_support_vote_and_count(app: TestApp) {
+    app.clock.set(beijing(3, 1, 9, 0));
+    let zl = app.browser("zhangli").await;
+    let page = zl.get(app.url("/topics")).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let res = zl
+        .post(app.url("/topics"))
+        .form(&[("csrf", csrf.as_str()), ("title", ""), ("body", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = zl
+        .post(app.url("/topics"))
+        .form(&[("csrf", csrf.as_str()), ("title", "小区停车收费标准"), ("body", "物业提出地面停车收费，请居民表决。")])
+        .send()
+        .await
+        .unwrap();
+    let path = res.url().path().to_string();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("议事中") && page.contains("open-vote"), "staff topics are tabled at once");
+    let version = hidden(&page, "version");
+    let res = zl
+        .post(app.url(&format!("{path}/action")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "open_vote"),
+            ("version", version.as_str()),
+            ("mode", "per_household"),
+            ("options", "同意\n不同意"),
+            ("quorum", "1"),
+            ("closes_at", "2024-03-05T20:00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("表决中"));
+    let hu = app.browser("jumin_hu").await;
+    let page = hu.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let res = hu
+        .post(app.url(&format!("{path}/ballot")))
+        .form(&[("csrf", hidden(&page, "csrf").as_str()), ("choice", "同意")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("本户已投票"));
+    let res = zl
+        .post(app.url(&format!("{path}/ballot")))
+        .form(&[("csrf", csrf.as_str()), ("address", "3-7-1-102"), ("choice", "不同意")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("已投过票"));
+    app.clock.set(beijing(3, 6, 9, 0));
+    let zl = app.browser("zhangli").await;
+    let page = zl.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let res = zl
+        .post(app.url(&format!("{path}/action")))
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("action", "count"),
+            ("version", hidden(&page, "version").as_str()),
+            ("objection_days", "7"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("表决结果公示") && page.contains("表决结果：同意"), "{page}");
+    let list = app.browser("jumin_hu").await.get(app.url("/topics")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("小区停车收费标准") && list.contains("公示中"));
 }

@@ -520,7 +520,8 @@ pub(crate) async fn summary(state: &AppState, c: i64, from: Option<&str>, to: Op
     Ok(v)
 }
 
-/// Reception days of the caller's communities as iCalendar; a resident's own bookings are marked with their slot.
+/// Reception days and deliberation meetings of the caller's communities as iCalendar; a resident's own bookings
+/// are marked with their slot.
 #[utoipa::path(get, path = "/api/v1/reception_days.ics", operation_id = "get_reception_calendar", tag = "reception",
     params(super::meetings::FeedQuery), responses((status = 200, description = "text/calendar")), security(("bearer" = [])))]
 pub async fn get_reception_calendar(
@@ -554,6 +555,19 @@ pub async fn get_reception_calendar(
                     .location(&d.place)
                     .done(),
             );
+        }
+        // Deliberation meetings belong to the same calendar of self-governance.
+        for t in state.store.topics(c).await? {
+            if let Some(at) = t.meeting_at {
+                cal.push(
+                    Event::new()
+                        .uid(&format!("topic-{}@wujia", t.id))
+                        .summary(&format!("议事会：{}", t.title))
+                        .starts(at)
+                        .ends(at + Duration::hours(2))
+                        .done(),
+                );
+            }
         }
     }
     Ok(super::meetings::ics(cal.done()))

@@ -7,6 +7,7 @@ mod patrol;
 mod reception;
 mod registry;
 mod requests;
+mod topics;
 mod volunteers;
 
 use crate::AppState;
@@ -113,6 +114,9 @@ impl PageContext {
             }
             if any(Action::ViewReception) || a.actor.household.is_some() {
                 nav.push(("/reception", "nav.reception"));
+            }
+            if any(Action::ViewReception) || a.actor.household.is_some() {
+                nav.push(("/topics", "nav.topics"));
             }
             if any(Action::ManageVolunteers) {
                 nav.push(("/volunteers", "nav.volunteers"));
@@ -318,5 +322,6 @@ pub fn routes() -> Router<AppState> {
         .merge(patrol::routes())
         .merge(reception::routes())
         .merge(reception::my_routes())
+        .merge(topics::routes())
         .merge(volunteers::routes())
 }
