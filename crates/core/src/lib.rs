@@ -6,6 +6,7 @@
 //! ([`demo`]). It never reads the clock: callers pass `now`.
 
 pub mod accounts;
+pub mod activities;
 pub mod audit;
 pub mod deliberation;
 pub mod demo;

@@ -315,12 +315,17 @@ pub struct WriteError(String);
 /// Writes rows under the registry's Chinese headers.
 pub fn write_table(format: Format, rows: &[Vec<String>]) -> Result<Vec<u8>, WriteError> {
     let header: Vec<&str> = COLUMNS.iter().map(|(_, zh, _)| *zh).collect();
+    write_sheet(format, &header, rows)
+}
+
+/// Writes rows under the given headers, every cell as text (attendance lists, reports).
+pub fn write_sheet(format: Format, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, WriteError> {
     match format {
         Format::Csv => {
             let mut out = b"\xEF\xBB\xBF".to_vec();
             {
                 let mut w = csv::Writer::from_writer(&mut out);
-                w.write_record(&header).map_err(|e| WriteError(e.to_string()))?;
+                w.write_record(header).map_err(|e| WriteError(e.to_string()))?;
                 for r in rows {
                     w.write_record(r).map_err(|e| WriteError(e.to_string()))?;
                 }
@@ -335,7 +340,9 @@ pub fn write_table(format: Format, rows: &[Vec<String>]) -> Result<Vec<u8>, Writ
             let bold = rust_xlsxwriter::Format::new().set_bold();
             for (c, h) in header.iter().enumerate() {
                 sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
-                sheet.set_column_width(c as u16, if *h == "身份证号" { 22 } else { 12 }).map_err(err)?;
+                sheet
+                    .set_column_width(c as u16, if *h == "身份证号" || h.contains("地址") { 24 } else { 12 })
+                    .map_err(err)?;
             }
             for (r, row) in rows.iter().enumerate() {
                 for (c, v) in row.iter().enumerate() {

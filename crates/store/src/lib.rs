@@ -5,6 +5,7 @@
 //! backend so that both keep their native types.
 
 mod accounts;
+mod activities;
 mod audit;
 mod blobs;
 mod cases;
@@ -21,6 +22,7 @@ mod secret;
 mod volunteers;
 
 pub use accounts::{ApiToken, NewUser, User};
+pub use activities::{Activity, NewActivity, Registration};
 pub use audit::{AuditEntry, Change};
 pub use blobs::BlobStore;
 pub use cases::{Baseline, BoardBuilding, Case, CaseStep, CaseUpdate, ZeroBoard};

@@ -26,6 +26,8 @@ pub struct JobReport {
     pub missed_rounds: usize,
     /// Volunteers reminded of tomorrow's shifts.
     pub shift_reminders: usize,
+    /// Activity places offered from the waiting list that were not confirmed in time.
+    pub expired_offers: usize,
 }
 
 /// Waits before retry `n` (after `n` failures); `None` after the last.
@@ -100,6 +102,7 @@ pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
     report.rounds_generated = state.store.ensure_rounds(today, today + Duration::days(7)).await?;
     report.missed_rounds = state.store.flag_missed_rounds(now).await?.len();
     report.shift_reminders = state.store.remind_shifts(now).await?;
+    report.expired_offers = crate::api::activities::expire_offers(state).await?;
     Ok(report)
 }
 

@@ -55,11 +55,13 @@ pub enum Action {
     ManageReception,
     /// Approve volunteers, plan shifts, confirm hours.
     ManageVolunteers,
+    /// Plan activities, register residents on their behalf, check them in, add photos and summaries.
+    ManageActivities,
 }
 
 impl Action {
     /// Every action, for the permission matrix.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Self::ViewAddresses,
         Self::ViewResidents,
         Self::EditResident,
@@ -84,6 +86,7 @@ impl Action {
         Self::ViewReception,
         Self::ManageReception,
         Self::ManageVolunteers,
+        Self::ManageActivities,
     ];
 }
 
@@ -166,7 +169,7 @@ fn allowed(actor: &Actor, action: Action, scope: Scope) -> bool {
         Role::Staff => !matches!(action, ManageAccounts | ViewAudit),
         Role::SocialWorker => match action {
             ViewAddresses | ViewResidents | ViewSummary | SubmitRequest | ViewRequests | PatrolRounds | ViewPatrol
-            | ViewReception | ManageReception => true,
+            | ViewReception | ManageReception | ManageActivities => true,
             EditResident | ViewPhone | IssueSignupCode | ExportRegistry => own_building,
             _ => false,
         },
@@ -220,22 +223,22 @@ mod tests {
     }
 
     /// The expected answer for each role at its own household (in its own building), in `Action::ALL` order.
-    fn expected(role: Role) -> [bool; 24] {
+    fn expected(role: Role) -> [bool; 25] {
         const F: bool = false;
         const T: bool = true;
         //   addr resid edit phone idcrd imprt exprt code tags struc summ accts audit submit viewreq dispatch
-        //   rounds viewpatrol managepatrol actions takepart viewreception managereception managevolunteers
+        //   rounds viewpatrol managepatrol actions takepart viewreception managereception managevolunteers manageactivities
         match role {
-            Role::Admin => [T; 24],
-            Role::Staff => [T, T, T, T, T, T, T, T, T, T, T, F, F, T, T, T, T, T, T, T, T, T, T, T],
-            Role::SocialWorker => [T, T, T, T, F, F, T, T, F, F, T, F, F, T, T, F, T, T, F, F, F, T, T, F],
-            Role::Street => [T, T, F, F, F, F, T, F, F, F, T, F, F, F, T, F, F, T, F, F, F, T, F, F],
-            Role::Patrol => [T, F, F, F, F, F, F, F, F, F, F, F, F, T, F, F, T, T, F, F, F, F, F, F],
+            Role::Admin => [T; 25],
+            Role::Staff => [T, T, T, T, T, T, T, T, T, T, T, F, F, T, T, T, T, T, T, T, T, T, T, T, T],
+            Role::SocialWorker => [T, T, T, T, F, F, T, T, F, F, T, F, F, T, T, F, T, T, F, F, F, T, T, F, T],
+            Role::Street => [T, T, F, F, F, F, T, F, F, F, T, F, F, F, T, F, F, T, F, F, F, T, F, F, F],
+            Role::Patrol => [T, F, F, F, F, F, F, F, F, F, F, F, F, T, F, F, T, T, F, F, F, F, F, F, F],
             Role::Property | Role::Developer => {
-                [T, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, T, F, T, F, T, F, F]
+                [T, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, T, F, T, F, T, F, F, F]
             }
-            Role::Volunteer => [T, T, T, T, T, F, F, F, F, F, F, F, F, T, F, F, T, F, F, F, T, F, F, F],
-            Role::Resident => [T, T, T, T, T, F, F, F, F, F, F, F, F, T, F, F, F, F, F, F, T, F, F, F],
+            Role::Volunteer => [T, T, T, T, T, F, F, F, F, F, F, F, F, T, F, F, T, F, F, F, T, F, F, F, F],
+            Role::Resident => [T, T, T, T, T, F, F, F, F, F, F, F, F, T, F, F, F, F, F, F, T, F, F, F, F],
         }
     }
 

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/v1/openapi.json`.
 
 pub(crate) mod accounts;
+pub(crate) mod activities;
 mod audit;
 mod batches;
 pub(crate) mod cases;
@@ -63,7 +64,12 @@ pub use accounts::UserOut;
         volunteers::create_shift, volunteers::list_shifts, volunteers::create_shift_signup, volunteers::update_shift_signup,
         volunteers::get_volunteers_summary, households::list_my_households, topics::create_topic, topics::list_topics,
         topics::get_topic, topics::create_topic_support, topics::create_topic_comment, topics::update_topic_comment,
-        topics::update_topic, topics::create_ballot, topics::update_community_settings,
+        topics::update_topic, topics::create_ballot, topics::update_community_settings, activities::create_activity,
+        activities::list_activities, activities::get_activity, activities::list_activity_invitations,
+        activities::create_activity_registration, activities::update_activity_registration, activities::create_activity_checkin,
+        activities::update_activity, activities::create_activity_photo, activities::get_activity_photo,
+        activities::get_activities_summary, activities::list_recommended_activities, activities::get_activity_calendar,
+        activities::export_activity_attendance,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
@@ -77,10 +83,11 @@ pub use accounts::UserOut;
         reception::ReceptionDayBody, reception::BookingBody, reception::DemandBody, reception::VisitBody, reception::DemandPatch,
         volunteers::ApplicationBody, volunteers::DecisionBody, volunteers::ShiftBody, volunteers::SignupBody,
         volunteers::AttendanceBody, topics::TopicBody, topics::CommentBody, topics::TopicAction, topics::BallotBody,
-        topics::SettingsBody,
+        topics::SettingsBody, activities::ActivityBody, activities::RegistrationBody, activities::RegistrationAction,
+        activities::CheckinBody, activities::ActivityPatch,
     )),
     modifiers(&BearerAuth),
-    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"), (name = "patrol"), (name = "reception"), (name = "volunteers"), (name = "deliberation"))
+    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"), (name = "patrol"), (name = "reception"), (name = "volunteers"), (name = "deliberation"), (name = "activities"))
 )]
 pub struct ApiDoc;
 
@@ -215,6 +222,22 @@ pub fn routes() -> Router<AppState> {
         .route("/topics/{id}/actions", post(topics::update_topic))
         .route("/topics/{id}/ballots", post(topics::create_ballot))
         .route("/communities/{id}/settings", axum::routing::patch(topics::update_community_settings))
+        .route("/activities", get(activities::list_activities).post(activities::create_activity))
+        .route("/activities.ics", get(activities::get_activity_calendar))
+        .route("/activities/summary", get(activities::get_activities_summary))
+        .route("/activities/recommended", get(activities::list_recommended_activities))
+        .route("/activities/{id}", get(activities::get_activity).patch(activities::update_activity))
+        .route("/activities/{id}/invitations", get(activities::list_activity_invitations))
+        .route("/activities/{id}/registrations", post(activities::create_activity_registration))
+        .route("/activities/{id}/registrations/{registration}", post(activities::update_activity_registration))
+        .route("/activities/{id}/checkins", post(activities::create_activity_checkin))
+        .route(
+            "/activities/{id}/photos",
+            post(activities::create_activity_photo)
+                .layer(axum::extract::DefaultBodyLimit::max(wujia_core::media::MAX_PHOTO_BYTES + 1024)),
+        )
+        .route("/activities/{id}/attendance.xlsx", get(activities::export_activity_attendance))
+        .route("/activity_photos/{blob}", get(activities::get_activity_photo))
         .route("/reception_days", get(reception::list_reception_days).post(reception::create_reception_day))
         .route("/reception_days.ics", get(reception::get_reception_calendar))
         .route("/reception_days/{id}", get(reception::get_reception_day))

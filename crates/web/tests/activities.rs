@@ -1,0 +1,276 @@
+//! Integration over HTTP on SQLite and PostgreSQL: activities, invitation lists from the registry, registration with
+//! a waiting list that never over-books, check-in, and the integration figures.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+use common::TestApp;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+on_both!(
+    the_golden_wedding_event_finds_its_couples_checks_them_in_and_counts_in_the_integration_figures,
+    a_full_mask_painting_event_promotes_the_first_family_when_someone_cancels,
+);
+
+fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
+    Shanghai.with_ymd_and_hms(2024, m, d, h, min, 0).unwrap().with_timezone(&Utc)
+}
+
+async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+fn field(p: &Value) -> &str {
+    p["errors"][0]["field"].as_str().unwrap_or_default()
+}
+
+async fn create(app: &TestApp, token: &str, body: Value) -> i64 {
+    let res = app.send(Method::POST, token, "/api/v1/activities", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+async fn register(app: &TestApp, token: &str, activity: i64, resident: i64, note: &str) -> reqwest::Response {
+    app.send(
+        Method::POST,
+        token,
+        &format!("/api/v1/activities/{activity}/registrations"),
+        &json!({"resident_id": resident, "note": note}),
+    )
+    .await
+}
+
+async fn the_golden_wedding_event_finds_its_couples_checks_them_in_and_counts_in_the_integration_figures(app: TestApp) {
+    app.clock.set(beijing(3, 1, 9, 0));
+    let staff = app.token("zhangli").await;
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &staff,
+            "/api/v1/activities",
+            &json!({"title": "x", "place": "活动室",
+        "starts_at": "2024-03-20T09:00", "ends_at": "2024-03-20T11:00", "capacity": 30, "target_tags": ["unicorn"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "target_tags"));
+    let id = create(&app, &staff, json!({"title": "初心如故、岁月流金", "theme": "金婚纪念", "organiser": "社区", "partners": "婚纱摄影志愿团队",
+        "place": "社区活动中心", "starts_at": "2024-03-20T09:00", "ends_at": "2024-03-20T11:30", "capacity": 40, "target_tags": ["golden_wedding"]})).await;
+    // The invitation list: couples married 50 years or more, from the registry.
+    let inv = app.get_json(&staff, &format!("/api/v1/activities/{id}/invitations")).await;
+    let invitees = inv["invitees"].as_array().unwrap().clone();
+    assert!(inv["households"].as_i64().unwrap() >= 10, "{} couples", inv["households"]);
+    let mut by_home: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+    for r in &invitees {
+        by_home.entry(r["household_id"].as_i64().unwrap()).or_default().push(r["resident_id"].as_i64().unwrap());
+    }
+    let couples: Vec<Vec<i64>> = by_home.into_values().filter(|v| v.len() >= 2).take(12).collect();
+    assert!(couples.len() >= 10, "10+ couples");
+    for c in &couples {
+        for r in c.iter().take(2) {
+            assert_eq!(register(&app, &staff, id, *r, "").await.status(), StatusCode::CREATED);
+        }
+    }
+    // Someone outside the group is refused with the reason; staff may still register them with a note.
+    let hu = app.token("jumin_hu").await;
+    let hu_home = app.get_json(&hu, "/api/v1/me").await["household_id"].as_i64().unwrap();
+    let hu_r =
+        app.get_json(&hu, &format!("/api/v1/households/{hu_home}")).await["residents"][0]["id"].as_i64().unwrap();
+    let (status, p) = problem(register(&app, &hu, id, hu_r, "").await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "resident_id"));
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("golden_wedding"));
+    assert_eq!(register(&app, &staff, id, hu_r, "陪同老伴参加").await.status(), StatusCode::CREATED);
+    let (status, _) = problem(register(&app, &staff, id, hu_r, "陪同").await).await;
+    assert_eq!(status, StatusCode::CONFLICT, "registered already");
+    // The day: check-in by the code on each registration; twice, or another activity's code, is refused.
+    app.clock.set(beijing(3, 20, 8, 50));
+    let staff = app.token("zhangli").await;
+    let other = create(
+        &app,
+        &staff,
+        json!({"title": "健康讲座", "series": "健康讲座", "place": "活动室", "starts_at": "2024-03-25T09:00",
+        "ends_at": "2024-03-25T10:00", "capacity": 50}),
+    )
+    .await;
+    let detail = app.get_json(&staff, &format!("/api/v1/activities/{id}")).await;
+    let regs = detail["registrations"].as_array().unwrap().clone();
+    assert_eq!(regs.len(), couples.len() * 2 + 1);
+    let checkin = |activity: i64, code: Value| {
+        let app = &app;
+        let staff = staff.clone();
+        async move {
+            app.send(Method::POST, &staff, &format!("/api/v1/activities/{activity}/checkins"), &json!({"code": code}))
+                .await
+        }
+    };
+    for g in regs.iter().take(20) {
+        assert_eq!(checkin(id, g["code"].clone()).await.status(), StatusCode::CREATED);
+    }
+    let (status, p) = problem(checkin(id, regs[0]["code"].clone()).await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "code"));
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("已签到"));
+    let (status, p) = problem(checkin(other, regs[21]["code"].clone()).await).await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "code"));
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("其他活动"));
+    // Photos and a summary afterwards; a participant rates it.
+    app.clock.set(beijing(3, 20, 12, 0));
+    let staff = app.token("zhangli").await;
+    let png = wujia_core::media::banded_png(40, 30, &[[200, 60, 60], [250, 250, 250]]);
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/activities/{id}/photos")))
+        .bearer_auth(&staff)
+        .body(png)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .send(
+            Method::PATCH,
+            &staff,
+            &format!("/api/v1/activities/{id}"),
+            &json!({"summary": "12对金婚老人重拍婚纱照，来自五个原社区的老人同台分享。"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .send(
+            Method::POST,
+            &staff,
+            &format!("/api/v1/activities/{id}/registrations/{}", regs[0]["id"]),
+            &json!({"action": "rate", "stars": 5, "comment": "很感动"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let detail = app.get_json(&staff, &format!("/api/v1/activities/{id}")).await;
+    assert_eq!((detail["attended"].as_i64(), detail["photos"].as_array().unwrap().len()), (Some(20), 1));
+    // The integration figures count it.
+    let s = app.get_json(&staff, "/api/v1/activities/summary?from=2024-03-01&to=2024-03-31").await;
+    assert_eq!((s["activities"].as_i64(), s["attendance"].as_i64()), (Some(2), Some(20)));
+    let f = &s["integration"];
+    assert_eq!(f["activities"], 1);
+    assert!(f["mean_mixing_index"].as_f64().unwrap() > 0.3, "{f}");
+    assert_eq!(f["three_or_more_origins"], 1);
+    assert!(f["new_cross_origin_ties"].as_i64().unwrap() > 10);
+    assert_eq!(f["by_origin"].as_object().unwrap().values().map(|v| v.as_i64().unwrap()).sum::<i64>(), 20);
+    assert!(s["households_never_attended"].as_i64().unwrap() > 2000);
+    assert!(s["mixing_index_definition"].as_str().unwrap().contains("1 − Σ"));
+    let xlsx = app.get(&staff, &format!("/api/v1/activities/{id}/attendance.xlsx")).await;
+    assert!(xlsx.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+    let ics = app.get(&staff, "/api/v1/activities.ics").await.text().await.unwrap();
+    assert!(ics.contains("初心如故、岁月流金"));
+    let admin = app.token("admin").await;
+    assert_eq!(app.get_json(&admin, "/api/v1/audit/verify").await["ok"], true);
+}
+
+async fn a_full_mask_painting_event_promotes_the_first_family_when_someone_cancels(app: TestApp) {
+    app.clock.set(beijing(3, 1, 9, 0));
+    let staff = app.token("zhangli").await;
+    let id = create(
+        &app,
+        &staff,
+        json!({"title": "亲子京剧脸谱绘画", "theme": "非遗", "place": "社区活动室", "starts_at": "2024-03-16T14:00",
+        "ends_at": "2024-03-16T16:00", "capacity": 3, "min_age": 6, "max_age": 12, "volunteers_needed": 2}),
+    )
+    .await;
+    let kids: Vec<i64> = app.get_json(&staff, &format!("/api/v1/activities/{id}/invitations")).await["invitees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["resident_id"].as_i64().unwrap())
+        .collect();
+    assert!(kids.len() > 30, "children aged 6–12 in the registry");
+    let mut regs = Vec::new();
+    for k in kids.iter().take(5) {
+        let res = register(&app, &staff, id, *k, "").await;
+        regs.push(res.json::<Value>().await.unwrap());
+    }
+    let statuses: Vec<&str> = regs.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["registered", "registered", "registered", "waitlisted", "waitlisted"]);
+    // A cancellation offers the place to the first family waiting, with a day to confirm.
+    let res = app
+        .send(
+            Method::POST,
+            &staff,
+            &format!("/api/v1/activities/{id}/registrations/{}", regs[0]["id"]),
+            &json!({"action": "cancel"}),
+        )
+        .await;
+    let out: Value = res.json().await.unwrap();
+    assert_eq!(
+        (out["offered"]["id"].clone(), out["offered"]["status"].as_str()),
+        (regs[3]["id"].clone(), Some("offered"))
+    );
+    let detail = app.get_json(&staff, &format!("/api/v1/activities/{id}")).await;
+    assert_eq!((detail["taken"].as_i64(), detail["waiting"].as_i64()), (Some(3), Some(1)), "never over-booked");
+    let res = app
+        .send(
+            Method::POST,
+            &staff,
+            &format!("/api/v1/activities/{id}/registrations/{}", regs[3]["id"]),
+            &json!({"action": "confirm"}),
+        )
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["registration"]["status"], "registered");
+    // The next offer is not confirmed in time and passes on.
+    app.send(
+        Method::POST,
+        &staff,
+        &format!("/api/v1/activities/{id}/registrations/{}", regs[1]["id"]),
+        &json!({"action": "cancel"}),
+    )
+    .await;
+    app.clock.set(beijing(3, 2, 10, 0));
+    let report = wujia_web::run_jobs_once(&app.state).await.unwrap();
+    assert_eq!(report.expired_offers, 1);
+    let staff = app.token("zhangli").await;
+    let (status, p) = problem(
+        app.send(
+            Method::POST,
+            &staff,
+            &format!("/api/v1/activities/{id}/registrations/{}", regs[4]["id"]),
+            &json!({"action": "confirm"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, field(&p)), (StatusCode::UNPROCESSABLE_ENTITY, "status"));
+    // Concurrent sign-ups never over-book.
+    let big = create(
+        &app,
+        &staff,
+        json!({"title": "元宵灯谜会", "theme": "元宵", "place": "广场", "starts_at": "2024-03-24T19:00",
+        "ends_at": "2024-03-24T21:00", "capacity": 5}),
+    )
+    .await;
+    let mut tasks = Vec::new();
+    for k in kids.iter().skip(5).take(20) {
+        let (client, url, token, k) =
+            (app.client.clone(), app.url(&format!("/api/v1/activities/{big}/registrations")), staff.clone(), *k);
+        tasks.push(tokio::spawn(async move {
+            client.post(url).bearer_auth(token).json(&json!({"resident_id": k})).send().await.unwrap().status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::CREATED);
+    }
+    let detail = app.get_json(&staff, &format!("/api/v1/activities/{big}")).await;
+    assert_eq!((detail["taken"].as_i64(), detail["waiting"].as_i64()), (Some(5), Some(15)));
+    // A resident sees activities recommended for their household.
+    let hu = app.token("jumin_hu").await;
+    create(
+        &app,
+        &staff,
+        json!({"title": "重阳敬老宴", "theme": "重阳", "place": "社区食堂", "starts_at": "2024-03-28T11:00",
+        "ends_at": "2024-03-28T13:00", "capacity": 100, "min_age": 60}),
+    )
+    .await;
+    let rec = app.get_json(&hu, "/api/v1/activities/recommended").await;
+    assert!(rec.as_array().unwrap().iter().any(|a| a["title"] == "重阳敬老宴"), "{rec}");
+}
