@@ -5,13 +5,14 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use common::TestApp;
+use common::{TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 on_both!(
     the_golden_wedding_event_finds_its_couples_checks_them_in_and_counts_in_the_integration_figures,
     a_full_mask_painting_event_promotes_the_first_family_when_someone_cancels,
+    activity_pages_invite_register_check_in_and_count,
 );
 
 fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
@@ -273,4 +274,87 @@ async fn a_full_mask_painting_event_promotes_the_first_family_when_someone_cance
     .await;
     let rec = app.get_json(&hu, "/api/v1/activities/recommended").await;
     assert!(rec.as_array().unwrap().iter().any(|a| a["title"] == "重阳敬老宴"), "{rec}");
+}
+
+async fn activity_pages_invite_register_check_in_and_count(app: TestApp) {
+    app.clock.set(beijing(3, 1, 9, 0));
+    let zl = app.browser("zhangli").await;
+    let page = zl.get(app.url("/activities")).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let res = zl
+        .post(app.url("/activities"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", "重阳敬老健康讲座"),
+            ("theme", "重阳"),
+            ("series", "健康讲座"),
+            ("place", "社区活动室"),
+            ("date", "2024-03-15"),
+            ("from", "09:00"),
+            ("to", "10:30"),
+            ("capacity", "2"),
+            ("min_age", "60"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let path = res.url().path().to_string();
+    assert!(path.starts_with("/activities/"));
+    let page = zl.get(app.url(&format!("{path}/invitations"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("邀请名单") && page.contains("胡桂兰"));
+    // 胡阿姨 registers from the portal; the list shows her QR code for check-in.
+    let hu = app.browser("jumin_hu").await;
+    let page = hu.get(app.url("/activities")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("为您推荐") && page.contains("重阳敬老健康讲座"), "{page}");
+    let me = app.get_json(&app.token("jumin_hu").await, "/api/v1/me").await["household_id"].as_i64().unwrap();
+    let hu_r =
+        app.get_json(&app.token("jumin_hu").await, &format!("/api/v1/households/{me}")).await["residents"][0]["id"]
+            .to_string();
+    let res = hu
+        .post(app.url(&format!("{path}/register")))
+        .form(&[("csrf", hidden(&page, "csrf").as_str()), ("resident_id", hu_r.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("签到二维码") && page.contains("<svg"), "{page}");
+    // At the desk: check-in by the code, twice refused with the reason.
+    let code = app.get_json(&app.token("zhangli").await, &path.replace("/activities/", "/api/v1/activities/")).await["registrations"][0]["code"].as_str().unwrap().to_string();
+    app.clock.set(beijing(3, 15, 8, 55));
+    let zl = app.browser("zhangli").await;
+    let page = zl.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let res = zl
+        .post(app.url(&format!("{path}/checkin")))
+        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("已参加"));
+    let res = zl
+        .post(app.url(&format!("{path}/checkin")))
+        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("已签到"));
+    let sheet = zl.get(app.url(&format!("{path}/sheet"))).send().await.unwrap().text().await.unwrap();
+    assert!(sheet.contains("签到表") && sheet.contains("胡桂兰"));
+    let photo = wujia_core::media::banded_png(40, 30, &[[200, 60, 60]]);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("summary", "三十位老人听讲座")
+        .part("photos", reqwest::multipart::Part::bytes(photo).file_name("p.png"));
+    let page = zl.post(app.url(&format!("{path}/photos"))).multipart(form).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("三十位老人听讲座") && page.contains("/api/v1/activity_photos/"));
+    let figures = zl
+        .get(app.url("/activities/figures?from=2024-03-01&to=2024-03-31"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(figures.contains("混合指数") && figures.contains("从未参加活动的住户"), "{figures}");
 }

@@ -1,6 +1,7 @@
 //! Server-rendered pages: the staff console and the resident portal. Every page works without JavaScript.
 
 mod account;
+mod activities;
 mod admin;
 mod inbox;
 mod patrol;
@@ -117,6 +118,9 @@ impl PageContext {
             }
             if any(Action::ViewReception) || a.actor.household.is_some() {
                 nav.push(("/topics", "nav.topics"));
+            }
+            if any(Action::ManageActivities) || a.actor.household.is_some() {
+                nav.push(("/activities", "nav.activities"));
             }
             if any(Action::ManageVolunteers) {
                 nav.push(("/volunteers", "nav.volunteers"));
@@ -323,5 +327,6 @@ pub fn routes() -> Router<AppState> {
         .merge(reception::routes())
         .merge(reception::my_routes())
         .merge(topics::routes())
+        .merge(activities::routes())
         .merge(volunteers::routes())
 }
