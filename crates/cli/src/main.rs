@@ -282,6 +282,10 @@ async fn load_demo(
         .await
         .map_err(|e| anyhow::anyhow!("loading the demo reception days: {e}"))?;
     tracing::info!(visits, volunteers, "demo reception days and volunteers loaded");
+    let attended = wujia_web::load_activity_history(store, blob_dir)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the demo activities: {e}"))?;
+    tracing::info!(attended, "demo activities loaded");
     Ok(logins)
 }
 

@@ -20,7 +20,7 @@ mod view;
 
 pub use auth::{API_TOKEN_PREFIX, new_token, token_hash};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use demo::{load_patrol_history, load_reception_history, load_request_history};
+pub use demo::{load_activity_history, load_patrol_history, load_reception_history, load_request_history};
 pub use error::ApiError;
 pub use i18n::{Lang, catalogue_keys};
 pub use jobs::{JobReport, run_jobs_once, spawn_jobs};

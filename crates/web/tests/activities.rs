@@ -13,6 +13,7 @@ on_both!(
     the_golden_wedding_event_finds_its_couples_checks_them_in_and_counts_in_the_integration_figures,
     a_full_mask_painting_event_promotes_the_first_family_when_someone_cancels,
     activity_pages_invite_register_check_in_and_count,
+    the_demo_replays_the_articles_activities,
 );
 
 fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
@@ -357,4 +358,28 @@ async fn activity_pages_invite_register_check_in_and_count(app: TestApp) {
         .await
         .unwrap();
     assert!(figures.contains("混合指数") && figures.contains("从未参加活动的住户"), "{figures}");
+}
+
+async fn the_demo_replays_the_articles_activities(app: TestApp) {
+    let blobs = std::env::temp_dir().join(format!("wujia-demo-activity-blobs-{}", std::process::id()));
+    let attended = wujia_web::load_activity_history(&app.state.store, &blobs).await.unwrap();
+    assert!(attended > 150, "{attended} attended");
+    let staff = app.token("zhangli").await;
+    let list = app.get_json(&staff, "/api/v1/activities?from=2023-07-01&to=2024-03-01").await;
+    let golden = list.as_array().unwrap().iter().find(|a| a["title"] == "初心如故、岁月流金").unwrap();
+    assert!(golden["attended"].as_i64().unwrap() >= 20, "10+ couples came");
+    let masks = list.as_array().unwrap().iter().find(|a| a["title"] == "亲子京剧脸谱绘画").unwrap();
+    assert_eq!(masks["taken"], masks["capacity"], "the mask painting filled up");
+    let detail = app.get_json(&staff, &format!("/api/v1/activities/{}", masks["id"])).await;
+    let statuses: Vec<&str> =
+        detail["registrations"].as_array().unwrap().iter().map(|g| g["status"].as_str().unwrap()).collect();
+    assert!(statuses.contains(&"cancelled") && statuses.contains(&"waitlisted"));
+    let s = app.get_json(&staff, "/api/v1/activities/summary?from=2023-07-01&to=2024-03-01").await;
+    assert_eq!(s["activities"], 6);
+    let f = &s["integration"];
+    assert_eq!(f["by_origin"].as_object().unwrap().len(), 5, "residents of all five old communities took part");
+    assert!(f["three_or_more_share"].as_f64().unwrap() >= 0.99);
+    assert!(f["mean_mixing_index"].as_f64().unwrap() > 0.6);
+    assert!(s["trend"].as_array().unwrap().len() >= 5);
+    let _ = std::fs::remove_dir_all(blobs);
 }

@@ -13,9 +13,11 @@ use std::sync::Arc;
 use wujia_core::requests::{Channel, Command, Satisfaction, Solved};
 use wujia_store::{RequestRow, Store};
 
+mod activities;
 mod patrol;
 mod reception;
 
+pub use activities::load_activity_history;
 pub use patrol::load_patrol_history;
 pub use reception::load_reception_history;
 
