@@ -311,3 +311,39 @@ test('a resident books a reception slot on a phone; the desk registers her and a
   await assertAccessible(tablet, 'volunteer team');
   assert.ok((await tablet.textContent('#board')).includes('王志刚'));
 });
+
+test('a resident registers for an activity on a phone and is checked in by the code at the desk', async () => {
+  const staff = await apiToken('zhangli');
+  const tomorrow = new Date(Date.now() + 8 * 3600 * 1000 + 24 * 3600 * 1000).toISOString().slice(0, 10);
+  const activity = await api(staff, 'POST', '/api/v1/activities', {
+    title: '浏览器测试健康讲座', series: '健康讲座', place: '社区活动室', starts_at: `${tomorrow}T09:00`, ends_at: `${tomorrow}T10:00`,
+    capacity: 20, min_age: 60,
+  });
+  const phone = await newPage({ width: 390, height: 844 });
+  await login(phone, 'jumin_hu');
+  await Promise.all([phone.waitForNavigation(), phone.click('a.button:has-text("社区活动")')]);
+  assert.ok((await phone.textContent('#recommended')).includes('浏览器测试健康讲座'), 'recommended for her age');
+  await assertAccessible(phone, 'activities for a resident');
+  const card = phone.locator('#calendar li', { hasText: '浏览器测试健康讲座' });
+  await Promise.all([phone.waitForNavigation(), card.locator('button[type=submit]').click()]);
+  await Promise.all([phone.waitForNavigation(), phone.click('#my-registrations a:has-text("浏览器测试健康讲座")')]);
+  assert.ok(await phone.$('figure.qr svg'), 'her check-in QR code');
+  const code = (await phone.textContent('section.card code')).trim();
+  await assertAccessible(phone, 'activity with a check-in code');
+
+  const desk = await newPage({ width: 1024, height: 768 });
+  await login(desk, 'zhangli');
+  await desk.goto(`${base}/activities/${activity.id}`);
+  await desk.fill('#code', code);
+  await Promise.all([desk.waitForNavigation(), desk.click('#checkin-form button[type=submit]')]);
+  assert.ok((await desk.textContent('#registrations')).includes('已参加'));
+  await desk.fill('#code', code);
+  await desk.click('#checkin-form button[type=submit]');
+  await desk.waitForSelector('p.error');
+  assert.match(await desk.textContent('p.error'), /已签到/);
+  await assertAccessible(desk, 'activity desk');
+  await desk.goto(`${base}/activities/figures?from=2023-07-01&to=2024-03-01`);
+  assert.ok((await desk.textContent('#definition')).includes('1 − Σ'));
+  await assertAccessible(desk, 'integration figures');
+  await desk.screenshot({ path: join(shots, 'integration.png'), fullPage: true });
+});
