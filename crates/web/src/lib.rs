@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+mod charts;
 mod clock;
 mod demo;
 mod error;

@@ -14,6 +14,7 @@ on_both!(
     a_full_mask_painting_event_promotes_the_first_family_when_someone_cancels,
     activity_pages_invite_register_check_in_and_count,
     the_demo_replays_the_articles_activities,
+    the_dashboard_shows_the_four_pillars_of_the_demo_community,
 );
 
 fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
@@ -381,5 +382,37 @@ async fn the_demo_replays_the_articles_activities(app: TestApp) {
     assert!(f["three_or_more_share"].as_f64().unwrap() >= 0.99);
     assert!(f["mean_mixing_index"].as_f64().unwrap() > 0.6);
     assert!(s["trend"].as_array().unwrap().len() >= 5);
+    let _ = std::fs::remove_dir_all(blobs);
+}
+
+async fn the_dashboard_shows_the_four_pillars_of_the_demo_community(app: TestApp) {
+    let blobs = std::env::temp_dir().join(format!("wujia-dashboard-blobs-{}", std::process::id()));
+    let store = &app.state.store;
+    wujia_web::load_request_history(store, wujia_web::Clock::now(&*app.clock)).await.unwrap();
+    wujia_web::load_patrol_history(store, &blobs).await.unwrap();
+    wujia_web::load_reception_history(store).await.unwrap();
+    wujia_web::load_activity_history(store, &blobs).await.unwrap();
+    let staff = app.token("zhangli").await;
+    let d = app.get_json(&staff, "/api/v1/dashboard?from=2023-05-01&to=2024-02-29").await;
+    assert_eq!(d["service"]["rates"]["response"]["value"], 1.0);
+    assert!(d["service"]["trend"].as_array().unwrap().len() >= 9, "monthly trend");
+    assert_eq!(d["order"]["open_illegal_construction_cases"], 0);
+    assert!(d["order"]["rounds"]["rate"].as_f64().unwrap() > 0.99);
+    assert_eq!(d["self_governance"]["sessions"], 8);
+    assert_eq!(d["self_governance"]["volunteers_joined"], 21);
+    assert_eq!(d["integration"]["activities"], 6);
+    let zl = app.browser("zhangli").await;
+    let page = zl.get(app.url("/dashboard?from=2023-05-01&to=2024-02-29")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("治理驾驶舱") && page.matches("<svg").count() >= 2 && page.contains("三率月度走势"),
+        "{page}"
+    );
+    let street = app.token("jiedao").await;
+    assert_eq!(
+        app.get(&street, "/api/v1/dashboard").await.status(),
+        StatusCode::OK,
+        "the street office sees its communities"
+    );
+    assert_eq!(app.get(&app.token("jumin_hu").await, "/api/v1/dashboard").await.status(), StatusCode::FORBIDDEN);
     let _ = std::fs::remove_dir_all(blobs);
 }

@@ -6,6 +6,7 @@ mod audit;
 mod batches;
 pub(crate) mod cases;
 mod catalogue;
+pub(crate) mod dashboard;
 mod hotline;
 pub(crate) mod households;
 pub(crate) mod meetings;
@@ -69,7 +70,7 @@ pub use accounts::UserOut;
         activities::create_activity_registration, activities::update_activity_registration, activities::create_activity_checkin,
         activities::update_activity, activities::create_activity_photo, activities::get_activity_photo,
         activities::get_activities_summary, activities::list_recommended_activities, activities::get_activity_calendar,
-        activities::export_activity_attendance,
+        activities::export_activity_attendance, dashboard::get_dashboard,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
@@ -87,7 +88,7 @@ pub use accounts::UserOut;
         activities::CheckinBody, activities::ActivityPatch,
     )),
     modifiers(&BearerAuth),
-    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"), (name = "patrol"), (name = "reception"), (name = "volunteers"), (name = "deliberation"), (name = "activities"))
+    tags((name = "sessions"), (name = "registry"), (name = "accounts"), (name = "audit"), (name = "requests"), (name = "notifications"), (name = "patrol"), (name = "reception"), (name = "volunteers"), (name = "deliberation"), (name = "activities"), (name = "dashboard"))
 )]
 pub struct ApiDoc;
 
@@ -222,6 +223,7 @@ pub fn routes() -> Router<AppState> {
         .route("/topics/{id}/actions", post(topics::update_topic))
         .route("/topics/{id}/ballots", post(topics::create_ballot))
         .route("/communities/{id}/settings", axum::routing::patch(topics::update_community_settings))
+        .route("/dashboard", get(dashboard::get_dashboard))
         .route("/activities", get(activities::list_activities).post(activities::create_activity))
         .route("/activities.ics", get(activities::get_activity_calendar))
         .route("/activities/summary", get(activities::get_activities_summary))

@@ -588,7 +588,7 @@ pub(crate) async fn summary(state: &AppState, auth: &Auth, q: &SummaryQuery) -> 
     }))
 }
 
-fn facts_of(r: &RequestRow) -> RequestFacts {
+pub(crate) fn facts_of(r: &RequestRow) -> RequestFacts {
     let followup = match (r.followup_solved.as_deref(), r.followup_satisfaction.as_deref()) {
         (Some(s), Some(t)) => {
             let solved: Option<Solved> = serde_json::from_value(json!(s)).ok();

@@ -522,25 +522,10 @@ struct FiguresParams {
     to: Option<String>,
 }
 
+/// The mixing index month by month, on a 0–1 scale.
 fn trend_svg(points: &[(String, f64)], label: &str) -> String {
-    let (w, h) = (360i64, 120i64);
-    let n = points.len().max(1) as i64;
-    let step = w / n;
-    let mut s = format!(
-        "<svg viewBox=\"0 0 {w} {}\" role=\"img\" aria-label=\"{label}: {}\">",
-        h + 20,
-        points.iter().map(|(m, v)| format!("{m} {v:.2}")).collect::<Vec<_>>().join(", ")
-    );
-    for (i, (m, v)) in points.iter().enumerate() {
-        let bh = (v * (h - 10) as f64) as i64;
-        let x = i as i64 * step;
-        s.push_str(&format!(
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{bh}\" fill=\"#0b5d1e\"></rect><text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text><text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{v:.2}</text>",
-            x + 2, h - bh, (step - 4).max(1), x + step / 2, h + 14, &m[2..], x + step / 2, (h - bh - 2).max(10)
-        ));
-    }
-    s.push_str("</svg>");
-    s
+    let short: Vec<(String, f64)> = points.iter().map(|(m, v)| (m.get(2..).unwrap_or(m).to_string(), *v)).collect();
+    crate::charts::bars(&short, label, "#0b5d1e", Some(1.0), 2)
 }
 
 async fn figures_page(

@@ -3,6 +3,7 @@
 mod account;
 mod activities;
 mod admin;
+mod dashboard;
 mod inbox;
 mod patrol;
 mod reception;
@@ -96,6 +97,9 @@ impl PageContext {
             let any = |action: Action| a.actor.communities.iter().any(|c| a.can(action, Scope::community(*c)));
             if matches!(a.role(), Role::Resident | Role::Volunteer) {
                 nav.push(("/portal", "nav.portal"));
+            }
+            if any(Action::ViewSummary) {
+                nav.push(("/dashboard", "nav.dashboard"));
             }
             if any(Action::ViewAddresses) && a.role() != Role::Resident {
                 nav.push(("/console", "nav.registry"));
@@ -328,5 +332,6 @@ pub fn routes() -> Router<AppState> {
         .merge(reception::my_routes())
         .merge(topics::routes())
         .merge(activities::routes())
+        .merge(dashboard::routes())
         .merge(volunteers::routes())
 }

@@ -388,36 +388,8 @@ struct BoardPage {
 
 /// Twelve weekly bars drawn on the server, with a text alternative.
 fn trend_svg(trend: &[(chrono::NaiveDate, i64)], label: &str) -> String {
-    let max = trend.iter().map(|t| t.1).max().unwrap_or(0).max(1);
-    let (w, h) = (360, 120);
-    let bar = w / trend.len().max(1) as i64;
-    let mut s = format!(
-        "<svg viewBox=\"0 0 {w} {}\" role=\"img\" aria-label=\"{label}: {}\" class=\"chart\">",
-        h + 20,
-        trend.iter().map(|t| format!("{} {}", t.0.format("%m-%d"), t.1)).collect::<Vec<_>>().join(", ")
-    );
-    for (i, (d, n)) in trend.iter().enumerate() {
-        let bh = n * (h - 10) / max;
-        let x = i as i64 * bar;
-        s.push_str(&format!(
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{bh}\" fill=\"#8a1c14\"></rect><text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
-            x + 2,
-            h - bh,
-            bar - 4,
-            x + bar / 2,
-            h + 14,
-            d.format("%m-%d")
-        ));
-        if *n > 0 {
-            s.push_str(&format!(
-                "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{n}</text>",
-                x + bar / 2,
-                h - bh - 2
-            ));
-        }
-    }
-    s.push_str("</svg>");
-    s
+    let points: Vec<(String, f64)> = trend.iter().map(|(d, n)| (d.format("%m-%d").to_string(), *n as f64)).collect();
+    crate::charts::bars(&points, label, "#8a1c14", None, 0)
 }
 
 #[derive(Deserialize, Default)]

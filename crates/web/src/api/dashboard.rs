@@ -1,0 +1,120 @@
+//! The governance dashboard (治理驾驶舱): the four pillars of a community at a glance for a period — the three
+//! rates and their trend, open and overdue requests and emergencies now; patrol rounds and open illegal
+//! construction; reception-day demands answered, volunteers and hours; activity participation and integration.
+
+use super::patrol::parse_date;
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::{Query, State};
+use chrono::{Datelike, Duration};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use wujia_core::accounts::{Action, Scope};
+use wujia_core::requests::three_rates;
+use wujia_store::RequestFilter;
+
+/// `?from=&to=&community_id=`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DashboardQuery {
+    /// First Beijing date (default: the first of the month a year ago).
+    pub from: Option<String>,
+    /// Last Beijing date, inclusive (default: today).
+    pub to: Option<String>,
+    /// The community.
+    pub community_id: Option<i64>,
+}
+
+/// The four pillars of a community.
+#[utoipa::path(get, path = "/api/v1/dashboard", operation_id = "get_dashboard", tag = "dashboard", params(DashboardQuery),
+    responses((status = 200, description = "The four pillars")), security(("bearer" = [])))]
+pub async fn get_dashboard(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<DashboardQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let c = auth.community(q.community_id)?;
+    Ok(Json(dashboard(&state, &auth, c, q.from.as_deref(), q.to.as_deref()).await?))
+}
+
+/// The dashboard of one community as JSON, shared with the page.
+pub(crate) async fn dashboard(
+    state: &AppState,
+    auth: &Auth,
+    c: i64,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Value, ApiError> {
+    auth.require(Action::ViewSummary, Scope::community(c))?;
+    let today = state.clock.today();
+    let to = to.filter(|s| !s.is_empty()).map(|s| parse_date("to", s)).transpose()?.unwrap_or(today);
+    let from = from
+        .filter(|s| !s.is_empty())
+        .map(|s| parse_date("from", s))
+        .transpose()?
+        .unwrap_or_else(|| (to - Duration::days(365)).with_day(1).unwrap_or(to));
+    if to < from || (to - from).num_days() > 1100 {
+        return Err(ApiError::field("to", "期间应在三年以内且不早于开始日期 / at most three years, not before from"));
+    }
+    let now = state.clock.now();
+    let (start, end) = (super::patrol::beijing_start(from), super::patrol::beijing_start(to + Duration::days(1)));
+
+    // Service: the three rates over the period and month by month; what is open now.
+    let rows = state
+        .store
+        .all_requests(c, &RequestFilter { from: Some(start), to: Some(end), limit: i64::MAX, ..Default::default() })
+        .await?;
+    let facts: Vec<_> = rows.iter().map(|r| (r.received_at, super::requests::facts_of(r))).collect();
+    let mut months: BTreeMap<String, Vec<&wujia_core::requests::RequestFacts>> = BTreeMap::new();
+    for (at, f) in &facts {
+        months.entry(at.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m").to_string()).or_default().push(f);
+    }
+    let trend: Vec<Value> =
+        months.iter().map(|(m, fs)| json!({"month": m, "rates": three_rates(fs.iter().copied(), now)})).collect();
+    let overall = three_rates(facts.iter().map(|(_, f)| f), now);
+    let open_statuses: Vec<String> =
+        ["received", "responded", "dispatched", "in_progress"].iter().map(|s| s.to_string()).collect();
+    let open =
+        state.store.requests(c, &RequestFilter { statuses: open_statuses, limit: 1000, ..Default::default() }).await?;
+    let emergency: Vec<i64> =
+        state.store.categories().await?.into_iter().filter(|k| k.urgency == "emergency").map(|k| k.id).collect();
+    let service = json!({
+        "rates": overall,
+        "trend": trend,
+        "open": open.len(),
+        "overdue": open.iter().filter(|r| r.resolve_due < now).count(),
+        "emergencies_open": open.iter().filter(|r| emergency.contains(&r.category_id)).count(),
+    });
+
+    let (f, t) = (from.to_string(), to.to_string());
+    let order = super::patrol::summary(state, c, Some(&f), Some(&t)).await?;
+    let reception = super::reception::summary(state, c, Some(&f), Some(&t)).await?;
+    let volunteers = state.store.volunteer_facts(c, from, to).await?;
+    let integration = super::activities::summary(
+        state,
+        c,
+        &super::activities::PeriodQuery { from: Some(f.clone()), to: Some(t.clone()), community_id: None },
+    )
+    .await?;
+    Ok(json!({
+        "community_id": c, "from": from, "to": to,
+        "service": service,
+        "order": {
+            "rounds": order["rounds"], "findings": order["findings"], "fixed_on_spot_share": order["fixed_on_spot_share"],
+            "open_illegal_construction_cases": order["open_illegal_construction_cases"], "actions_on_time_share": order["actions_on_time_share"],
+        },
+        "self_governance": {
+            "sessions": reception["sessions"], "visits": reception["visits"], "demands": reception["demands"],
+            "volunteers": volunteers.volunteers, "volunteers_joined": volunteers.joined, "volunteer_hours": (volunteers.hours * 10.0).round() / 10.0,
+        },
+        "integration": {
+            "activities": integration["activities"], "attendance": integration["attendance"],
+            "mean_mixing_index": integration["integration"]["mean_mixing_index"],
+            "three_or_more_share": integration["integration"]["three_or_more_share"],
+            "new_cross_origin_ties": integration["integration"]["new_cross_origin_ties"],
+            "households_never_attended": integration["households_never_attended"],
+        },
+    }))
+}

@@ -1,0 +1,187 @@
+//! The governance dashboard page: the four pillars of a community with charts drawn on the server, and for a
+//! street office one row per community.
+
+use super::{Layout, PageContext};
+use crate::AppState;
+use crate::api::dashboard::dashboard;
+use crate::auth::Auth;
+use crate::charts::{bars, lines};
+use crate::error::ApiError;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The dashboard route.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/dashboard", get(dashboard_page))
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    l: Layout,
+    community: String,
+    communities: Vec<(i64, String, bool)>,
+    from: String,
+    to: String,
+    tiles: Vec<(String, Vec<(String, String)>)>,
+    rates_svg: String,
+    mixing_svg: String,
+    street: Vec<(String, String, String, String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+struct Params {
+    community_id: Option<i64>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn pct(v: &Value) -> String {
+    v.as_f64().map_or("—".into(), |x| format!("{:.1}%", x * 100.0))
+}
+
+async fn dashboard_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(p): Query<Params>,
+) -> Response {
+    let result = async {
+        let c = auth.community(p.community_id)?;
+        let lang = ctx.lang;
+        let d = dashboard(&state, &auth, c, p.from.as_deref(), p.to.as_deref()).await?;
+        let s = &d["service"];
+        let o = &d["order"];
+        let g = &d["self_governance"];
+        let i = &d["integration"];
+        let t = |k: &str| lang.t(k).to_string();
+        let tiles = vec![
+            (
+                t("dashboard.service"),
+                vec![
+                    (t("dashboard.response"), pct(&s["rates"]["response"]["value"])),
+                    (t("dashboard.resolution"), pct(&s["rates"]["resolution"]["value"])),
+                    (t("dashboard.satisfaction"), pct(&s["rates"]["satisfaction"]["value"])),
+                    (t("dashboard.open"), s["open"].to_string()),
+                    (t("dashboard.overdue"), s["overdue"].to_string()),
+                    (t("dashboard.emergencies"), s["emergencies_open"].to_string()),
+                ],
+            ),
+            (
+                t("dashboard.order"),
+                vec![
+                    (t("patrol.round_completion"), pct(&o["rounds"]["rate"])),
+                    (t("patrol.findings"), o["findings"].to_string()),
+                    (t("patrol.fixed_share"), pct(&o["fixed_on_spot_share"])),
+                    (t("patrol.open_illegal"), o["open_illegal_construction_cases"].to_string()),
+                ],
+            ),
+            (
+                t("dashboard.self_governance"),
+                vec![
+                    (t("reception.sessions"), g["sessions"].to_string()),
+                    (t("reception.visits"), g["visits"].to_string()),
+                    (t("reception.answered_share"), pct(&g["demands"]["share"])),
+                    (t("dashboard.volunteers"), format!("{} (+{})", g["volunteers"], g["volunteers_joined"])),
+                    (t("volunteer.hours"), g["volunteer_hours"].to_string()),
+                ],
+            ),
+            (
+                t("dashboard.integration"),
+                vec![
+                    (t("activity.activities"), i["activities"].to_string()),
+                    (t("activity.attendance"), i["attendance"].to_string()),
+                    (t("activity.mixing"), i["mean_mixing_index"].as_f64().map_or("—".into(), |x| format!("{x:.2}"))),
+                    (t("activity.three_origins"), pct(&i["three_or_more_share"])),
+                    (t("activity.to_reach"), i["households_never_attended"].to_string()),
+                ],
+            ),
+        ];
+        let months: Vec<String> = s["trend"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|m| m["month"].as_str().unwrap_or_default().get(2..).unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let series = |key: &str| -> Vec<Option<f64>> {
+            s["trend"]
+                .as_array()
+                .map(|a| a.iter().map(|m| m["rates"][key]["value"].as_f64()).collect())
+                .unwrap_or_default()
+        };
+        let rates_svg = lines(
+            &months,
+            &[
+                (t("dashboard.response"), "#8a1c14", series("response")),
+                (t("dashboard.resolution"), "#0b5d1e", series("resolution")),
+                (t("dashboard.satisfaction"), "#1f4e8c", series("satisfaction")),
+            ],
+            lang.t("dashboard.rates_trend"),
+        );
+        let mix = crate::api::activities::summary(
+            &state,
+            c,
+            &crate::api::activities::PeriodQuery {
+                from: d["from"].as_str().map(str::to_string),
+                to: d["to"].as_str().map(str::to_string),
+                community_id: None,
+            },
+        )
+        .await?;
+        let points: Vec<(String, f64)> = mix["trend"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| {
+                        (
+                            x["month"].as_str().unwrap_or_default().get(2..).unwrap_or_default().to_string(),
+                            x["mean_mixing_index"].as_f64().unwrap_or(0.0),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mixing_svg = bars(&points, lang.t("activity.trend"), "#0b5d1e", Some(1.0), 2);
+        let all = state.store.communities().await?;
+        let mine: Vec<(i64, String, bool)> = all
+            .iter()
+            .filter(|x| auth.actor.communities.contains(&x.id))
+            .map(|x| (x.id, x.name.clone(), x.id == c))
+            .collect();
+        // A street office sees its communities side by side.
+        let mut street = Vec::new();
+        if mine.len() > 1 {
+            for (id, name, _) in &mine {
+                if let Ok(x) = dashboard(&state, &auth, *id, d["from"].as_str(), d["to"].as_str()).await {
+                    street.push((
+                        name.clone(),
+                        pct(&x["service"]["rates"]["response"]["value"]),
+                        pct(&x["service"]["rates"]["satisfaction"]["value"]),
+                        x["order"]["open_illegal_construction_cases"].to_string(),
+                        x["integration"]["mean_mixing_index"].as_f64().map_or("—".into(), |m| format!("{m:.2}")),
+                    ));
+                }
+            }
+        }
+        Ok::<_, ApiError>(DashboardPage {
+            l: ctx.layout(lang.t("dashboard.title"), Some(&auth)),
+            community: all.iter().find(|x| x.id == c).map(|x| x.name.clone()).unwrap_or_default(),
+            communities: mine,
+            from: d["from"].as_str().unwrap_or_default().into(),
+            to: d["to"].as_str().unwrap_or_default().into(),
+            tiles,
+            rates_svg,
+            mixing_svg,
+            street,
+        })
+    }
+    .await;
+    super::page_or_error(&ctx, &auth, result)
+}
