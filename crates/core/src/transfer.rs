@@ -318,6 +318,30 @@ pub fn write_table(format: Format, rows: &[Vec<String>]) -> Result<Vec<u8>, Writ
     write_sheet(format, &header, rows)
 }
 
+/// One sheet of a workbook: its name, headers and rows.
+pub type Sheet<'a> = (&'a str, Vec<&'a str>, Vec<Vec<String>>);
+
+/// Writes several sheets into one XLSX workbook, every cell as text.
+pub fn write_workbook(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, WriteError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let err = |e: rust_xlsxwriter::XlsxError| WriteError(e.to_string());
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (name, header, rows) in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(*name).map_err(err)?;
+        for (c, h) in header.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
+            sheet.set_column_width(c as u16, 14).map_err(err)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                sheet.write_string((r + 1) as u32, c as u16, v).map_err(err)?;
+            }
+        }
+    }
+    book.save_to_buffer().map_err(err)
+}
+
 /// Writes rows under the given headers, every cell as text (attendance lists, reports).
 pub fn write_sheet(format: Format, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, WriteError> {
     match format {

@@ -604,6 +604,14 @@ impl Store {
         self.resident_views(rows, today).await
     }
 
+    /// Every household's building and the building's name, for figures by building: (household, building, name).
+    pub async fn household_buildings(&self, community_id: i64) -> Result<Vec<(i64, i64, String)>> {
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_as(
+            "SELECT h.id, b.id, c.name || b.number || '号楼' FROM households h JOIN buildings b ON b.id = h.building_id \
+             JOIN compounds c ON c.id = b.compound_id WHERE h.community_id = $1 ORDER BY c.number, b.number, h.id")
+            .bind(community_id).fetch_all(pool).await?))
+    }
+
     /// A household with everyone in it, head first.
     pub async fn household(&self, id: i64, today: NaiveDate) -> Result<HouseholdDetail> {
         let head: Option<(i64, i64, i64, i64, String, String)> = with_db!(self, read, pool, _pg => sqlx::query_as(

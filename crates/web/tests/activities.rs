@@ -407,6 +407,27 @@ async fn the_dashboard_shows_the_four_pillars_of_the_demo_community(app: TestApp
         page.contains("治理驾驶舱") && page.matches("<svg").count() >= 2 && page.contains("三率月度走势"),
         "{page}"
     );
+    // The report for the period: by building, with notable cases, as a page and as XLSX.
+    let r = app.get_json(&staff, "/api/v1/reports/governance?from=2023-05-01&to=2024-02-29").await;
+    let buildings = r["buildings"].as_array().unwrap();
+    assert_eq!(buildings.len(), 36);
+    assert_eq!(buildings.iter().map(|b| b["households"].as_i64().unwrap()).sum::<i64>(), 2268);
+    // Requests about a place rather than a household (the garage, the square) belong to no building.
+    let in_buildings: i64 = buildings.iter().map(|b| b["requests"].as_i64().unwrap()).sum();
+    let total = r["pillars"]["service"]["rates"]["requests"].as_i64().unwrap();
+    assert!(in_buildings > total / 2 && in_buildings <= total, "{in_buildings} of {total}");
+    assert!(
+        r["notable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "case_closed" && n["title"].as_str().unwrap().contains("3号院7号楼1单元102"))
+    );
+    assert!(r["notable"].as_array().unwrap().iter().any(|n| n["title"] == "初心如故、岁月流金"));
+    let xlsx = app.get(&staff, "/api/v1/reports/governance.xlsx?from=2023-05-01&to=2024-02-29").await;
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+    let page = zl.get(app.url("/reports?from=2023-05-01&to=2024-02-29")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("社区治理报告") && page.contains("琉璃井路6号院") && page.contains("违建销号"));
     let street = app.token("jiedao").await;
     assert_eq!(
         app.get(&street, "/api/v1/dashboard").await.status(),

@@ -15,6 +15,7 @@ pub(crate) mod patrol;
 pub(crate) mod photos;
 pub(crate) mod reception;
 pub(crate) mod registry;
+pub(crate) mod reports;
 pub(crate) mod requests;
 pub(crate) mod sessions;
 mod structure;
@@ -70,7 +71,8 @@ pub use accounts::UserOut;
         activities::create_activity_registration, activities::update_activity_registration, activities::create_activity_checkin,
         activities::update_activity, activities::create_activity_photo, activities::get_activity_photo,
         activities::get_activities_summary, activities::list_recommended_activities, activities::get_activity_calendar,
-        activities::export_activity_attendance, dashboard::get_dashboard,
+        activities::export_activity_attendance, dashboard::get_dashboard, reports::get_governance_report,
+        reports::export_governance_report,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
@@ -224,6 +226,8 @@ pub fn routes() -> Router<AppState> {
         .route("/topics/{id}/ballots", post(topics::create_ballot))
         .route("/communities/{id}/settings", axum::routing::patch(topics::update_community_settings))
         .route("/dashboard", get(dashboard::get_dashboard))
+        .route("/reports/governance", get(reports::get_governance_report))
+        .route("/reports/governance.xlsx", get(reports::export_governance_report))
         .route("/activities", get(activities::list_activities).post(activities::create_activity))
         .route("/activities.ics", get(activities::get_activity_calendar))
         .route("/activities/summary", get(activities::get_activities_summary))

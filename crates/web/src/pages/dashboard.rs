@@ -185,3 +185,108 @@ async fn dashboard_page(
     .await;
     super::page_or_error(&ctx, &auth, result)
 }
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    l: Layout,
+    community: String,
+    from: String,
+    to: String,
+    figures: Vec<(String, String, String)>,
+    buildings: Vec<Vec<String>>,
+    notable: Vec<(String, String, String)>,
+}
+
+/// The printable governance report route.
+pub fn report_routes() -> Router<AppState> {
+    Router::new().route("/reports", get(report_page))
+}
+
+async fn report_page(State(state): State<AppState>, ctx: PageContext, auth: Auth, Query(p): Query<Params>) -> Response {
+    let result = async {
+        let c = auth.community(p.community_id)?;
+        let q = crate::api::reports::ReportQuery { from: p.from.clone(), to: p.to.clone(), community_id: Some(c) };
+        let (from, to) = crate::api::reports::report_period(&state, &q)?;
+        let r = crate::api::reports::report(&state, &auth, c, from, to).await?;
+        let lang = ctx.lang;
+        let t = |k: &str| lang.t(k).to_string();
+        let p = &r["pillars"];
+        let figures = vec![
+            (t("dashboard.service"), t("dashboard.response"), pct(&p["service"]["rates"]["response"]["value"])),
+            (t("dashboard.service"), t("dashboard.resolution"), pct(&p["service"]["rates"]["resolution"]["value"])),
+            (t("dashboard.service"), t("dashboard.satisfaction"), pct(&p["service"]["rates"]["satisfaction"]["value"])),
+            (t("dashboard.service"), t("report.requests"), p["service"]["rates"]["requests"].to_string()),
+            (t("dashboard.order"), t("patrol.round_completion"), pct(&p["order"]["rounds"]["rate"])),
+            (t("dashboard.order"), t("patrol.findings"), p["order"]["findings"].to_string()),
+            (t("dashboard.order"), t("patrol.open_illegal"), p["order"]["open_illegal_construction_cases"].to_string()),
+            (t("dashboard.self_governance"), t("reception.sessions"), p["self_governance"]["sessions"].to_string()),
+            (t("dashboard.self_governance"), t("reception.visits"), p["self_governance"]["visits"].to_string()),
+            (
+                t("dashboard.self_governance"),
+                t("dashboard.volunteers"),
+                format!("{} (+{})", p["self_governance"]["volunteers"], p["self_governance"]["volunteers_joined"]),
+            ),
+            (t("dashboard.integration"), t("activity.activities"), p["integration"]["activities"].to_string()),
+            (t("dashboard.integration"), t("activity.attendance"), p["integration"]["attendance"].to_string()),
+            (
+                t("dashboard.integration"),
+                t("activity.mixing"),
+                p["integration"]["mean_mixing_index"].as_f64().map_or("—".into(), |x| format!("{x:.2}")),
+            ),
+        ];
+        let buildings = r["buildings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|b| {
+                        [
+                            "building",
+                            "households",
+                            "requests",
+                            "resolved",
+                            "satisfied",
+                            "findings",
+                            "open_cases",
+                            "visits",
+                            "attendances",
+                        ]
+                        .iter()
+                        .map(|k| match &b[*k] {
+                            Value::String(s) => s.clone(),
+                            v => v.to_string(),
+                        })
+                        .collect()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let notable = r["notable"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|n| {
+                        (
+                            lang.t(&format!("report.kind_{}", n["kind"].as_str().unwrap_or("activity"))).to_string(),
+                            n["title"].as_str().unwrap_or_default().to_string(),
+                            n["status"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let community =
+            state.store.communities().await?.into_iter().find(|x| x.id == c).map(|x| x.name).unwrap_or_default();
+        Ok::<_, ApiError>(ReportPage {
+            l: ctx.layout(lang.t("report.title"), Some(&auth)),
+            community,
+            from: from.to_string(),
+            to: to.to_string(),
+            figures,
+            buildings,
+            notable,
+        })
+    }
+    .await;
+    super::page_or_error(&ctx, &auth, result)
+}

@@ -333,5 +333,6 @@ pub fn routes() -> Router<AppState> {
         .merge(topics::routes())
         .merge(activities::routes())
         .merge(dashboard::routes())
+        .merge(dashboard::report_routes())
         .merge(volunteers::routes())
 }
