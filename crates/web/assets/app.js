@@ -113,3 +113,38 @@
   window.addEventListener('online', flush);
   report().then(flush);
 })();
+
+// The duty wall updates itself from the server-sent events of /api/v1/duty_wall/stream.
+(function () {
+  var wall = document.getElementById('duty-wall');
+  if (!wall || !window.EventSource) return;
+  var minutes = wall.getAttribute('data-minutes') || '';
+  function fill(id, items) {
+    var list = document.getElementById(id);
+    if (!list) return;
+    while (list.firstChild) list.removeChild(list.firstChild);
+    items.forEach(function (x) {
+      var li = document.createElement('li');
+      var a = document.createElement('a');
+      a.href = '/requests/' + x.id;
+      var strong = document.createElement('strong');
+      strong.textContent = x.number;
+      var span = document.createElement('span');
+      span.textContent = x.location + ' · ' + minutes + ' ' + x.minutes_left;
+      a.appendChild(strong);
+      a.appendChild(document.createTextNode(' ' + x.category));
+      a.appendChild(span);
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+  }
+  var source = new EventSource('/api/v1/duty_wall/stream');
+  source.addEventListener('wall', function (ev) {
+    var w = JSON.parse(ev.data);
+    fill('wall-emergencies', w.emergencies);
+    fill('wall-deadlines', w.deadlines);
+    var duty = document.getElementById('on-duty');
+    if (duty) duty.textContent = w.on_duty.map(function (d) { return d.name; }).join('、');
+    wall.setAttribute('data-updated', String(Date.now()));
+  });
+})();

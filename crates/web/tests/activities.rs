@@ -15,6 +15,7 @@ on_both!(
     activity_pages_invite_register_check_in_and_count,
     the_demo_replays_the_articles_activities,
     the_dashboard_shows_the_four_pillars_of_the_demo_community,
+    the_duty_wall_streams_a_new_emergency_as_it_arrives,
 );
 
 fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
@@ -436,4 +437,45 @@ async fn the_dashboard_shows_the_four_pillars_of_the_demo_community(app: TestApp
     );
     assert_eq!(app.get(&app.token("jumin_hu").await, "/api/v1/dashboard").await.status(), StatusCode::FORBIDDEN);
     let _ = std::fs::remove_dir_all(blobs);
+}
+
+async fn the_duty_wall_streams_a_new_emergency_as_it_arrives(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let cats = app.get_json(&staff, "/api/v1/categories").await;
+    let lift =
+        cats.as_array().unwrap().iter().find(|c| c["urgency"] == "emergency" && c["leaf"] == true).unwrap()["id"]
+            .clone();
+    let wall = app.get_json(&staff, "/api/v1/duty_wall").await;
+    assert!(wall["emergencies"].as_array().unwrap().is_empty());
+    let mut stream = app.client.get(app.url("/api/v1/duty_wall/stream")).bearer_auth(&staff).send().await.unwrap();
+    assert!(stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let first = String::from_utf8(stream.chunk().await.unwrap().unwrap().to_vec()).unwrap();
+    assert!(first.contains("event: wall"), "{first}");
+    let r: Value = app
+        .send(
+            Method::POST,
+            &staff,
+            "/api/v1/requests",
+            &json!({"category_id": lift, "description": "电梯困人", "channel": "phone", "location": "3号院7号楼1单元"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let number = r["number"].as_str().unwrap().to_string();
+    let next = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            let chunk = stream.chunk().await.unwrap().unwrap();
+            let text = String::from_utf8(chunk.to_vec()).unwrap();
+            if text.contains(&number) {
+                return text;
+            }
+        }
+    })
+    .await
+    .expect("the wall shows the new emergency within seconds");
+    assert!(next.contains("data:") && next.contains("3号院7号楼1单元"), "{next}");
+    let page = app.browser("zhangli").await.get(app.url("/duty")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("7×24 值班墙") && page.contains(&number));
+    assert_eq!(app.get(&app.token("jumin_hu").await, "/api/v1/duty_wall").await.status(), StatusCode::FORBIDDEN);
 }

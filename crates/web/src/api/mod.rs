@@ -7,6 +7,7 @@ mod batches;
 pub(crate) mod cases;
 mod catalogue;
 pub(crate) mod dashboard;
+pub(crate) mod duty;
 mod hotline;
 pub(crate) mod households;
 pub(crate) mod meetings;
@@ -72,7 +73,7 @@ pub use accounts::UserOut;
         activities::update_activity, activities::create_activity_photo, activities::get_activity_photo,
         activities::get_activities_summary, activities::list_recommended_activities, activities::get_activity_calendar,
         activities::export_activity_attendance, dashboard::get_dashboard, reports::get_governance_report,
-        reports::export_governance_report,
+        reports::export_governance_report, duty::get_duty_wall, duty::get_duty_wall_stream,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
@@ -226,6 +227,8 @@ pub fn routes() -> Router<AppState> {
         .route("/topics/{id}/ballots", post(topics::create_ballot))
         .route("/communities/{id}/settings", axum::routing::patch(topics::update_community_settings))
         .route("/dashboard", get(dashboard::get_dashboard))
+        .route("/duty_wall", get(duty::get_duty_wall))
+        .route("/duty_wall/stream", get(duty::get_duty_wall_stream))
         .route("/reports/governance", get(reports::get_governance_report))
         .route("/reports/governance.xlsx", get(reports::export_governance_report))
         .route("/activities", get(activities::list_activities).post(activities::create_activity))

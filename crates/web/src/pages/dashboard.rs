@@ -290,3 +290,53 @@ async fn report_page(State(state): State<AppState>, ctx: PageContext, auth: Auth
     .await;
     super::page_or_error(&ctx, &auth, result)
 }
+
+#[derive(Template)]
+#[template(path = "duty_wall.html")]
+struct WallPage {
+    l: Layout,
+    emergencies: Vec<(i64, String, String, String, String)>,
+    deadlines: Vec<(i64, String, String, String, String)>,
+    on_duty: Vec<String>,
+}
+
+/// The 7×24 duty wall route.
+pub fn wall_routes() -> Router<AppState> {
+    Router::new().route("/duty", get(wall_page))
+}
+
+fn wall_items(v: &Value) -> Vec<(i64, String, String, String, String)> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| {
+                    (
+                        x["id"].as_i64().unwrap_or(0),
+                        x["number"].as_str().unwrap_or_default().to_string(),
+                        x["category"].as_str().unwrap_or_default().to_string(),
+                        x["location"].as_str().unwrap_or_default().to_string(),
+                        x["minutes_left"].to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn wall_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Response {
+    let result = async {
+        let c = auth.community(None)?;
+        let w = crate::api::duty::wall(&state, &auth, c).await?;
+        Ok::<_, ApiError>(WallPage {
+            l: ctx.layout(ctx.lang.t("duty.title"), Some(&auth)),
+            emergencies: wall_items(&w["emergencies"]),
+            deadlines: wall_items(&w["deadlines"]),
+            on_duty: w["on_duty"]
+                .as_array()
+                .map(|a| a.iter().map(|d| d["name"].as_str().unwrap_or_default().to_string()).collect())
+                .unwrap_or_default(),
+        })
+    }
+    .await;
+    super::page_or_error(&ctx, &auth, result)
+}

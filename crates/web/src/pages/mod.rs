@@ -334,5 +334,6 @@ pub fn routes() -> Router<AppState> {
         .merge(activities::routes())
         .merge(dashboard::routes())
         .merge(dashboard::report_routes())
+        .merge(dashboard::wall_routes())
         .merge(volunteers::routes())
 }
