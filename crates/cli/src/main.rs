@@ -99,6 +99,11 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// Rebuilds this node's full-text search index from the records.
+    Reindex {
+        #[command(flatten)]
+        db: Db,
+    },
     /// Measurements recorded in BENCHMARKS.md (each builds its own data in a temporary directory).
     Bench {
         #[command(subcommand)]
@@ -368,13 +373,26 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
             println!("Wujia is listening on {url}");
-            let config =
-                wujia_web::Config { secure_cookies, blob_dir: db.data_dir.join("blobs"), ..Default::default() };
+            let config = wujia_web::Config {
+                secure_cookies,
+                blob_dir: db.data_dir.join("blobs"),
+                search_dir: Some(db.data_dir.join("search")),
+                ..Default::default()
+            };
             let state = wujia_web::AppState::new(store, config);
             // Deliveries and deadline alerts: every node runs them; the database hands each item to one.
             let jobs = wujia_web::spawn_jobs(state.clone(), std::time::Duration::from_secs(10));
             wujia_web::serve(listener, state, shutdown_signal()).await?;
             jobs.abort();
+            Ok(())
+        }
+        Command::Reindex { db } => {
+            let store = open(&db).await?;
+            let index = wujia_web::search::SearchIndex::open(Some(&db.data_dir.join("search")))
+                .map_err(|e| anyhow::anyhow!("opening the search index: {e}"))?;
+            let started = std::time::Instant::now();
+            let n = index.rebuild(&store).await.map_err(|e| anyhow::anyhow!("rebuilding the search index: {e}"))?;
+            println!("Indexed {n} records in {:.1} s (up to event {})", started.elapsed().as_secs_f64(), index.seq());
             Ok(())
         }
         Command::Migrate { db } => {

@@ -18,6 +18,7 @@ mod patrol;
 mod reception;
 mod registry;
 mod requests;
+mod search;
 mod secret;
 mod volunteers;
 
@@ -39,6 +40,7 @@ pub use registry::{
     ResidentView, SearchHit, TagInfo, UnitWithHouseholds,
 };
 pub use requests::{Batch, Category, Knowledge, NewCategory, NewRequest, Photo, RequestFilter, RequestRow, urgency_of};
+pub use search::SEARCHABLE;
 pub use secret::{Cipher, SecretKey};
 pub use volunteers::{NewShift, NewVolunteer, Shift, Signup, SignupUpdate, VolunteerFacts, VolunteerRow};
 

@@ -28,6 +28,8 @@ pub struct JobReport {
     pub shift_reminders: usize,
     /// Activity places offered from the waiting list that were not confirmed in time.
     pub expired_offers: usize,
+    /// Records (re)indexed for search from the event log.
+    pub indexed: usize,
 }
 
 /// Waits before retry `n` (after `n` failures); `None` after the last.
@@ -103,6 +105,7 @@ pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
     report.missed_rounds = state.store.flag_missed_rounds(now).await?.len();
     report.shift_reminders = state.store.remind_shifts(now).await?;
     report.expired_offers = crate::api::activities::expire_offers(state).await?;
+    report.indexed = state.search.catch_up(&state.store).await?;
     Ok(report)
 }
 

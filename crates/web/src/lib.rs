@@ -17,6 +17,7 @@ mod notify;
 mod open311;
 mod ops;
 mod pages;
+pub mod search;
 mod view;
 
 pub use auth::{API_TOKEN_PREFIX, new_token, token_hash};
@@ -52,11 +53,19 @@ pub struct Config {
     /// Logout, disabling an account and password changes take effect on this node at once and on the
     /// other nodes within this time.
     pub session_cache_seconds: u64,
+    /// Where this node keeps its search index; `None` keeps it in memory (rebuilt from the event log at start).
+    pub search_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { secure_cookies: false, session_hours: 12, blob_dir: "wujia-data/blobs".into(), session_cache_seconds: 2 }
+        Self {
+            secure_cookies: false,
+            session_hours: 12,
+            blob_dir: "wujia-data/blobs".into(),
+            session_cache_seconds: 2,
+            search_dir: None,
+        }
     }
 }
 
@@ -73,6 +82,8 @@ pub struct AppState {
     sessions: Arc<auth::SessionCache>,
     intake: Arc<intake::Intake>,
     blobs: wujia_store::BlobStore,
+    /// This node's full-text index.
+    pub search: Arc<search::SearchIndex>,
 }
 
 impl AppState {
@@ -86,7 +97,23 @@ impl AppState {
         let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
         let intake = Arc::new(intake::Intake::start(store.clone()));
         let blobs = wujia_store::BlobStore::local(&config.blob_dir);
-        Self { store, clock, config: Arc::new(config), metrics: Arc::default(), sessions, intake, blobs }
+        // An index that cannot be opened on disk falls back to memory; it is rebuilt from the event log.
+        let search = search::SearchIndex::open(config.search_dir.as_deref())
+            .or_else(|e| {
+                tracing::warn!(error = %e, "search index kept in memory");
+                search::SearchIndex::open(None)
+            })
+            .expect("an in-memory search index always opens");
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            metrics: Arc::default(),
+            sessions,
+            intake,
+            blobs,
+            search: Arc::new(search),
+        }
     }
 
     /// Drops every cached session, after a change that may end sessions (logout, disable, new password).

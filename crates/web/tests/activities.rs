@@ -16,6 +16,7 @@ on_both!(
     the_demo_replays_the_articles_activities,
     the_dashboard_shows_the_four_pillars_of_the_demo_community,
     the_duty_wall_streams_a_new_emergency_as_it_arrives,
+    chinese_full_text_search_finds_records_the_searcher_may_see,
 );
 
 fn beijing(m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
@@ -478,4 +479,114 @@ async fn the_duty_wall_streams_a_new_emergency_as_it_arrives(app: TestApp) {
     let page = app.browser("zhangli").await.get(app.url("/duty")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("7×24 值班墙") && page.contains(&number));
     assert_eq!(app.get(&app.token("jumin_hu").await, "/api/v1/duty_wall").await.status(), StatusCode::FORBIDDEN);
+}
+
+async fn chinese_full_text_search_finds_records_the_searcher_may_see(app: TestApp) {
+    app.clock.set(beijing(3, 1, 9, 0));
+    let staff = app.token("zhangli").await;
+    let hu = app.token("jumin_hu").await;
+    let cats = app.get_json(&staff, "/api/v1/categories").await;
+    let cat = |code: &str| cats.as_array().unwrap().iter().find(|c| c["code"] == code).unwrap()["id"].clone();
+    // 胡阿姨's own request, and one from another household.
+    app.send(
+        Method::POST,
+        &hu,
+        "/api/v1/requests",
+        &json!({"category_id": cat("property.repair.pipe"), "description": "厨房下水管道堵塞漏水"}),
+    )
+    .await;
+    let other = app
+        .get_json(&staff, "/api/v1/households?q=1%E5%8F%B7%E9%99%A21%E5%8F%B7%E6%A5%BC1%E5%8D%95%E5%85%83101")
+        .await[0]["household_id"]
+        .clone();
+    app.send(
+        Method::POST,
+        &staff,
+        "/api/v1/requests",
+        &json!({"category_id": cat("property.repair.pipe"), "description": "卫生间管道漏水到楼下",
+        "household_id": other, "channel": "phone"}),
+    )
+    .await;
+    let li = app.token("patrol_li").await;
+    let f = reqwest::multipart::Form::new()
+        .text("kind", "corridor_clutter")
+        .text("place_text", "1号院2号楼楼道")
+        .text("note", "楼道堆放旧家具和纸箱");
+    app.client.post(app.url("/api/v1/patrol/findings")).bearer_auth(&li).multipart(f).send().await.unwrap();
+    app.send(
+        Method::POST,
+        &staff,
+        "/api/v1/topics",
+        &json!({"title": "楼道堆物集中清理日", "body": "每月第一个周六集中清理楼道堆物"}),
+    )
+    .await;
+    // Staff find all of them by words, with the words marked.
+    let r = app.get_json(&staff, "/api/v1/search?q=%E6%BC%8F%E6%B0%B4").await;
+    let hits = r["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 2, "{r}");
+    assert!(hits.iter().all(|h| h["kind"] == "request" && h["snippet"].as_str().unwrap().contains("<b>漏水</b>")));
+    let r = app.get_json(&staff, "/api/v1/search?q=%E6%A5%BC%E9%81%93%E5%A0%86%E7%89%A9").await;
+    let kinds: Vec<&str> = r["hits"].as_array().unwrap().iter().map(|h| h["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"finding") && kinds.contains(&"topic"), "{kinds:?}");
+    let r = app.get_json(&staff, "/api/v1/search?q=%E6%A5%BC%E9%81%93%E5%A0%86%E7%89%A9&kind=topic").await;
+    assert!(r["hits"].as_array().unwrap().iter().all(|h| h["kind"] == "topic"));
+    // A resident sees only her own household's requests; topics are public in the community.
+    let r = app.get_json(&hu, "/api/v1/search?q=%E6%BC%8F%E6%B0%B4").await;
+    let hits = r["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0]["snippet"].as_str().unwrap().contains("厨房"));
+    let r = app.get_json(&hu, "/api/v1/search?q=%E5%A0%86%E7%89%A9").await;
+    assert!(r["hits"].as_array().unwrap().iter().all(|h| h["kind"] == "topic"), "no patrol findings for residents");
+    // The index follows the event log: a resolution becomes searchable.
+    let req = app.get_json(&staff, "/api/v1/requests?status=open").await[0].clone();
+    let wuye = app.user_id_of("wuye").await;
+    let mut v = req.clone();
+    for body in [json!({"action": "respond", "note": "已联系"}), json!({"action": "dispatch", "lead": wuye})] {
+        let mut b = body;
+        b["version"] = v["version"].clone();
+        v = app
+            .send(Method::POST, &staff, &format!("/api/v1/requests/{}/actions", req["id"]), &b)
+            .await
+            .json()
+            .await
+            .unwrap();
+    }
+    let wt = app.token("wuye").await;
+    for body in [json!({"action": "start"}), json!({"action": "resolve", "resolution": "更换止水阀并疏通下水"})]
+    {
+        let mut b = body;
+        b["version"] = v["version"].clone();
+        v = app
+            .send(Method::POST, &wt, &format!("/api/v1/requests/{}/actions", req["id"]), &b)
+            .await
+            .json()
+            .await
+            .unwrap();
+    }
+    let r = app.get_json(&staff, "/api/v1/search?q=%E6%AD%A2%E6%B0%B4%E9%98%80").await;
+    assert_eq!(r["hits"].as_array().unwrap().len(), 1, "{r}");
+    let (status, _) = (app.get(&staff, "/api/v1/search?q=").await.status(), ());
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The search box finds records too.
+    let page = app
+        .browser("zhangli")
+        .await
+        .get(app.url("/search?q=%E6%BC%8F%E6%B0%B4"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("相关记录") && page.contains("<b>漏水</b>"));
+    // A rebuild on disk indexes every record and remembers where the log was.
+    let dir = std::env::temp_dir().join(format!("wujia-search-{}-{}", std::process::id(), app.url("/").len()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let index = wujia_web::search::SearchIndex::open(Some(&dir)).unwrap();
+    assert!(index.rebuild(&app.state.store).await.unwrap() >= 4);
+    assert!(index.seq() > 0);
+    drop(index);
+    let again = wujia_web::search::SearchIndex::open(Some(&dir)).unwrap();
+    assert!(again.seq() > 0, "the position in the log survives a restart");
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -62,6 +62,20 @@ impl FindingType {
         Self::ALL.into_iter().find(|t| t.code() == code)
     }
 
+    /// The Chinese name used on patrol sheets, for search and exports.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Self::WindowGuard => "外扩护栏",
+            Self::IllegalConstruction => "私搭乱建",
+            Self::CorridorClutter => "楼道堆物",
+            Self::Laundry => "随意晾晒",
+            Self::FireLane => "占用消防通道",
+            Self::EbikeCharging => "楼道充电",
+            Self::DamagedFacility => "设施损坏",
+            Self::Other => "其他",
+        }
+    }
+
     /// Illegal construction, which the zero-illegal-construction board counts.
     pub fn is_illegal_construction(self) -> bool {
         matches!(self, Self::WindowGuard | Self::IllegalConstruction)

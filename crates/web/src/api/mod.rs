@@ -18,6 +18,7 @@ pub(crate) mod reception;
 pub(crate) mod registry;
 pub(crate) mod reports;
 pub(crate) mod requests;
+pub(crate) mod search;
 pub(crate) mod sessions;
 mod structure;
 pub(crate) mod topics;
@@ -73,7 +74,7 @@ pub use accounts::UserOut;
         activities::update_activity, activities::create_activity_photo, activities::get_activity_photo,
         activities::get_activities_summary, activities::list_recommended_activities, activities::get_activity_calendar,
         activities::export_activity_attendance, dashboard::get_dashboard, reports::get_governance_report,
-        reports::export_governance_report, duty::get_duty_wall, duty::get_duty_wall_stream,
+        reports::export_governance_report, duty::get_duty_wall, duty::get_duty_wall_stream, search::search_records,
     ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
@@ -227,6 +228,7 @@ pub fn routes() -> Router<AppState> {
         .route("/topics/{id}/ballots", post(topics::create_ballot))
         .route("/communities/{id}/settings", axum::routing::patch(topics::update_community_settings))
         .route("/dashboard", get(dashboard::get_dashboard))
+        .route("/search", get(search::search_records))
         .route("/duty_wall", get(duty::get_duty_wall))
         .route("/duty_wall/stream", get(duty::get_duty_wall_stream))
         .route("/reports/governance", get(reports::get_governance_report))

@@ -538,6 +538,8 @@ struct SearchPage {
     l: Layout,
     summary: String,
     hits: Vec<SearchHit>,
+    /// Full-text hits: kind, link, title, highlighted snippet (escaped by the index, marks in <b>).
+    records: Vec<(String, String, String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -553,6 +555,17 @@ async fn search_page(
     auth: Auth,
     Query(p): Query<SearchParams>,
 ) -> Response {
+    // Records found by full text, for those who may see them (the registry hits come first).
+    let q = crate::api::search::SearchQuery { q: p.q.clone(), limit: Some(30), ..Default::default() };
+    let records = if p.q.trim().is_empty() {
+        Vec::new()
+    } else {
+        crate::api::search::search(&state, &auth, &q).await.unwrap_or_default()
+    };
+    let records: Vec<(String, String, String, String)> = records
+        .into_iter()
+        .map(|h| (ctx.lang.t(&format!("search.kind_{}", h.kind)).to_string(), h.link, h.title, h.snippet))
+        .collect();
     match search(&state, &auth, p.c, &p.q, 100).await {
         Ok(hits) => {
             let summary = if p.q.trim().is_empty() {
@@ -564,7 +577,7 @@ async fn search_page(
             };
             let mut l = ctx.layout(ctx.lang.t("search.title"), Some(&auth));
             l.query = p.q.clone();
-            render(SearchPage { l, summary, hits })
+            render(SearchPage { l, summary, hits, records })
         }
         Err(e) => error_page(&ctx, Some(&auth), e),
     }
