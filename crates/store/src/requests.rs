@@ -443,6 +443,14 @@ impl Store {
         .await?))
     }
 
+    /// The request with a readable number in a community.
+    pub async fn request_by_number(&self, community_id: i64, number: &str) -> Result<RequestRow> {
+        let sql =
+            format!("SELECT {REQUEST_COLUMNS} FROM service_requests r WHERE r.community_id = $1 AND r.number = $2");
+        with_db!(self, read, pool, _pg => sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(sql)).bind(community_id).bind(number).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound)
+    }
+
     /// One request.
     pub async fn request(&self, id: i64) -> Result<RequestRow> {
         let sql = format!("SELECT {REQUEST_COLUMNS} FROM service_requests r WHERE r.id = $1");

@@ -724,6 +724,59 @@ async fn patrol_pages_work_on_a_phone_without_javascript(app: TestApp) {
         .unwrap();
     let page = res.text().await.unwrap();
     assert!(page.contains("拒绝（闭门羹）") && page.contains("敲门无人应"));
+    // The case links to the service request a neighbour raised about it, by the number read off it.
+    let cats = app.get_json(&staff, "/api/v1/categories").await;
+    let cat = cats.as_array().unwrap().iter().find(|c| c["leaf"] == true).unwrap()["id"].clone();
+    let r: Value = app.send(Method::POST, &staff, "/api/v1/requests", &json!({"category_id": cat, "description": "邻居反映外扩护栏", "channel": "phone", "location": "3号院7号楼"})).await.json().await.unwrap();
+    let version = hidden(&page, "version");
+    let res = zl
+        .post(app.url(&format!("/patrol/cases/{case}/steps")))
+        .multipart(form(
+            &[
+                ("csrf", csrf.clone()),
+                ("version", version.clone()),
+                ("action", "link".into()),
+                ("request_number", "WT-0000-000000".into()),
+            ],
+            vec![],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = zl
+        .post(app.url(&format!("/patrol/cases/{case}/steps")))
+        .multipart(form(
+            &[
+                ("csrf", csrf.clone()),
+                ("version", version),
+                ("action", "link".into()),
+                ("request_number", r["number"].as_str().unwrap().into()),
+            ],
+            vec![],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains(r["number"].as_str().unwrap()), "linked");
+    // The building's delivery-day look, recorded from the case page to compare against.
+    let building = app.get_json(&staff, &format!("/api/v1/patrol/cases/{case}")).await["building_id"].as_i64().unwrap();
+    let res = zl
+        .post(app.url(&format!("/patrol/buildings/{building}/baselines")))
+        .multipart(form(
+            &[
+                ("csrf", csrf.clone()),
+                ("note", "交付时一层无外扩护栏".into()),
+                ("back", format!("/patrol/cases/{case}")),
+            ],
+            vec![jpeg()],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("交付时一层无外扩护栏") && page.contains("交付时原貌"));
 
     // A joint meeting from the page: scheduled, minutes with an action for the property company.
     let res = zl

@@ -140,14 +140,19 @@ pub(crate) async fn step(state: &AppState, auth: &Auth, id: i64, form: &PhotoFor
         }
         "close" => (CaseCommand::Close, "close", None, None, None, None),
         "link" => {
-            let rid = form
-                .id("request_id")?
-                .ok_or_else(|| ApiError::field("request_id", "请填写诉求编号 / give the request id"))?;
-            let r = state
-                .store
-                .request(rid)
-                .await
-                .map_err(|_| ApiError::field("request_id", "诉求不存在 / unknown request"))?;
+            // The request by its id, or by the number people read off it (WT-2024-000123).
+            let r = match (form.id("request_id")?, form.text("request_number")) {
+                (Some(rid), _) => state
+                    .store
+                    .request(rid)
+                    .await
+                    .map_err(|_| ApiError::field("request_id", "诉求不存在 / unknown request"))?,
+                (None, Some(number)) => state.store.request_by_number(c.community_id, number).await.map_err(|_| {
+                    ApiError::field("request_number", "找不到这个诉求编号 / no request with this number")
+                })?,
+                (None, None) => return Err(ApiError::field("request_id", "请填写诉求编号 / give the request number")),
+            };
+            let rid = r.id;
             if r.community_id != c.community_id {
                 return Err(ApiError::field("request_id", "诉求不存在 / unknown request"));
             }
@@ -233,9 +238,15 @@ pub async fn create_building_baseline(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let form = PhotoForm::read(multipart).await?;
+    add_baseline(&state, &auth, id, &form).await?;
+    Ok((StatusCode::CREATED, Json(baselines_json(&state, id).await?)))
+}
+
+/// Checks and records a building's baseline from a form with `note` and an optional `photo`.
+pub(crate) async fn add_baseline(state: &AppState, auth: &Auth, id: i64, form: &PhotoForm) -> Result<(), ApiError> {
     let b = state.store.building(id).await?;
     auth.require(Action::ManagePatrol, Scope::building(b.community_id, id))?;
-    let form = PhotoForm::read(multipart).await?;
     let note = form.text("note").unwrap_or_default();
     if note.is_empty() || note.chars().count() > 500 {
         return Err(ApiError::field("note", "请描述交付时的样子（最多 500 字）/ describe the building as delivered"));
@@ -246,15 +257,15 @@ pub async fn create_building_baseline(
     let photo = match form.photos.first() {
         Some(p) => {
             let (kind, bytes) = clean(p.clone()).await?;
-            Some((super::photos::keep(&state, bytes).await?, kind.mime().to_string()))
+            Some((super::photos::keep(state, bytes).await?, kind.mime().to_string()))
         }
         None => None,
     };
     state
         .store
-        .add_baseline(id, b.community_id, note, photo, auth.change(&state, "building.baseline", Some(b.community_id)))
+        .add_baseline(id, b.community_id, note, photo, auth.change(state, "building.baseline", Some(b.community_id)))
         .await?;
-    Ok((StatusCode::CREATED, Json(baselines_json(&state, id).await?)))
+    Ok(())
 }
 
 async fn baselines_json(state: &AppState, building: i64) -> Result<Value, ApiError> {

@@ -64,6 +64,10 @@ pub fn routes() -> Router<AppState> {
         .route("/patrol/meetings/{id}/minutes", post(minutes_submit))
         .route("/patrol/actions/{id}", post(action_submit))
         .route("/patrol/figures", get(figures_page))
+        .route(
+            "/patrol/buildings/{id}/baselines",
+            post(baseline_submit).layer(axum::extract::DefaultBodyLimit::max(crate::api::PHOTO_FORM_BYTES)),
+        )
         .route("/patrol/plans", get(plans_page).post(plan_submit))
         .route("/patrol/zones/{id}/checkpoints", post(checkpoint_submit))
         .route("/patrol/zones/{id}/members", post(member_submit))
@@ -468,6 +472,9 @@ struct CasePage {
     deadline: String,
     recurrence: bool,
     version: i64,
+    building_id: Option<i64>,
+    request: Option<(i64, String)>,
+    baselines: Vec<(String, String, Option<String>)>,
     photos: Vec<String>,
     steps: Vec<StepRow>,
     can_manage: bool,
@@ -495,6 +502,21 @@ async fn case_view(
         deadline: c.agreed_deadline.map(|d| d.to_string()).unwrap_or_default(),
         recurrence: c.recurrence,
         version: c.version,
+        building_id: c.building_id,
+        request: match c.request_id {
+            Some(r) => state.store.request(r).await.ok().map(|r| (r.id, r.number)),
+            None => None,
+        },
+        baselines: match c.building_id {
+            Some(b) => state
+                .store
+                .baselines(b)
+                .await?
+                .into_iter()
+                .map(|x| (when(x.recorded_at), x.note, x.blob.map(|h| format!("/api/v1/patrol/photos/{h}"))))
+                .collect(),
+            None => Vec::new(),
+        },
         photos: v["finding_photos"]
             .as_array()
             .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
@@ -1167,5 +1189,25 @@ async fn calendar_submit(
             )
         }
         Err(e) => error_page(&ctx, Some(&auth), e.into()),
+    }
+}
+
+async fn baseline_submit(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Response {
+    let form = match PhotoForm::read(multipart).await {
+        Ok(f) => f,
+        Err(e) => return error_page(&ctx, Some(&auth), e),
+    };
+    if let Err(e) = auth.check_csrf(form.fields.get("csrf").map_or("", String::as_str)) {
+        return error_page(&ctx, Some(&auth), e);
+    }
+    match crate::api::cases::add_baseline(&state, &auth, id, &form).await {
+        Ok(()) => Redirect::to(&super::safe_next(form.text("back"))).into_response(),
+        Err(e) => error_page(&ctx, Some(&auth), e),
     }
 }
