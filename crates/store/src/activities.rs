@@ -314,6 +314,50 @@ impl Store {
         }
     }
 
+    /// Reminds the households of residents registered for an activity starting within a day, once per registration;
+    /// returns how many registrations were reminded.
+    pub async fn remind_activities(&self, now: DateTime<Utc>) -> Result<usize> {
+        let due: Vec<(i64, String, String, DateTime<Utc>, i64)> = with_db!(self, read, pool, _pg => sqlx::query_as(
+            "SELECT g.id, r.name, a.title, a.starts_at, u.id FROM activity_registrations g JOIN activities a ON a.id = g.activity_id \
+             JOIN residents r ON r.id = g.resident_id JOIN users u ON u.household_id = g.household_id AND u.active \
+             WHERE g.reminded_at IS NULL AND g.status IN ('registered', 'offered') AND a.starts_at > $1 AND a.starts_at <= $2 ORDER BY g.id LIMIT 1000")
+            .bind(now).bind(now + chrono::Duration::hours(24)).fetch_all(pool).await?);
+        let mut by_registration: std::collections::BTreeMap<i64, (String, String, DateTime<Utc>, Vec<i64>)> =
+            Default::default();
+        for (id, name, title, starts, user) in due {
+            by_registration.entry(id).or_insert_with(|| (name, title, starts, Vec::new())).3.push(user);
+        }
+        let mut sent = 0;
+        for (id, (name, title, starts, users)) in by_registration {
+            let local = starts.with_timezone(&crate::beijing()).format("%m-%d %H:%M");
+            let notices = crate::Notices {
+                inbox: users
+                    .iter()
+                    .map(|u| {
+                        (
+                            *u,
+                            format!("活动提醒：{title}"),
+                            format!("{name} 报名的活动 {local} 开始，请凭签到码入场 / starts {local}"),
+                            "/activities".to_string(),
+                        )
+                    })
+                    .collect(),
+                outside: vec![],
+            };
+            sent += with_db!(self, write, pool, _pg => {
+                let mut tx = pool.begin().await?;
+                let n = sqlx::query("UPDATE activity_registrations SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+                    .bind(now).bind(id).execute(&mut *tx).await?.rows_affected();
+                if n == 1 {
+                    crate::notifications::write_notices!(tx, &notices, None::<i64>, now);
+                }
+                tx.commit().await?;
+                n as usize
+            });
+        }
+        Ok(sent)
+    }
+
     /// Offers not confirmed by their deadline: (activity, registration).
     pub async fn expired_offers(&self, now: DateTime<Utc>) -> Result<Vec<(i64, i64)>> {
         Ok(with_db!(self, read, pool, _pg => sqlx::query_as(

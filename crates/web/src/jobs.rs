@@ -30,6 +30,8 @@ pub struct JobReport {
     pub expired_offers: usize,
     /// Records (re)indexed for search from the event log.
     pub indexed: usize,
+    /// Registrations reminded of tomorrow's activities.
+    pub activity_reminders: usize,
 }
 
 /// Waits before retry `n` (after `n` failures); `None` after the last.
@@ -105,6 +107,7 @@ pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
     report.missed_rounds = state.store.flag_missed_rounds(now).await?.len();
     report.shift_reminders = state.store.remind_shifts(now).await?;
     report.expired_offers = crate::api::activities::expire_offers(state).await?;
+    report.activity_reminders = state.store.remind_activities(now).await?;
     report.indexed = state.search.catch_up(&state.store).await?;
     Ok(report)
 }

@@ -91,6 +91,16 @@ async fn the_golden_wedding_event_finds_its_couples_checks_them_in_and_counts_in
     assert_eq!(register(&app, &staff, id, hu_r, "陪同老伴参加").await.status(), StatusCode::CREATED);
     let (status, _) = problem(register(&app, &staff, id, hu_r, "陪同").await).await;
     assert_eq!(status, StatusCode::CONFLICT, "registered already");
+    // The day before, each registered household is reminded once.
+    app.clock.set(beijing(3, 19, 10, 0));
+    let report = wujia_web::run_jobs_once(&app.state).await.unwrap();
+    assert!(report.activity_reminders > 0);
+    assert_eq!(wujia_web::run_jobs_once(&app.state).await.unwrap().activity_reminders, 0);
+    let inbox = app.get_json(&app.token("jumin_hu").await, "/api/v1/inbox").await;
+    assert!(
+        inbox["items"].as_array().unwrap().iter().any(|m| m["title"].as_str().unwrap().contains("初心如故")),
+        "{inbox}"
+    );
     // The day: check-in by the code on each registration; twice, or another activity's code, is refused.
     app.clock.set(beijing(3, 20, 8, 50));
     let staff = app.token("zhangli").await;
@@ -157,6 +167,7 @@ async fn the_golden_wedding_event_finds_its_couples_checks_them_in_and_counts_in
     // The integration figures count it.
     let s = app.get_json(&staff, "/api/v1/activities/summary?from=2024-03-01&to=2024-03-31").await;
     assert_eq!((s["activities"].as_i64(), s["attendance"].as_i64()), (Some(2), Some(20)));
+    assert_eq!(s["no_shows"].as_i64(), Some((couples.len() * 2 + 1 - 20) as i64), "registered but never came");
     let f = &s["integration"];
     assert_eq!(f["activities"], 1);
     assert!(f["mean_mixing_index"].as_f64().unwrap() > 0.3, "{f}");

@@ -599,6 +599,8 @@ pub(crate) async fn summary(state: &AppState, c: i64, q: &PeriodQuery) -> Result
         "activities": list.len(),
         "registrations": list.iter().map(|a| a.taken + a.waiting).sum::<i64>(),
         "attendance": list.iter().map(|a| a.attended).sum::<i64>(),
+        // Registered with a place but not checked in by the end.
+        "no_shows": list.iter().filter(|a| a.ends_at <= state.clock.now()).map(|a| (a.taken - a.attended).max(0)).sum::<i64>(),
         "integration": f,
         "trend": trend,
         "households_never_attended": never,
