@@ -192,7 +192,7 @@ async function api(token, method, path, body) {
     body: body ? JSON.stringify(body) : undefined,
   });
   assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
-  return res.json();
+  return res.status === 204 ? null : res.json();
 }
 
 async function apiToken(username) {
@@ -346,4 +346,47 @@ test('a resident registers for an activity on a phone and is checked in by the c
   assert.ok((await desk.textContent('#definition')).includes('1 − Σ'));
   await assertAccessible(desk, 'integration figures');
   await desk.screenshot({ path: join(shots, 'integration.png'), fullPage: true });
+});
+
+test('residents propose and support a topic and vote on a phone; a volunteer signs up for a shift', async () => {
+  const phone = await newPage({ width: 390, height: 844 });
+  await login(phone, 'jumin_hu');
+  await phone.goto(`${base}/topics`);
+  await assertAccessible(phone, 'topics');
+  await phone.fill('#title', '浏览器测试：增设休息座椅');
+  await phone.fill('#body', '在3号院中心花园增设几把休息座椅，方便老人歇脚。');
+  await Promise.all([phone.waitForNavigation(), phone.click('#propose-form button[type=submit]')]);
+  assert.match(await phone.textContent('#topic-status'), /征集附议/);
+  const topicUrl = phone.url();
+  await assertAccessible(phone, 'topic');
+
+  // Staff put it to a vote once it is tabled: here the volunteer's household supports it.
+  const wang = await newPage({ width: 390, height: 844 });
+  await login(wang, 'vol_wang');
+  await wang.goto(topicUrl);
+  const staff = await apiToken('zhangli');
+  const id = topicUrl.split('/').pop();
+  const topic = await api(staff, 'GET', `/api/v1/topics/${id}`);
+  await api(staff, 'PATCH', `/api/v1/communities/${topic.community_id}/settings`, { topic_threshold: 2 });
+  await Promise.all([wang.waitForNavigation(), wang.click('button:has-text("本户附议")')]);
+  assert.match(await wang.textContent('#topic-status'), /议事中/);
+  const now = await api(staff, 'GET', `/api/v1/topics/${id}`);
+  const closes = new Date(Date.now() + 8 * 3600 * 1000 + 3 * 24 * 3600 * 1000).toISOString().slice(0, 16);
+  await api(staff, 'POST', `/api/v1/topics/${id}/actions`, { action: 'open_vote', mode: 'per_household', options: ['同意', '不同意'], quorum: 2, closes_at: closes, version: now.version });
+  await phone.goto(topicUrl);
+  await phone.check('input[name=choice][value="同意"]');
+  await Promise.all([phone.waitForNavigation(), phone.click('#vote button[type=submit]')]);
+  assert.match(await phone.textContent('#vote'), /本户已投票/);
+  await assertAccessible(phone, 'topic after voting');
+
+  // 王先生, a volunteer, signs up for a shift and sees his record.
+  const start = new Date(Date.now() + 8 * 3600 * 1000 + 2 * 24 * 3600 * 1000).toISOString().slice(0, 10);
+  await api(staff, 'POST', '/api/v1/shifts', { title: '浏览器测试晚巡查', kind: 'patrol', starts_at: `${start}T19:00`, ends_at: `${start}T21:00`, capacity: 3 });
+  await wang.goto(`${base}/volunteer`);
+  await assertAccessible(wang, 'volunteering');
+  const card = wang.locator('#shifts li', { hasText: '浏览器测试晚巡查' });
+  await Promise.all([wang.waitForNavigation(), card.locator('button:has-text("报名")').click()]);
+  assert.ok((await wang.locator('#shifts li', { hasText: '浏览器测试晚巡查' }).textContent()).includes('签到'));
+  const overflow = await wang.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, 'no sideways scrolling on a phone');
 });

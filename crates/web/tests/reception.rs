@@ -746,6 +746,21 @@ async fn a_building_social_worker_sees_needs_requests_and_visits_of_their_househ
     assert!(page.contains("琉璃井路3号院7号楼1单元102") && page.contains("60岁以上"), "{page}");
     let page = browser.get(app.url(&format!("/households/{hu_home}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("想请志愿者帮忙买菜"), "the household page shows its requests");
+    // 胡阿姨 reaches her building social worker from the portal.
+    let hb = app.browser("jumin_hu").await;
+    let portal = hb.get(app.url("/portal")).send().await.unwrap().text().await.unwrap();
+    let res = hb
+        .post(app.url("/portal/message"))
+        .form(&[("csrf", hidden(&portal, "csrf").as_str()), ("text", "家里的灯坏了，能帮忙找人修吗？")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("留言已送达包楼社工"));
+    let inbox = app.get_json(&token, "/api/v1/inbox").await;
+    assert!(
+        inbox["items"].as_array().unwrap().iter().any(|m| m["body"] == "家里的灯坏了，能帮忙找人修吗？"),
+        "{inbox}"
+    );
     // Another worker's building is not theirs to list.
     let other = ["sw_liu", "sw_chen", "sw_zhao", "sw_sun"].into_iter().find(|w| *w != name).unwrap();
     let building = row["building_id"].as_i64().unwrap();

@@ -274,10 +274,22 @@ struct PortalPage {
     address: Option<String>,
     members: Vec<(String, String)>,
     worker: Option<String>,
+    notice: Option<String>,
 }
 
-async fn portal(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Response {
+#[derive(Deserialize, Default)]
+struct PortalParams {
+    sent: Option<String>,
+}
+
+async fn portal(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(p): Query<PortalParams>,
+) -> Response {
     let mut page = PortalPage {
+        notice: p.sent.map(|_| ctx.lang.t("portal.message_sent").to_string()),
         l: ctx.layout(ctx.lang.t("portal.title"), Some(&auth)),
         display_name: auth.user.display_name.clone(),
         address: None,
@@ -315,4 +327,60 @@ pub fn routes() -> Router<AppState> {
         .route("/account/password", get(password_page).post(password_submit))
         .route("/signup", get(signup_page).post(signup_submit))
         .route("/portal", get(portal))
+        .route("/portal/message", axum::routing::post(message_worker))
+}
+
+#[derive(Deserialize)]
+struct MessageForm {
+    csrf: String,
+    text: String,
+}
+
+/// A resident writes to their building social worker; the message reaches the worker's inbox and is audited.
+async fn message_worker(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Form(f): Form<MessageForm>,
+) -> Response {
+    if let Err(e) = auth.check_csrf(&f.csrf) {
+        return error_page(&ctx, Some(&auth), e);
+    }
+    let result = async {
+        let h = auth.actor.household.ok_or(ApiError::Forbidden)?;
+        let household = state.store.household(h, state.clock.today()).await?;
+        let building = state.store.building(household.building_id).await?;
+        let worker = building
+            .social_worker_id
+            .ok_or_else(|| ApiError::field("text", "本楼暂无包楼社工 / no building social worker yet"))?;
+        let text = f.text.trim();
+        if text.is_empty() || text.chars().count() > 500 {
+            return Err(ApiError::field(
+                "text",
+                "请写下想说的话（最多 500 字）/ write your message (at most 500 characters)",
+            ));
+        }
+        let now = state.clock.now();
+        let notices = wujia_store::Notices {
+            inbox: vec![(
+                worker,
+                format!("{}（{}）的留言", auth.user.display_name, household.address),
+                text.to_string(),
+                format!("/households/{h}"),
+            )],
+            outside: vec![],
+        };
+        let mut change = auth.change(&state, "household.message", Some(household.community_id));
+        change.entity = "household".into();
+        change.entity_id = h.to_string();
+        change.after = serde_json::json!({"to": worker, "text": text});
+        state.store.record(&change).await?;
+        state.store.notify(&notices, None, now).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/portal?sent=1").into_response(),
+        Err(e) => error_page(&ctx, Some(&auth), e),
+    }
 }
