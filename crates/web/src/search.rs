@@ -78,6 +78,20 @@ struct Fields {
     body: Field,
     at: Field,
     link: Field,
+    status: Field,
+}
+
+/// What a search is limited to.
+#[derive(Debug, Clone, Default)]
+pub struct Filters<'a> {
+    /// Communities (those the searcher works in).
+    pub communities: &'a [i64],
+    /// Kinds of record; empty for all.
+    pub kinds: &'a [&'a str],
+    /// Status codes; empty for all.
+    pub statuses: &'a [&'a str],
+    /// One building.
+    pub building: Option<i64>,
 }
 
 /// One hit.
@@ -101,6 +115,8 @@ pub struct Hit {
     pub at: i64,
     /// The page.
     pub link: String,
+    /// Status code of the record (open or closed, published …).
+    pub status: String,
 }
 
 /// A record as the index holds it.
@@ -114,6 +130,7 @@ struct Doc {
     body: String,
     at: i64,
     link: String,
+    status: String,
 }
 
 /// The search index of this node.
@@ -152,13 +169,22 @@ impl SearchIndex {
             body: schema.add_text_field("body", text),
             at: schema.add_i64_field("at", INDEXED | STORED),
             link: schema.add_text_field("link", STORED),
+            status: schema.add_text_field("status", STRING | STORED),
         };
         let schema = schema.build();
         let index = match dir {
             Some(d) => {
                 std::fs::create_dir_all(d).map_err(err)?;
                 let directory = tantivy::directory::MmapDirectory::open(d).map_err(err)?;
-                Index::open_or_create(directory, schema).map_err(err)?
+                match Index::open_or_create(directory, schema.clone()) {
+                    Ok(index) => index,
+                    // The index is derived data: one written by an older version is rebuilt from the records.
+                    Err(_) => {
+                        std::fs::remove_dir_all(d).map_err(err)?;
+                        std::fs::create_dir_all(d).map_err(err)?;
+                        Index::create_in_dir(d, schema).map_err(err)?
+                    }
+                }
             }
             None => Index::create_in_ram(schema),
         };
@@ -197,6 +223,7 @@ impl SearchIndex {
                 body: format!("{} {}", r.description, r.resolution.unwrap_or_default()),
                 at: r.received_at.timestamp(),
                 link: format!("/requests/{id}"),
+                status: r.status.clone(),
             }),
             "finding" => store.finding(id).await.ok().map(|f| Doc {
                 kind: "finding",
@@ -212,6 +239,7 @@ impl SearchIndex {
                 ),
                 at: f.recorded_at.timestamp(),
                 link: f.case_id.map_or_else(|| "/patrol/board".into(), |c| format!("/patrol/cases/{c}")),
+                status: if f.fixed_on_spot { "fixed_on_spot".into() } else { "case".into() },
             }),
             "visit" => match store.visit(id).await {
                 Ok(v) => {
@@ -235,6 +263,7 @@ impl SearchIndex {
                         body: demands.join("；"),
                         at: v.arrived_at.timestamp(),
                         link: format!("/reception/{}", v.session_id),
+                        status: "visited".into(),
                     })
                 }
                 Err(_) => None,
@@ -249,6 +278,7 @@ impl SearchIndex {
                 body: m.minutes.clone(),
                 at: m.starts_at.timestamp(),
                 link: format!("/patrol/meetings/{id}"),
+                status: m.status.clone(),
             }),
             "topic" => store.topic(id).await.ok().map(|t| Doc {
                 kind: "topic",
@@ -260,6 +290,7 @@ impl SearchIndex {
                 body: format!("{} {}", t.body, t.minutes.clone().unwrap_or_default()),
                 at: t.created_at.timestamp(),
                 link: format!("/topics/{id}"),
+                status: t.status.clone(),
             }),
             "activity" => store.activity(id).await.ok().map(|a| Doc {
                 kind: "activity",
@@ -271,6 +302,7 @@ impl SearchIndex {
                 body: format!("{} {} {} {}", a.theme, a.series, a.place, a.summary),
                 at: a.starts_at.timestamp(),
                 link: format!("/activities/{id}"),
+                status: String::new(),
             }),
             _ => None,
         };
@@ -283,7 +315,7 @@ impl SearchIndex {
         if let Some(d) = d {
             let mut document = doc!(
                 f.key => format!("{}:{}", d.kind, d.id), f.kind => d.kind, f.community => d.community,
-                f.title => d.title, f.body => d.body, f.at => d.at, f.link => d.link,
+                f.title => d.title, f.body => d.body, f.at => d.at, f.link => d.link, f.status => d.status,
             );
             if let Some(b) = d.building {
                 document.add_i64(f.building, b);
@@ -366,14 +398,12 @@ impl SearchIndex {
         Ok(n)
     }
 
-    /// Searches `text` within `communities`, optionally of some kinds and one building, newest-relevant first;
+    /// Searches `text` within `communities`, optionally of some kinds, statuses and one building, most relevant first;
     /// `allowed` decides each hit against the searcher's rights.
     pub fn search(
         &self,
         text: &str,
-        communities: &[i64],
-        kinds: &[&str],
-        building: Option<i64>,
+        filters: &Filters<'_>,
         allowed: &dyn Fn(&Hit) -> bool,
         limit: usize,
     ) -> Result<Vec<Hit>, ApiError> {
@@ -391,11 +421,20 @@ impl SearchIndex {
                     .collect(),
             ))
         };
-        clauses.push((Occur::Must, any(communities.iter().map(|c| Term::from_field_i64(f.community, *c)).collect())));
-        if !kinds.is_empty() {
-            clauses.push((Occur::Must, any(kinds.iter().map(|k| Term::from_field_text(f.kind, k)).collect())));
+        clauses.push((
+            Occur::Must,
+            any(filters.communities.iter().map(|c| Term::from_field_i64(f.community, *c)).collect()),
+        ));
+        if !filters.kinds.is_empty() {
+            clauses.push((Occur::Must, any(filters.kinds.iter().map(|k| Term::from_field_text(f.kind, k)).collect())));
         }
-        if let Some(b) = building {
+        if !filters.statuses.is_empty() {
+            clauses.push((
+                Occur::Must,
+                any(filters.statuses.iter().map(|x| Term::from_field_text(f.status, x)).collect()),
+            ));
+        }
+        if let Some(b) = filters.building {
             clauses.push((
                 Occur::Must,
                 Box::new(TermQuery::new(Term::from_field_i64(f.building, b), IndexRecordOption::Basic)),
@@ -423,6 +462,7 @@ impl SearchIndex {
                 snippet: if html.is_empty() { tantivy::snippet::Snippet::empty().to_html() } else { html },
                 at: int_of(f.at).unwrap_or_default(),
                 link: str_of(f.link),
+                status: str_of(f.status),
             };
             if allowed(&hit) {
                 out.push(hit);

@@ -576,6 +576,9 @@ async fn chinese_full_text_search_finds_records_the_searcher_may_see(app: TestAp
     }
     let r = app.get_json(&staff, "/api/v1/search?q=%E6%AD%A2%E6%B0%B4%E9%98%80").await;
     assert_eq!(r["hits"].as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(r["hits"][0]["status"], "resolved");
+    let r = app.get_json(&staff, "/api/v1/search?q=%E6%BC%8F%E6%B0%B4&status=resolved").await;
+    assert_eq!(r["hits"].as_array().unwrap().len(), 1, "filtered by status: {r}");
     let (status, _) = (app.get(&staff, "/api/v1/search?q=").await.status(), ());
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     // The search box finds records too.

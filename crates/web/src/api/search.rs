@@ -19,6 +19,8 @@ pub struct SearchQuery {
     pub kind: Option<String>,
     /// One building.
     pub building_id: Option<i64>,
+    /// Status codes (comma-separated), e.g. `closed` for requests, `publicized` for topics.
+    pub status: Option<String>,
     /// From this Beijing date.
     pub from: Option<String>,
     /// To this Beijing date, inclusive.
@@ -46,8 +48,14 @@ pub(crate) async fn search(state: &AppState, auth: &Auth, q: &SearchQuery) -> Re
         return Err(ApiError::field("q", "请输入要查找的内容 / type what to look for"));
     }
     state.search.catch_up(&state.store).await?;
-    let kinds: Vec<&str> =
-        q.kind.as_deref().map(|k| k.split(',').map(str::trim).filter(|k| !k.is_empty()).collect()).unwrap_or_default();
+    let list = |v: &Option<String>| -> Vec<String> {
+        v.as_deref()
+            .map(|k| k.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let (kinds, statuses) = (list(&q.kind), list(&q.status));
+    let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
+    let statuses: Vec<&str> = statuses.iter().map(String::as_str).collect();
     let from = q.from.as_deref().filter(|s| !s.is_empty()).map(|s| super::patrol::parse_date("from", s)).transpose()?;
     let to = q.to.as_deref().filter(|s| !s.is_empty()).map(|s| super::patrol::parse_date("to", s)).transpose()?;
     let (start, end) = (
@@ -55,14 +63,13 @@ pub(crate) async fn search(state: &AppState, auth: &Auth, q: &SearchQuery) -> Re
         to.map(|d| super::patrol::beijing_start(d + chrono::Duration::days(1)).timestamp()),
     );
     let allowed = |h: &Hit| may_see(auth, h) && start.is_none_or(|s| h.at >= s) && end.is_none_or(|e| h.at < e);
-    state.search.search(
-        q.q.trim(),
-        &auth.actor.communities,
-        &kinds,
-        q.building_id,
-        &allowed,
-        q.limit.unwrap_or(50).clamp(1, 200),
-    )
+    let filters = crate::search::Filters {
+        communities: &auth.actor.communities,
+        kinds: &kinds,
+        statuses: &statuses,
+        building: q.building_id,
+    };
+    state.search.search(q.q.trim(), &filters, &allowed, q.limit.unwrap_or(50).clamp(1, 200))
 }
 
 /// Chinese full-text search across requests, findings, visits, minutes, topics and activities, with highlights,
