@@ -140,6 +140,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         history: usize,
     },
+    /// The proactive detector (未诉先办) on a two-year synthetic history with planted patterns.
+    Detector {
+        /// Seeds of the synthetic histories to average over.
+        #[arg(long, default_value_t = 5)]
+        runs: u64,
+    },
     /// Household lookup by address and resident search through HTTP.
     Lookup {
         /// Concurrent clients.
@@ -541,6 +547,7 @@ async fn run_bench(command: BenchCommand) -> Result<()> {
         BenchCommand::Lookup { clients, requests } => bench::lookup(clients, requests).await,
         BenchCommand::Requests { clients, seconds } => bench::requests(&clients, seconds).await,
         BenchCommand::Patrol { clients, findings, history } => bench::patrol(clients, findings, history).await,
+        BenchCommand::Detector { runs } => bench::detector(runs),
     }
 }
 

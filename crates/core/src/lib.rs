@@ -12,6 +12,7 @@ pub mod deliberation;
 pub mod demo;
 pub mod media;
 pub mod patrol;
+pub mod proactive;
 pub mod reception;
 pub mod registry;
 pub mod requests;
