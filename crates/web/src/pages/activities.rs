@@ -2,7 +2,7 @@
 //! invitation list, the desk's check-in by code, photos and summary, a printable sign-in sheet, and the integration
 //! figures with their trend.
 
-use super::{Layout, PageContext, error_page, render};
+use super::{Layout, PageContext, error_page};
 use crate::AppState;
 use crate::api::activities::{
     ActivityBody, PeriodQuery, RegistrationAction, RegistrationBody, check_in_code, invitations, plan, recommended,
@@ -153,11 +153,8 @@ async fn list_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) 
 }
 
 async fn list_with_error(state: &AppState, ctx: &PageContext, auth: &Auth, e: ApiError) -> Response {
-    let status = e.status();
-    match list_view(state, ctx, auth, Some(e.detail())).await {
-        Ok(p) => (status, render(p)).into_response(),
-        Err(_) => error_page(ctx, Some(auth), e),
-    }
+    let page = list_view(state, ctx, auth, Some(e.detail())).await;
+    super::page_with_error(ctx, auth, e, page)
 }
 
 async fn create_submit(
@@ -318,11 +315,8 @@ async fn back(
     match r {
         Ok(()) => Redirect::to(&super::safe_next(Some(to.unwrap_or(&format!("/activities/{id}"))))).into_response(),
         Err(e) => {
-            let status = e.status();
-            match activity_view(state, ctx, auth, id, Some(e.detail())).await {
-                Ok(p) => (status, render(p)).into_response(),
-                Err(_) => error_page(ctx, Some(auth), e),
-            }
+            let page = activity_view(state, ctx, auth, id, Some(e.detail())).await;
+            super::page_with_error(ctx, auth, e, page)
         }
     }
 }

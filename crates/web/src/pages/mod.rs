@@ -217,6 +217,15 @@ pub fn page_or_error(ctx: &PageContext, auth: &Auth, result: Result<impl Templat
     }
 }
 
+/// A page shown again with the error on it and the error's status (a form with its mistake), or the error page
+/// when the page itself cannot be built.
+pub fn page_with_error(ctx: &PageContext, auth: &Auth, e: ApiError, page: Result<impl Template, ApiError>) -> Response {
+    match page {
+        Ok(p) => (e.status(), render(p)).into_response(),
+        Err(_) => error_page(ctx, Some(auth), e),
+    }
+}
+
 /// An error shown as a page in the viewer's language.
 pub fn error_page(ctx: &PageContext, auth: Option<&Auth>, e: ApiError) -> Response {
     if let ApiError::Internal(cause) = &e {

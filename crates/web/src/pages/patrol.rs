@@ -1,7 +1,7 @@
 //! Patrol pages: today's rounds and a round on a phone (check in, record a finding, even offline), the QR
 //! sticker's page, the zero-illegal-construction board, cases, joint meetings and the figures.
 
-use super::{Layout, PageContext, error_page, render};
+use super::{Layout, PageContext, error_page};
 use crate::AppState;
 use crate::api::cases::step;
 use crate::api::meetings::{
@@ -237,11 +237,8 @@ async fn round_page(
 
 /// A page again with the error on it, or the error page when the page itself cannot be shown.
 async fn round_with_error(state: &AppState, ctx: &PageContext, auth: &Auth, id: i64, e: ApiError) -> Response {
-    let status = e.status();
-    match round_view(state, ctx, auth, id, None, Some(e.detail())).await {
-        Ok(page) => (status, render(page)).into_response(),
-        Err(_) => error_page(ctx, Some(auth), e),
-    }
+    let page = round_view(state, ctx, auth, id, None, Some(e.detail())).await;
+    super::page_with_error(ctx, auth, e, page)
 }
 
 /// A check-in form: `csrf`, `checkpoint_id` or `code`, and one `ok` per checklist item that is fine.
@@ -564,11 +561,8 @@ async fn step_submit(
     match step(&state, &auth, id, &form).await {
         Ok(_) => Redirect::to(&format!("/patrol/cases/{id}")).into_response(),
         Err(e) => {
-            let status = e.status();
-            match case_view(&state, &ctx, &auth, id, Some(e.detail())).await {
-                Ok(page) => (status, render(page)).into_response(),
-                Err(_) => error_page(&ctx, Some(&auth), e),
-            }
+            let page = case_view(&state, &ctx, &auth, id, Some(e.detail())).await;
+            super::page_with_error(&ctx, &auth, e, page)
         }
     }
 }
@@ -679,11 +673,8 @@ async fn meeting_create(
     match schedule(&state, &auth, &body).await {
         Ok(m) => Redirect::to(&format!("/patrol/meetings/{}", m.id)).into_response(),
         Err(e) => {
-            let status = e.status();
-            match meetings_view(&state, &ctx, &auth, Some(e.detail())).await {
-                Ok(p) => (status, render(p)).into_response(),
-                Err(_) => error_page(&ctx, Some(&auth), e),
-            }
+            let page = meetings_view(&state, &ctx, &auth, Some(e.detail())).await;
+            super::page_with_error(&ctx, &auth, e, page)
         }
     }
 }
@@ -835,11 +826,8 @@ async fn minutes_submit(
     match hold(&state, &auth, id, &body).await {
         Ok(_) => Redirect::to(&format!("/patrol/meetings/{id}")).into_response(),
         Err(e) => {
-            let status = e.status();
-            match meeting_view(&state, &ctx, &auth, id, Some(e.detail())).await {
-                Ok(p) => (status, render(p)).into_response(),
-                Err(_) => error_page(&ctx, Some(&auth), e),
-            }
+            let page = meeting_view(&state, &ctx, &auth, id, Some(e.detail())).await;
+            super::page_with_error(&ctx, &auth, e, page)
         }
     }
 }
@@ -1027,11 +1015,8 @@ async fn plans_page(State(state): State<AppState>, ctx: PageContext, auth: Auth)
 }
 
 async fn plans_with_error(state: &AppState, ctx: &PageContext, auth: &Auth, e: ApiError) -> Response {
-    let status = e.status();
-    match plans_view(state, ctx, auth, Some(e.detail())).await {
-        Ok(p) => (status, render(p)).into_response(),
-        Err(_) => error_page(ctx, Some(auth), e),
-    }
+    let page = plans_view(state, ctx, auth, Some(e.detail())).await;
+    super::page_with_error(ctx, auth, e, page)
 }
 
 async fn plan_submit(

@@ -1,7 +1,7 @@
 //! Reception-day pages: the list with booking for residents, the desk on a tablet (bookings, walk-ins, the queue,
 //! demands answered or turned into requests), open demands for each party, and the figures.
 
-use super::{Layout, PageContext, error_page, render};
+use super::{Layout, PageContext, error_page};
 use crate::AppState;
 use crate::api::reception::{
     BookingBody, DemandBody, DemandPatch, ReceptionDayBody, VisitBody, answer, book, hold_day, register, summary,
@@ -187,11 +187,8 @@ async fn list_page(
 }
 
 async fn list_with_error(state: &AppState, ctx: &PageContext, auth: &Auth, e: ApiError) -> Response {
-    let status = e.status();
-    match list_view(state, ctx, auth, Some(e.detail()), None).await {
-        Ok(p) => (status, render(p)).into_response(),
-        Err(_) => error_page(ctx, Some(auth), e),
-    }
+    let page = list_view(state, ctx, auth, Some(e.detail()), None).await;
+    super::page_with_error(ctx, auth, e, page)
 }
 
 async fn create_submit(
@@ -414,11 +411,8 @@ async fn visit_submit(
     match result {
         Ok(_) => Redirect::to(&format!("/reception/{id}#queue")).into_response(),
         Err(e) => {
-            let status = e.status();
-            match day_view(&state, &ctx, &auth, id, Some(e.detail())).await {
-                Ok(p) => (status, render(p)).into_response(),
-                Err(_) => error_page(&ctx, Some(&auth), e),
-            }
+            let page = day_view(&state, &ctx, &auth, id, Some(e.detail())).await;
+            super::page_with_error(&ctx, &auth, e, page)
         }
     }
 }

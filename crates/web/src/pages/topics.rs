@@ -1,7 +1,7 @@
 //! Deliberation pages: topics to support, discuss and vote on; staff hold the meeting, open and count the vote,
 //! publish the result and record progress residents can follow.
 
-use super::{Layout, PageContext, error_page, render};
+use super::{Layout, PageContext, error_page};
 use crate::AppState;
 use crate::api::topics::{BallotBody, TopicAction, TopicBody, act, comment, propose, support, vote};
 use crate::auth::Auth;
@@ -82,11 +82,8 @@ async fn propose_submit(
     match propose(&state, &auth, &TopicBody { title: get("title"), body: get("body"), community_id: None }).await {
         Ok(t) => Redirect::to(&format!("/topics/{}", t.id)).into_response(),
         Err(e) => {
-            let status = e.status();
-            match list_view(&state, &ctx, &auth, Some(e.detail())).await {
-                Ok(p) => (status, render(p)).into_response(),
-                Err(_) => error_page(&ctx, Some(&auth), e),
-            }
+            let page = list_view(&state, &ctx, &auth, Some(e.detail())).await;
+            super::page_with_error(&ctx, &auth, e, page)
         }
     }
 }
@@ -191,11 +188,8 @@ async fn back_or_error(state: &AppState, ctx: &PageContext, auth: &Auth, id: i64
     match r {
         Ok(()) => Redirect::to(&format!("/topics/{id}")).into_response(),
         Err(e) => {
-            let status = e.status();
-            match topic_view(state, ctx, auth, id, Some(e.detail())).await {
-                Ok(p) => (status, render(p)).into_response(),
-                Err(_) => error_page(ctx, Some(auth), e),
-            }
+            let page = topic_view(state, ctx, auth, id, Some(e.detail())).await;
+            super::page_with_error(ctx, auth, e, page)
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Volunteer pages: apply and sign up from the portal, check in and out, report time; staff approve applications,
 //! plan shifts and see the recognition board; a printable record of a volunteer's service.
 
-use super::{Layout, PageContext, error_page, render};
+use super::{Layout, PageContext, error_page};
 use crate::AppState;
 use crate::api::volunteers::{
     ApplicationBody, AttendanceBody, DecisionBody, ShiftBody, apply, attend, decide, plan_shift, sign_up,
@@ -125,11 +125,8 @@ async fn mine_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) 
 }
 
 async fn mine_with_error(state: &AppState, ctx: &PageContext, auth: &Auth, e: ApiError) -> Response {
-    let status = e.status();
-    match mine_view(state, ctx, auth, Some(e.detail())).await {
-        Ok(p) => (status, render(p)).into_response(),
-        Err(_) => error_page(ctx, Some(auth), e),
-    }
+    let page = mine_view(state, ctx, auth, Some(e.detail())).await;
+    super::page_with_error(ctx, auth, e, page)
 }
 
 #[derive(Deserialize)]
@@ -303,11 +300,8 @@ async fn team_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) 
 }
 
 async fn team_with_error(state: &AppState, ctx: &PageContext, auth: &Auth, e: ApiError) -> Response {
-    let status = e.status();
-    match team_view(state, ctx, auth, Some(e.detail())).await {
-        Ok(p) => (status, render(p)).into_response(),
-        Err(_) => error_page(ctx, Some(auth), e),
-    }
+    let page = team_view(state, ctx, auth, Some(e.detail())).await;
+    super::page_with_error(ctx, auth, e, page)
 }
 
 #[derive(Deserialize)]
