@@ -1,6 +1,11 @@
 //! Charts drawn on the server as SVG, with the figures in the accessible label, so pages need no script to show
 //! them and screen readers read the numbers.
 
+/// A share in [0, 1] as a percentage with one decimal, or a dash when there is nothing to count.
+pub fn percent(v: &serde_json::Value) -> String {
+    v.as_f64().map_or("—".into(), |x| format!("{:.1}%", x * 100.0))
+}
+
 /// Escapes text for an SVG attribute or text node.
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")

@@ -174,10 +174,6 @@ pub async fn get_governance_report(
     Ok(axum::Json(report(&state, &auth, c, from, to).await?))
 }
 
-fn pct(v: &Value) -> String {
-    v.as_f64().map_or("—".into(), |x| format!("{:.1}%", x * 100.0))
-}
-
 /// The governance report of a period as XLSX: the four pillars, the buildings, and notable cases.
 #[utoipa::path(get, path = "/api/v1/reports/governance.xlsx", operation_id = "export_governance_report", tag = "dashboard", params(ReportQuery),
     responses((status = 200, description = "XLSX")), security(("bearer" = [])))]
@@ -191,16 +187,24 @@ pub async fn export_governance_report(
     let r = report(&state, &auth, c, from, to).await?;
     let p = &r["pillars"];
     let figures = vec![
-        vec!["接诉即办".into(), "响应率".into(), pct(&p["service"]["rates"]["response"]["value"])],
-        vec!["接诉即办".into(), "解决率".into(), pct(&p["service"]["rates"]["resolution"]["value"])],
-        vec!["接诉即办".into(), "满意率".into(), pct(&p["service"]["rates"]["satisfaction"]["value"])],
+        vec!["接诉即办".into(), "响应率".into(), crate::charts::percent(&p["service"]["rates"]["response"]["value"])],
+        vec!["接诉即办".into(), "解决率".into(), crate::charts::percent(&p["service"]["rates"]["resolution"]["value"])],
+        vec![
+            "接诉即办".into(),
+            "满意率".into(),
+            crate::charts::percent(&p["service"]["rates"]["satisfaction"]["value"]),
+        ],
         vec!["接诉即办".into(), "诉求件数".into(), p["service"]["rates"]["requests"].to_string()],
-        vec!["巡查".into(), "巡查完成率".into(), pct(&p["order"]["rounds"]["rate"])],
+        vec!["巡查".into(), "巡查完成率".into(), crate::charts::percent(&p["order"]["rounds"]["rate"])],
         vec!["巡查".into(), "发现问题".into(), p["order"]["findings"].to_string()],
         vec!["巡查".into(), "未销号违建".into(), p["order"]["open_illegal_construction_cases"].to_string()],
         vec!["接待与议事".into(), "接待日".into(), p["self_governance"]["sessions"].to_string()],
         vec!["接待与议事".into(), "来访".into(), p["self_governance"]["visits"].to_string()],
-        vec!["接待与议事".into(), "诉求答复率".into(), pct(&p["self_governance"]["demands"]["share"])],
+        vec![
+            "接待与议事".into(),
+            "诉求答复率".into(),
+            crate::charts::percent(&p["self_governance"]["demands"]["share"]),
+        ],
         vec!["志愿者".into(), "新加入".into(), p["self_governance"]["volunteers_joined"].to_string()],
         vec!["志愿者".into(), "服务时长".into(), p["self_governance"]["volunteer_hours"].to_string()],
         vec!["活动".into(), "活动场次".into(), p["integration"]["activities"].to_string()],

@@ -41,10 +41,6 @@ struct Params {
     to: Option<String>,
 }
 
-fn pct(v: &Value) -> String {
-    v.as_f64().map_or("—".into(), |x| format!("{:.1}%", x * 100.0))
-}
-
 async fn dashboard_page(
     State(state): State<AppState>,
     ctx: PageContext,
@@ -64,9 +60,9 @@ async fn dashboard_page(
             (
                 t("dashboard.service"),
                 vec![
-                    (t("dashboard.response"), pct(&s["rates"]["response"]["value"])),
-                    (t("dashboard.resolution"), pct(&s["rates"]["resolution"]["value"])),
-                    (t("dashboard.satisfaction"), pct(&s["rates"]["satisfaction"]["value"])),
+                    (t("dashboard.response"), crate::charts::percent(&s["rates"]["response"]["value"])),
+                    (t("dashboard.resolution"), crate::charts::percent(&s["rates"]["resolution"]["value"])),
+                    (t("dashboard.satisfaction"), crate::charts::percent(&s["rates"]["satisfaction"]["value"])),
                     (t("dashboard.open"), s["open"].to_string()),
                     (t("dashboard.overdue"), s["overdue"].to_string()),
                     (t("dashboard.emergencies"), s["emergencies_open"].to_string()),
@@ -75,9 +71,9 @@ async fn dashboard_page(
             (
                 t("dashboard.order"),
                 vec![
-                    (t("patrol.round_completion"), pct(&o["rounds"]["rate"])),
+                    (t("patrol.round_completion"), crate::charts::percent(&o["rounds"]["rate"])),
                     (t("patrol.findings"), o["findings"].to_string()),
-                    (t("patrol.fixed_share"), pct(&o["fixed_on_spot_share"])),
+                    (t("patrol.fixed_share"), crate::charts::percent(&o["fixed_on_spot_share"])),
                     (t("patrol.open_illegal"), o["open_illegal_construction_cases"].to_string()),
                 ],
             ),
@@ -86,7 +82,7 @@ async fn dashboard_page(
                 vec![
                     (t("reception.sessions"), g["sessions"].to_string()),
                     (t("reception.visits"), g["visits"].to_string()),
-                    (t("reception.answered_share"), pct(&g["demands"]["share"])),
+                    (t("reception.answered_share"), crate::charts::percent(&g["demands"]["share"])),
                     (t("dashboard.volunteers"), format!("{} (+{})", g["volunteers"], g["volunteers_joined"])),
                     (t("volunteer.hours"), g["volunteer_hours"].to_string()),
                 ],
@@ -97,7 +93,7 @@ async fn dashboard_page(
                     (t("activity.activities"), i["activities"].to_string()),
                     (t("activity.attendance"), i["attendance"].to_string()),
                     (t("activity.mixing"), i["mean_mixing_index"].as_f64().map_or("—".into(), |x| format!("{x:.2}"))),
-                    (t("activity.three_origins"), pct(&i["three_or_more_share"])),
+                    (t("activity.three_origins"), crate::charts::percent(&i["three_or_more_share"])),
                     (t("activity.to_reach"), i["households_never_attended"].to_string()),
                 ],
             ),
@@ -162,8 +158,8 @@ async fn dashboard_page(
                 if let Ok(x) = dashboard(&state, &auth, *id, d["from"].as_str(), d["to"].as_str()).await {
                     street.push((
                         name.clone(),
-                        pct(&x["service"]["rates"]["response"]["value"]),
-                        pct(&x["service"]["rates"]["satisfaction"]["value"]),
+                        crate::charts::percent(&x["service"]["rates"]["response"]["value"]),
+                        crate::charts::percent(&x["service"]["rates"]["satisfaction"]["value"]),
                         x["order"]["open_illegal_construction_cases"].to_string(),
                         x["integration"]["mean_mixing_index"].as_f64().map_or("—".into(), |m| format!("{m:.2}")),
                     ));
@@ -213,11 +209,23 @@ async fn report_page(State(state): State<AppState>, ctx: PageContext, auth: Auth
         let t = |k: &str| lang.t(k).to_string();
         let p = &r["pillars"];
         let figures = vec![
-            (t("dashboard.service"), t("dashboard.response"), pct(&p["service"]["rates"]["response"]["value"])),
-            (t("dashboard.service"), t("dashboard.resolution"), pct(&p["service"]["rates"]["resolution"]["value"])),
-            (t("dashboard.service"), t("dashboard.satisfaction"), pct(&p["service"]["rates"]["satisfaction"]["value"])),
+            (
+                t("dashboard.service"),
+                t("dashboard.response"),
+                crate::charts::percent(&p["service"]["rates"]["response"]["value"]),
+            ),
+            (
+                t("dashboard.service"),
+                t("dashboard.resolution"),
+                crate::charts::percent(&p["service"]["rates"]["resolution"]["value"]),
+            ),
+            (
+                t("dashboard.service"),
+                t("dashboard.satisfaction"),
+                crate::charts::percent(&p["service"]["rates"]["satisfaction"]["value"]),
+            ),
             (t("dashboard.service"), t("report.requests"), p["service"]["rates"]["requests"].to_string()),
-            (t("dashboard.order"), t("patrol.round_completion"), pct(&p["order"]["rounds"]["rate"])),
+            (t("dashboard.order"), t("patrol.round_completion"), crate::charts::percent(&p["order"]["rounds"]["rate"])),
             (t("dashboard.order"), t("patrol.findings"), p["order"]["findings"].to_string()),
             (t("dashboard.order"), t("patrol.open_illegal"), p["order"]["open_illegal_construction_cases"].to_string()),
             (t("dashboard.self_governance"), t("reception.sessions"), p["self_governance"]["sessions"].to_string()),

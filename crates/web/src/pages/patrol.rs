@@ -876,10 +876,6 @@ struct FiguresParams {
     to: Option<String>,
 }
 
-fn share(v: &serde_json::Value) -> String {
-    v.as_f64().map_or("—".into(), |x| format!("{:.1}%", x * 100.0))
-}
-
 async fn figures_page(
     State(state): State<AppState>,
     ctx: PageContext,
@@ -895,16 +891,26 @@ async fn figures_page(
         let tiles = vec![
             (
                 lang.t("patrol.round_completion").to_string(),
-                format!("{} ({}/{})", share(&s["rounds"]["rate"]), s["rounds"]["done"], s["rounds"]["due"]),
+                format!(
+                    "{} ({}/{})",
+                    crate::charts::percent(&s["rounds"]["rate"]),
+                    s["rounds"]["done"],
+                    s["rounds"]["due"]
+                ),
             ),
             (lang.t("patrol.missed").to_string(), s["rounds"]["missed"].to_string()),
             (lang.t("patrol.findings").to_string(), s["findings"].to_string()),
-            (lang.t("patrol.fixed_share").to_string(), share(&s["fixed_on_spot_share"])),
+            (lang.t("patrol.fixed_share").to_string(), crate::charts::percent(&s["fixed_on_spot_share"])),
             (lang.t("patrol.recurrences").to_string(), s["recurrences"].to_string()),
             (lang.t("patrol.days_to_rectify").to_string(), days),
             (
                 lang.t("patrol.actions_on_time").to_string(),
-                format!("{} ({}/{})", share(&s["actions_on_time_share"]), s["actions_done_on_time"], s["actions_due"]),
+                format!(
+                    "{} ({}/{})",
+                    crate::charts::percent(&s["actions_on_time_share"]),
+                    s["actions_done_on_time"],
+                    s["actions_due"]
+                ),
             ),
             (lang.t("patrol.open_illegal").to_string(), s["open_illegal_construction_cases"].to_string()),
         ];
@@ -915,7 +921,7 @@ async fn figures_page(
                     by_zone.push((
                         format!("{zone} · {}", lang.t(&format!("shift.{shift}"))),
                         format!("{}/{}", c["done"], c["due"]),
-                        share(&c["rate"]),
+                        crate::charts::percent(&c["rate"]),
                     ));
                 }
             }

@@ -464,10 +464,6 @@ struct FiguresParams {
     to: Option<String>,
 }
 
-fn share(v: &serde_json::Value) -> String {
-    v.as_f64().map_or("—".into(), |x| format!("{:.1}%", x * 100.0))
-}
-
 fn days(v: &serde_json::Value) -> String {
     v.as_f64().map_or("—".into(), |x| format!("{x:.1}"))
 }
@@ -491,7 +487,7 @@ async fn figures_page(
                             (
                                 label(k),
                                 format!("{}/{}", g["answered"], g["demands"]),
-                                share(&g["share"]),
+                                crate::charts::percent(&g["share"]),
                                 days(&g["mean_days_to_answer"]),
                             )
                         })
@@ -510,7 +506,7 @@ async fn figures_page(
                 ),
                 (lang.t("reception.visits").into(), s["visits"].to_string()),
                 (lang.t("reception.demands").into(), s["demands"]["demands"].to_string()),
-                (lang.t("reception.answered_share").into(), share(&s["demands"]["share"])),
+                (lang.t("reception.answered_share").into(), crate::charts::percent(&s["demands"]["share"])),
                 (lang.t("reception.visits_answered").into(), s["visits_answered"].to_string()),
                 (lang.t("reception.days_to_answer").into(), days(&s["demands"]["mean_days_to_answer"])),
             ],
