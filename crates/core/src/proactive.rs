@@ -6,7 +6,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 /// A request as the detector sees it.
 #[derive(Debug, Clone)]
@@ -85,25 +85,28 @@ pub fn detect(signals: &[Signal]) -> Vec<Detection> {
         |t: DateTime<Utc>| (t - Utc.with_ymd_and_hms(2000, 1, 3, 0, 0, 0).single().unwrap_or_default()).num_weeks();
     let mut weekly: BTreeMap<(String, i64), u32> = BTreeMap::new();
     let mut monthly: BTreeMap<(String, i32, u32), u32> = BTreeMap::new();
-    for (i, s) in sorted.iter().enumerate() {
+    // Sliding windows kept as queues so the detector stays linear in the number of requests: per building and
+    // problem (21 days), per problem (90 days), per household (30 days).
+    let mut per_building: HashMap<(i64, &str), VecDeque<DateTime<Utc>>> = HashMap::new();
+    let mut per_category: HashMap<&str, VecDeque<DateTime<Utc>>> = HashMap::new();
+    let mut per_household: HashMap<i64, VecDeque<DateTime<Utc>>> = HashMap::new();
+    let mut buildings: BTreeSet<i64> = BTreeSet::new();
+    let slide = |q: &mut VecDeque<DateTime<Utc>>, now: DateTime<Utc>, days: i64| {
+        q.push_back(now);
+        while q.front().is_some_and(|t| now - *t > Duration::days(days)) {
+            q.pop_front();
+        }
+        q.len()
+    };
+    for s in &sorted {
         let kind = kind_of(&s.category);
-        let window: Vec<&&Signal> =
-            sorted[..=i].iter().rev().take_while(|x| s.at - x.at <= Duration::days(30)).collect();
+        let recent = slide(per_category.entry(s.category.as_str()).or_default(), s.at, 90);
         if let Some(b) = s.building {
-            let n = window
-                .iter()
-                .filter(|x| x.building == Some(b) && x.category == s.category && s.at - x.at <= Duration::days(21))
-                .count();
+            buildings.insert(b);
+            let n = slide(per_building.entry((b, s.category.as_str())).or_default(), s.at, 21);
             if n >= 3 {
                 // What one building would see in 21 days if this problem were spread evenly, from the last 90 days.
-                let recent = sorted[..=i]
-                    .iter()
-                    .rev()
-                    .take_while(|x| s.at - x.at <= Duration::days(90))
-                    .filter(|x| x.category == s.category)
-                    .count();
-                let buildings = sorted[..=i].iter().filter_map(|x| x.building).collect::<BTreeSet<_>>().len().max(1);
-                let lambda = (recent as f64 * 21.0 / 90.0 / buildings as f64).max(0.05);
+                let lambda = (recent as f64 * 21.0 / 90.0 / buildings.len().max(1) as f64).max(0.05);
                 let p = poisson_tail(n as u32, lambda);
                 if p < SIGNIFICANCE {
                     report(
@@ -120,7 +123,7 @@ pub fn detect(signals: &[Signal]) -> Vec<Detection> {
             }
         }
         if let Some(h) = s.household {
-            let n = window.iter().filter(|x| x.household == Some(h)).count();
+            let n = slide(per_household.entry(h).or_default(), s.at, 30);
             if n >= 3 {
                 report(
                     Detection {
@@ -205,6 +208,148 @@ pub fn detect(signals: &[Signal]) -> Vec<Detection> {
     }
     out.sort_by_key(|d| d.at);
     out
+}
+
+/// What a detection asks staff to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalKind {
+    /// A proactive task: go and look before the next call (a building's recurring problem, a household that keeps
+    /// calling).
+    Task,
+    /// A "topic of the month" (每月一题): a community-wide problem worth a month's concerted work.
+    TopicOfMonth,
+}
+
+impl ProposalKind {
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Task => "task",
+            Self::TopicOfMonth => "topic_of_month",
+        }
+    }
+}
+
+/// The proposal made of a detection: its kind and its title, given the subject in words (a category's name, a
+/// building's name or a household's address) that the caller looked up.
+pub fn propose(d: &Detection, subject: &str, place: Option<&str>) -> (ProposalKind, String) {
+    match d.pattern {
+        Pattern::Recurring => (
+            ProposalKind::Task,
+            format!("{}「{subject}」反复出现：上门排查根源，一次解决", place.unwrap_or("同一楼栋")),
+        ),
+        Pattern::RepeatCaller => {
+            (ProposalKind::Task, format!("{}一月内多次来电：包楼社工上门走访，问清所需", place.unwrap_or(subject)))
+        }
+        Pattern::Rising => (ProposalKind::TopicOfMonth, format!("每月一题：「{subject}」诉求明显上升")),
+        Pattern::Seasonal => {
+            let month = d.key.rsplit('@').next().unwrap_or("");
+            (ProposalKind::TopicOfMonth, format!("每月一题：「{subject}」去年{month}月高发，提前准备"))
+        }
+    }
+}
+
+/// Where a proposal stands. Accepting names who does it and by when; dismissing needs a reason; a proposal is done
+/// only with its outcome written down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProposalStatus {
+    /// Waiting for a decision.
+    Open,
+    /// Taken on.
+    Accepted,
+    /// Not worth acting on, with the reason.
+    Dismissed,
+    /// Carried out, with the outcome.
+    Done,
+}
+
+impl ProposalStatus {
+    /// Stored code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Accepted => "accepted",
+            Self::Dismissed => "dismissed",
+            Self::Done => "done",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "open" => Self::Open,
+            "accepted" => Self::Accepted,
+            "dismissed" => Self::Dismissed,
+            "done" => Self::Done,
+            _ => return None,
+        })
+    }
+}
+
+/// A decision on a proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProposalDecision {
+    /// Take it on, with a note of what will be done.
+    Accept {
+        /// What will be done.
+        note: String,
+    },
+    /// Let it go, with the reason.
+    Dismiss {
+        /// Why.
+        reason: String,
+    },
+    /// Record it done, with what came of it.
+    Complete {
+        /// What came of it.
+        outcome: String,
+    },
+}
+
+/// Why a decision on a proposal was refused: the field at fault and a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ProposalRefused {
+    /// The field at fault.
+    pub field: &'static str,
+    /// Bilingual message.
+    pub message: &'static str,
+}
+
+/// Decides a proposal's next status, or refuses.
+pub fn decide_proposal(
+    status: &ProposalStatus,
+    decision: &ProposalDecision,
+) -> Result<ProposalStatus, ProposalRefused> {
+    let refuse = |field, message| Err(ProposalRefused { field, message });
+    match (status, decision) {
+        (ProposalStatus::Open, ProposalDecision::Accept { note }) => {
+            if note.trim().is_empty() {
+                refuse("note", "请写明打算怎么做 / say what will be done")
+            } else {
+                Ok(ProposalStatus::Accepted)
+            }
+        }
+        (ProposalStatus::Open, ProposalDecision::Dismiss { reason }) => {
+            if reason.trim().is_empty() {
+                refuse("reason", "不采纳须写明理由 / a dismissal needs its reason")
+            } else {
+                Ok(ProposalStatus::Dismissed)
+            }
+        }
+        (ProposalStatus::Accepted, ProposalDecision::Complete { outcome }) => {
+            if outcome.trim().is_empty() {
+                refuse("outcome", "请写明结果 / write down the outcome")
+            } else {
+                Ok(ProposalStatus::Done)
+            }
+        }
+        (ProposalStatus::Open, ProposalDecision::Complete { .. }) => {
+            refuse("status", "先采纳，再办结 / accept the proposal before recording it done")
+        }
+        _ => refuse("status", "该建议已处理 / this proposal has been decided already"),
+    }
 }
 
 /// A pattern planted in the synthetic history, with when it starts.
@@ -406,6 +551,53 @@ mod tests {
             |d| Signal { at: at(d), category: format!("other.general.{d}"), building: Some(1), household: Some(42) };
         let found = detect(&[s(0), s(3), s(9), s(12)]);
         assert_eq!(found.iter().filter(|d| d.pattern == Pattern::RepeatCaller).count(), 1);
+    }
+
+    #[test]
+    fn a_proposal_is_accepted_with_a_plan_dismissed_with_a_reason_and_done_with_an_outcome() {
+        use ProposalDecision::*;
+        use ProposalStatus::*;
+        let accept = Accept { note: "周三上门排查".into() };
+        let dismiss = Dismiss { reason: "已列入维修计划".into() };
+        let complete = Complete { outcome: "更换水泵，此后无新诉求".into() };
+        assert_eq!(decide_proposal(&Open, &accept), Ok(Accepted));
+        assert_eq!(decide_proposal(&Open, &dismiss), Ok(Dismissed));
+        assert_eq!(decide_proposal(&Accepted, &complete), Ok(Done));
+        assert_eq!(decide_proposal(&Open, &Accept { note: " ".into() }).unwrap_err().field, "note");
+        assert_eq!(decide_proposal(&Open, &Dismiss { reason: String::new() }).unwrap_err().field, "reason");
+        assert_eq!(decide_proposal(&Accepted, &Complete { outcome: String::new() }).unwrap_err().field, "outcome");
+        assert_eq!(decide_proposal(&Open, &complete).unwrap_err().field, "status");
+        for done in [Dismissed, Done] {
+            for d in [&accept, &dismiss, &complete] {
+                assert!(decide_proposal(&done, d).is_err(), "{done:?} is final");
+            }
+        }
+        assert!(decide_proposal(&Accepted, &accept).is_err());
+        for s in [Open, Accepted, Dismissed, Done] {
+            assert_eq!(ProposalStatus::parse(s.code()), Some(s));
+        }
+    }
+
+    #[test]
+    fn recurrences_and_callers_become_tasks_and_surges_a_topic_of_the_month() {
+        let d = |pattern, key: &str| Detection {
+            pattern,
+            key: key.into(),
+            building: Some(7),
+            at: at(0),
+            evidence: String::new(),
+        };
+        let (kind, title) = propose(&d(Pattern::Recurring, "property.repair.lift"), "电梯故障", Some("3号院7号楼"));
+        assert_eq!(kind, ProposalKind::Task);
+        assert!(title.contains("3号院7号楼") && title.contains("电梯故障"), "{title}");
+        assert_eq!(propose(&d(Pattern::RepeatCaller, "household:5"), "户", Some("3-7-1-102")).0, ProposalKind::Task);
+        assert_eq!(
+            propose(&d(Pattern::Rising, "education.enrolment@1200"), "入学", None).0,
+            ProposalKind::TopicOfMonth
+        );
+        let (kind, title) = propose(&d(Pattern::Seasonal, "utilities.heating@11"), "供暖", None);
+        assert_eq!(kind, ProposalKind::TopicOfMonth);
+        assert!(title.contains("11月"), "{title}");
     }
 
     #[test]

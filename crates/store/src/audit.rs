@@ -29,6 +29,22 @@ pub struct Change {
 }
 
 impl Change {
+    /// A change made by Wujia itself (a background job, the demo loader), not by an account; the entity is the
+    /// part of `action` before the dot.
+    pub fn system(at: DateTime<Utc>, community_id: Option<i64>, action: &str) -> Self {
+        Self {
+            at,
+            actor_id: None,
+            actor: "system".into(),
+            community_id,
+            action: action.into(),
+            entity: action.split('.').next().unwrap_or(action).into(),
+            entity_id: String::new(),
+            before: serde_json::Value::Null,
+            after: serde_json::Value::Null,
+        }
+    }
+
     pub(crate) fn record(&self, seq: i64) -> EventRecord {
         EventRecord {
             seq,

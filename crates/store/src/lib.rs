@@ -15,6 +15,7 @@ mod import;
 mod meetings;
 mod notifications;
 mod patrol;
+mod proposals;
 mod reception;
 mod registry;
 mod requests;
@@ -34,6 +35,7 @@ pub use notifications::{Channel as NotificationChannel, Delivery, DutyShift, Inb
 pub use patrol::{
     Checkin, Checkpoint, Finding, FindingFilter, FindingPhoto, NewFinding, PatrolFacts, Plan, Round, Zone, ZoneMember,
 };
+pub use proposals::{Effect, Proposal, ProposalUpdate};
 pub use reception::{Booking, Demand, NewReceptionDay, ReceptionDay, Visit};
 pub use registry::{
     BuildingSummary, Community, CompoundSummary, ExportRecord, HouseholdBrief, HouseholdDetail, RegistrySummary,

@@ -32,6 +32,8 @@ pub struct JobReport {
     pub indexed: usize,
     /// Registrations reminded of tomorrow's activities.
     pub activity_reminders: usize,
+    /// New proposals from the detector (未诉先办).
+    pub proposals: usize,
 }
 
 /// Waits before retry `n` (after `n` failures); `None` after the last.
@@ -109,7 +111,24 @@ pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
     report.expired_offers = crate::api::activities::expire_offers(state).await?;
     report.activity_reminders = state.store.remind_activities(now).await?;
     report.indexed = state.search.catch_up(&state.store).await?;
+    report.proposals = scan_proposals(state).await?;
     Ok(report)
+}
+
+/// Runs the detector over each community's last [`LOOKBACK_DAYS`](crate::api::proposals::LOOKBACK_DAYS) once an
+/// hour, whichever node claims the run first.
+async fn scan_proposals(state: &AppState) -> Result<usize, ApiError> {
+    let now = state.clock.now();
+    let mut created = 0;
+    for c in state.store.communities().await? {
+        if !state.store.claim_proposal_scan(c.id, now, Duration::hours(1)).await? {
+            continue;
+        }
+        let change = wujia_store::Change::system(now, Some(c.id), "proposal.detect");
+        let since = now - Duration::days(crate::api::proposals::LOOKBACK_DAYS);
+        created += state.store.scan_proposals(c.id, since, change).await?;
+    }
+    Ok(created)
 }
 
 /// Warns the handler when three quarters of a limit have passed, and tells supervisors (community staff) once a

@@ -98,8 +98,15 @@ pub(crate) async fn dashboard(
         &super::activities::PeriodQuery { from: Some(f.clone()), to: Some(t.clone()), community_id: None },
     )
     .await?;
+    // Acting before the complaint: what the detector proposed and what became of it.
+    let mut proactive: BTreeMap<String, usize> =
+        ["open", "accepted", "done", "dismissed"].iter().map(|s| (s.to_string(), 0)).collect();
+    for p in state.store.proposals(c, None).await? {
+        *proactive.entry(p.status).or_default() += 1;
+    }
     Ok(json!({
         "community_id": c, "from": from, "to": to,
+        "proactive": proactive,
         "service": service,
         "order": {
             "rounds": order["rounds"], "findings": order["findings"], "fixed_on_spot_share": order["fixed_on_spot_share"],

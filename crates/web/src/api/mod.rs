@@ -14,6 +14,7 @@ pub(crate) mod meetings;
 mod notifications;
 pub(crate) mod patrol;
 pub(crate) mod photos;
+pub(crate) mod proposals;
 pub(crate) mod reception;
 pub(crate) mod registry;
 pub(crate) mod reports;
@@ -73,11 +74,12 @@ pub use accounts::UserOut;
         activities::create_activity_registration, activities::update_activity_registration, activities::create_activity_checkin,
         activities::update_activity, activities::create_activity_photo, activities::get_activity_photo,
         activities::get_activities_summary, activities::list_recommended_activities, activities::get_activity_calendar,
-        activities::export_activity_attendance, dashboard::get_dashboard, reports::get_governance_report,
+        activities::export_activity_attendance, dashboard::get_dashboard, reports::get_governance_report, proposals::list_proposals, proposals::get_proposal,
+        proposals::create_proposal_scan, proposals::create_proposal_decision,
         reports::export_governance_report, duty::get_duty_wall, duty::get_duty_wall_stream, search::search_records,
     ),
     components(schemas(
-        crate::error::FieldIssue, crate::view::ResidentOut, sessions::LoginBody, sessions::PasswordBody,
+        crate::error::FieldIssue, crate::view::ResidentOut, proposals::ScanBody, proposals::DecisionBody, sessions::LoginBody, sessions::PasswordBody,
         accounts::UserOut, accounts::NewUserBody, accounts::UserPatch, accounts::TokenBody, registry::ResidentBody,
         registry::TagBody, registry::SignupBody, structure::CommunityBody, structure::CompoundBody, structure::BuildingBody,
         structure::WorkerBody, structure::HouseholdBody, requests::NewRequestBody, requests::ActionBody,
@@ -228,6 +230,10 @@ pub fn routes() -> Router<AppState> {
         .route("/topics/{id}/ballots", post(topics::create_ballot))
         .route("/communities/{id}/settings", axum::routing::patch(topics::update_community_settings))
         .route("/dashboard", get(dashboard::get_dashboard))
+        .route("/proposals", get(proposals::list_proposals))
+        .route("/proposals/scan", post(proposals::create_proposal_scan))
+        .route("/proposals/{id}", get(proposals::get_proposal))
+        .route("/proposals/{id}/decision", post(proposals::create_proposal_decision))
         .route("/search", get(search::search_records))
         .route("/duty_wall", get(duty::get_duty_wall))
         .route("/duty_wall/stream", get(duty::get_duty_wall_stream))

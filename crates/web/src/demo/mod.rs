@@ -438,5 +438,8 @@ pub async fn load_request_history(store: &Store, now: DateTime<Utc>) -> Result<u
             .await?;
         }
     }
+    // What the detector would have proposed over this history, for staff to decide on.
+    let change = wujia_store::Change::system(now, Some(community), "proposal.detect");
+    store.scan_proposals(community, DateTime::<Utc>::UNIX_EPOCH, change).await?;
     Ok(count)
 }

@@ -16,15 +16,13 @@ use axum::Router;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use chrono_tz::Asia::Shanghai;
 use serde::Deserialize;
 use std::collections::HashMap;
 use wujia_core::accounts::{Action, Scope};
 
-fn when(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
-}
+use super::when;
 
 /// All activity page routes.
 pub fn routes() -> Router<AppState> {

@@ -66,6 +66,15 @@ async fn dashboard_page(
                     (t("dashboard.open"), s["open"].to_string()),
                     (t("dashboard.overdue"), s["overdue"].to_string()),
                     (t("dashboard.emergencies"), s["emergencies_open"].to_string()),
+                    (
+                        t("dashboard.proactive"),
+                        format!(
+                            "{} / {}",
+                            d["proactive"]["open"],
+                            d["proactive"]["accepted"].as_u64().unwrap_or(0)
+                                + d["proactive"]["done"].as_u64().unwrap_or(0)
+                        ),
+                    ),
                 ],
             ),
             (

@@ -6,6 +6,7 @@ mod admin;
 mod dashboard;
 mod inbox;
 mod patrol;
+mod proposals;
 mod reception;
 mod registry;
 mod requests;
@@ -226,6 +227,11 @@ pub fn page_with_error(ctx: &PageContext, auth: &Auth, e: ApiError, page: Result
     }
 }
 
+/// A moment as Beijing people read it: `2024-03-05 14:30`.
+pub(crate) fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M").to_string()
+}
+
 /// An error shown as a page in the viewer's language.
 pub fn error_page(ctx: &PageContext, auth: Option<&Auth>, e: ApiError) -> Response {
     if let ApiError::Internal(cause) = &e {
@@ -345,4 +351,5 @@ pub fn routes() -> Router<AppState> {
         .merge(dashboard::report_routes())
         .merge(dashboard::wall_routes())
         .merge(volunteers::routes())
+        .merge(proposals::routes())
 }

@@ -25,9 +25,7 @@ use wujia_core::accounts::{Action, Scope};
 use wujia_core::patrol::FindingType;
 use wujia_core::patrol::plans::RoundStatus;
 
-fn when(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
-}
+use super::when;
 
 fn hm(t: DateTime<Utc>) -> String {
     t.with_timezone(&Shanghai).format("%H:%M").to_string()

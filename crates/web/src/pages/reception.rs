@@ -19,9 +19,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use wujia_core::accounts::{Action, Scope};
 
-fn when(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
-}
+use super::when;
 
 fn hm(t: DateTime<Utc>) -> String {
     t.with_timezone(&Shanghai).format("%H:%M").to_string()

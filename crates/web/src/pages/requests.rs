@@ -13,17 +13,13 @@ use axum::Router;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
-use chrono_tz::Asia::Shanghai;
 use serde::Deserialize;
 use std::collections::HashMap;
 use wujia_core::accounts::{Action, Role, Scope};
 use wujia_core::registry::AddressQuery;
 use wujia_core::requests::{Channel, Command, RequestActor, RequestState, Satisfaction, Solved, Status, decide};
 
-fn when(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
-}
+use super::when;
 
 fn status_label(code: &str, lang: Lang) -> String {
     lang.t(&format!("status.{code}")).to_string()

@@ -12,13 +12,10 @@ use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use chrono_tz::Asia::Shanghai;
 use std::collections::HashMap;
 use wujia_core::accounts::{Action, Scope};
 
-fn when(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
-}
+use super::when;
 
 /// All deliberation page routes.
 pub fn routes() -> Router<AppState> {
