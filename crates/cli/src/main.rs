@@ -383,6 +383,7 @@ async fn run(cli: Cli) -> Result<()> {
                 secure_cookies,
                 blob_dir: db.data_dir.join("blobs"),
                 search_dir: Some(db.data_dir.join("search")),
+                smtp: smtp_from_env(),
                 ..Default::default()
             };
             let state = wujia_web::AppState::new(store, config);
@@ -581,6 +582,13 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     run(Cli::parse()).await
+}
+
+/// The SMTP server for e-mail channels, from `WUJIA_SMTP_URL` and `WUJIA_SMTP_FROM`.
+fn smtp_from_env() -> Option<wujia_web::mail::SmtpConfig> {
+    let url = std::env::var("WUJIA_SMTP_URL").ok().filter(|u| !u.is_empty())?;
+    let from = std::env::var("WUJIA_SMTP_FROM").unwrap_or_else(|_| "吾家 Wujia <wujia@localhost>".into());
+    Some(wujia_web::mail::SmtpConfig { url, from })
 }
 
 #[cfg(test)]

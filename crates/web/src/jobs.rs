@@ -51,7 +51,11 @@ pub fn robot_payload(kind: &str, title: &str, body: &str) -> Option<Value> {
     }
 }
 
-async fn deliver(client: &reqwest::Client, d: &Delivery) -> Result<(), String> {
+async fn deliver(client: &reqwest::Client, mailer: Option<&crate::mail::Mailer>, d: &Delivery) -> Result<(), String> {
+    if d.kind == "email" {
+        let mailer = mailer.ok_or("no SMTP server is configured (WUJIA_SMTP_URL)")?;
+        return mailer.send(&d.target, &d.title, &d.body).await.map_err(|e| e.to_string());
+    }
     let payload =
         robot_payload(&d.kind, &d.title, &d.body).ok_or_else(|| format!("cannot deliver to a {} channel", d.kind))?;
     let res = client.post(&d.target).json(&payload).send().await.map_err(|e| format!("request failed: {e}"))?;
@@ -84,8 +88,18 @@ pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
         .timeout(std::time::Duration::from_secs(10))
         .build()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mailer = match &state.config.smtp {
+        Some(smtp) => match crate::mail::Mailer::new(smtp) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::error!(error = %e, "the SMTP settings are unusable; e-mail deliveries wait");
+                None
+            }
+        },
+        None => None,
+    };
     for d in state.store.claim_deliveries(now, now + Duration::minutes(2), 50).await? {
-        match deliver(&client, &d).await {
+        match deliver(&client, mailer.as_ref(), &d).await {
             Ok(()) => {
                 state.store.record_delivery(d.id, now, None, None).await?;
                 report.delivered += 1;

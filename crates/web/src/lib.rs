@@ -13,6 +13,7 @@ mod form;
 mod i18n;
 mod intake;
 mod jobs;
+pub mod mail;
 mod notify;
 mod open311;
 mod ops;
@@ -55,6 +56,8 @@ pub struct Config {
     pub session_cache_seconds: u64,
     /// Where this node keeps its search index; `None` keeps it in memory (rebuilt from the event log at start).
     pub search_dir: Option<std::path::PathBuf>,
+    /// The SMTP server for e-mail channels; `None` refuses e-mail channels.
+    pub smtp: Option<mail::SmtpConfig>,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             blob_dir: "wujia-data/blobs".into(),
             session_cache_seconds: 2,
             search_dir: None,
+            smtp: None,
         }
     }
 }

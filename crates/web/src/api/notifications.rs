@@ -59,15 +59,15 @@ pub struct ChannelBody {
     pub community_id: Option<i64>,
     /// Name, e.g. 物业值班群.
     pub name: String,
-    /// `wecom`, `dingtalk` or `feishu` (group robots).
+    /// `wecom`, `dingtalk` or `feishu` (group robots), or `email`.
     pub kind: String,
-    /// The robot's webhook URL.
+    /// The robot's webhook URL, or the e-mail addresses (comma-separated).
     pub target: String,
     /// `duty` (every emergency), `property` (emergencies the property company handles) or `all` (every new request).
     pub purpose: String,
 }
 
-/// Adds a group-robot channel.
+/// Adds an outside channel: a group robot or e-mail addresses.
 #[utoipa::path(post, path = "/api/v1/notification_channels", operation_id = "create_notification_channel", tag = "notifications",
     request_body = ChannelBody, responses((status = 201, description = "Created"), (status = 422, description = "Invalid fields")),
     security(("bearer" = [])))]
@@ -85,12 +85,22 @@ pub async fn create_notification_channel(
     if name.is_empty() || name.chars().count() > 40 {
         bad("name", "名称为 1–40 个字符 / 1–40 characters");
     }
-    if !["wecom", "dingtalk", "feishu"].contains(&b.kind.as_str()) {
-        bad("kind", "应为 wecom、dingtalk 或 feishu / must be wecom, dingtalk or feishu");
-    }
     let target = b.target.trim();
-    if !(target.starts_with("https://") || target.starts_with("http://")) || target.len() > 500 {
-        bad("target", "应为机器人的 Webhook 地址 / must be the robot's webhook URL");
+    match b.kind.as_str() {
+        "wecom" | "dingtalk" | "feishu" => {
+            if !(target.starts_with("https://") || target.starts_with("http://")) || target.len() > 500 {
+                bad("target", "应为机器人的 Webhook 地址 / must be the robot's webhook URL");
+            }
+        }
+        "email" => {
+            if state.config.smtp.is_none() {
+                bad("kind", "本服务器未配置发信服务器 (WUJIA_SMTP_URL) / no SMTP server is configured here");
+            }
+            if target.len() > 500 || crate::mail::recipients(target).is_err() {
+                bad("target", "应为电子邮件地址，多个以逗号分隔 / e-mail addresses, separated by commas");
+            }
+        }
+        _ => bad("kind", "应为 wecom、dingtalk、feishu 或 email / must be wecom, dingtalk, feishu or email"),
     }
     if !["duty", "property", "all"].contains(&b.purpose.as_str()) {
         bad("purpose", "应为 duty、property 或 all / must be duty, property or all");

@@ -120,6 +120,11 @@ pub struct TestApp {
 impl TestApp {
     /// Starts a server over a fresh copy of the demo; `None` when the backend is not available here.
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with settings changed by `configure`.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<Self> {
         let database_url = match backend {
             Backend::Sqlite => {
                 let template = sqlite_template();
@@ -144,7 +149,9 @@ impl TestApp {
         store.migrate().await.unwrap();
         let clock = Arc::new(FixedClock::new(test_now()));
         let blob_dir = std::env::temp_dir().join(format!("wujia-test-blobs-{}", rand_suffix()));
-        let state = AppState::with_clock(store, Config { blob_dir, ..Config::default() }, clock.clone());
+        let mut config = Config { blob_dir, ..Config::default() };
+        configure(&mut config);
+        let state = AppState::with_clock(store, config, clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
