@@ -517,3 +517,255 @@ pub fn detector(runs: u64) -> Result<()> {
     );
     Ok(())
 }
+
+/// Lays down `n` requests for `community` received over the three years before `now`: the old ones answered,
+/// resolved and followed up, the last days' still in hand, as in a working community.
+#[allow(clippy::too_many_arguments)]
+async fn lay_down_requests(
+    store: &Store,
+    community: i64,
+    prefix: &str,
+    n: usize,
+    categories: &[i64],
+    homes: &[(i64, i64)],
+    leads: &[i64],
+    now: chrono::DateTime<chrono::Utc>,
+    rng: &mut impl Rng,
+) -> Result<()> {
+    use chrono::Duration as D;
+    let channels = ["portal", "phone", "walk_in", "wechat", "hotline_12345", "reception_day", "patrol"];
+    let mut batch = Vec::with_capacity(20_000);
+    for i in 0..n {
+        let received = now - D::minutes(rng.random_range(1..3 * 365 * 24 * 60));
+        let (respond_due, resolve_due) = (received + D::hours(24), received + D::days(7));
+        let age = now - received;
+        let (household, building) = homes[rng.random_range(0..homes.len())];
+        let answered = age > D::hours(rng.random_range(1..30));
+        let slowest = if rng.random_bool(0.95) { 1_400 } else { 3_000 };
+        let responded = answered.then(|| received + D::minutes(rng.random_range(5..slowest)));
+        let resolved = (age > D::days(rng.random_range(1..9))).then(|| received + D::hours(rng.random_range(2..170)));
+        let followup = (resolved.is_some() && age > D::days(10)).then(|| {
+            let solved =
+                ["solved", "solved", "solved", "solved", "partly_solved", "not_solved"][rng.random_range(0..6)];
+            let satisfied =
+                ["satisfied", "satisfied", "satisfied", "basically_satisfied", "dissatisfied"][rng.random_range(0..5)];
+            (solved.to_string(), satisfied.to_string())
+        });
+        let status = match (responded, resolved, &followup) {
+            (_, Some(_), Some(_)) => "closed",
+            (_, Some(_), None) => "resolved",
+            (Some(_), None, _) => "in_progress",
+            (None, None, _) => "received",
+        };
+        batch.push(wujia_store::BenchRequest {
+            community_id: community,
+            number: format!("{prefix}-{i:07}"),
+            category_id: categories[rng.random_range(0..categories.len())],
+            channel: channels[rng.random_range(0..channels.len())].into(),
+            status: status.into(),
+            description: "楼道灯不亮，电梯异响，下水道堵塞".into(),
+            household_id: Some(household),
+            building_id: Some(building),
+            location: String::new(),
+            lead_id: Some(leads[rng.random_range(0..leads.len())]),
+            received_at: received,
+            respond_due,
+            resolve_due,
+            responded_at: responded,
+            resolved_at: resolved,
+            followup,
+        });
+        if batch.len() == 20_000 || i + 1 == n {
+            store.insert_bench_requests(&batch).await?;
+            batch.clear();
+        }
+    }
+    Ok(())
+}
+
+/// GETs `paths` in turn from `clients` concurrent clients, `total` times in all; latencies sorted.
+async fn measure(
+    server: &DemoServer,
+    token: &str,
+    paths: &[String],
+    clients: usize,
+    total: usize,
+) -> Result<Vec<Duration>> {
+    let per = total.div_ceil(clients);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (client, base, token, paths) =
+            (server.client.clone(), server.base.clone(), token.to_string(), paths.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::with_capacity(per);
+            for i in 0..per {
+                let path = &paths[(c + i) % paths.len()];
+                let t = Instant::now();
+                let res = client.get(format!("{base}{path}")).bearer_auth(&token).send().await?;
+                anyhow::ensure!(res.status().is_success(), "GET {path}: {}", res.status());
+                let _ = res.bytes().await?;
+                out.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(out)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    all.sort();
+    Ok(all)
+}
+
+fn report_latencies(what: &str, clients: usize, all: &[Duration], elapsed: Duration) {
+    println!(
+        "  {what:<44} {clients:>2} clients {:>7.0} req/s   p50 {:>7.2} ms   p95 {:>7.2} ms   p99 {:>7.2} ms",
+        all.len() as f64 / elapsed.as_secs_f64(),
+        percentile(all, 0.50),
+        percentile(all, 0.95),
+        percentile(all, 0.99)
+    );
+}
+
+/// The staff queue and the three rates for a year with `n` requests stored in one community (SQLite).
+pub async fn queue(n: usize) -> Result<()> {
+    let server = DemoServer::start("queue", 16).await?;
+    let store = &server.store;
+    let community = store.communities().await?.first().context("no community")?.id;
+    let categories: Vec<i64> = store.categories().await?.into_iter().filter(|c| c.is_leaf()).map(|c| c.id).collect();
+    let homes: Vec<(i64, i64)> =
+        store.household_buildings(community).await?.into_iter().map(|(h, b, _)| (h, b)).collect();
+    let leads: Vec<i64> = store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| matches!(u.role.as_str(), "staff" | "social_worker" | "property"))
+        .map(|u| u.id)
+        .collect();
+    let now = wujia_web::Clock::now(&wujia_web::SystemClock);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    println!("bench queue: {n} requests over three years in one community, SQLite");
+    let started = Instant::now();
+    lay_down_requests(store, community, "BQ", n, &categories, &homes, &leads, now, &mut rng).await?;
+    let took = started.elapsed();
+    println!(
+        "  laid down in {:.1} s ({:.0} requests/s, tallies kept by the triggers)",
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64()
+    );
+    let today = (now + chrono::Duration::hours(8)).date_naive();
+    let year_ago = today - chrono::Duration::days(365);
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("GET /requests (the staff queue page)", vec!["/requests".into()]),
+        ("GET /api/v1/requests (queue, 50)", vec!["/api/v1/requests?limit=50".into()]),
+        (
+            "GET /api/v1/requests?status=… (filtered)",
+            vec![
+                "/api/v1/requests?status=in_progress&limit=50".into(),
+                "/api/v1/requests?channel=phone&limit=50".into(),
+            ],
+        ),
+        (
+            "GET /api/v1/requests/summary (a year)",
+            vec![format!("/api/v1/requests/summary?from={year_ago}&to={}", today + chrono::Duration::days(1))],
+        ),
+        ("GET /requests/figures (a year, page)", vec![format!("/requests/figures?from={year_ago}&to={today}")]),
+    ];
+    for (what, paths) in &cases {
+        for clients in [1, 16] {
+            let _ = measure(&server, &server.token, paths, clients, 32).await?; // warm
+            let started = Instant::now();
+            let all = measure(&server, &server.token, paths, clients, 800).await?;
+            report_latencies(what, clients, &all, started.elapsed());
+        }
+    }
+    server.stop().await;
+    Ok(())
+}
+
+/// The dashboard of a street office over `communities` communities holding `n` requests between them (SQLite).
+pub async fn street(communities: usize, n: usize) -> Result<()> {
+    let server = DemoServer::start("street", 16).await?;
+    let store = &server.store;
+    let first = store.communities().await?.first().context("no community")?.clone();
+    let categories: Vec<i64> = store.categories().await?.into_iter().filter(|c| c.is_leaf()).map(|c| c.id).collect();
+    let homes: Vec<(i64, i64)> =
+        store.household_buildings(first.id).await?.into_iter().map(|(h, b, _)| (h, b)).collect();
+    let staff = store.user_by_username("zhangli").await?.context("zhangli")?;
+    let mut ids = vec![first.id];
+    for k in 1..communities {
+        let id = store
+            .create_community(
+                &format!("基准社区{k}"),
+                &format!("BENCH{k}"),
+                &first.street,
+                &first.district,
+                &["甲", "乙"],
+                change("community.create"),
+            )
+            .await?;
+        ids.push(id);
+    }
+    let hash = wujia_core::accounts::hash_password("bench-password-1", &[3; 16]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    store
+        .create_user(
+            &wujia_store::NewUser {
+                username: "bench_street".into(),
+                display_name: "街道(基准)".into(),
+                password_hash: hash,
+                role: wujia_core::accounts::Role::Street,
+                organization: None,
+                household_id: None,
+                communities: ids.clone(),
+                must_change_password: false,
+            },
+            change("user.create"),
+        )
+        .await?;
+    let now = wujia_web::Clock::now(&wujia_web::SystemClock);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    println!("bench street: {n} requests over three years in {communities} communities of one street, SQLite");
+    let started = Instant::now();
+    for (k, id) in ids.iter().enumerate() {
+        // The other communities' requests carry the demo's households for their addresses: only the counts matter.
+        lay_down_requests(
+            store,
+            *id,
+            &format!("BS{k}"),
+            n / communities,
+            &categories,
+            &homes,
+            &[staff.id],
+            now,
+            &mut rng,
+        )
+        .await?;
+    }
+    let took = started.elapsed();
+    println!("  laid down in {:.1} s ({:.0} requests/s)", took.as_secs_f64(), n as f64 / took.as_secs_f64());
+    let login: serde_json::Value = server
+        .client
+        .post(format!("{}/api/v1/sessions", server.base))
+        .json(&serde_json::json!({"username": "bench_street", "password": "bench-password-1"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"].as_str().context("street login")?.to_string();
+    let one: Vec<String> = ids.iter().map(|id| format!("/api/v1/dashboard?community_id={id}")).collect();
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("GET /api/v1/dashboard (one community, a year)", one),
+        ("GET /dashboard (street page, 20 side by side)", vec!["/dashboard".into()]),
+    ];
+    for (what, paths) in &cases {
+        for clients in [1, 16] {
+            let _ = measure(&server, &token, paths, clients, 16).await?;
+            let total = if what.contains("street page") { 160 } else { 800 };
+            let started = Instant::now();
+            let all = measure(&server, &token, paths, clients, total).await?;
+            report_latencies(what, clients, &all, started.elapsed());
+        }
+    }
+    server.stop().await;
+    Ok(())
+}

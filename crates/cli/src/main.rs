@@ -146,6 +146,21 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: u64,
     },
+    /// The staff queue and the three rates for a year with many requests stored in one community.
+    Queue {
+        /// Requests laid down before measuring.
+        #[arg(long, default_value_t = 1_000_000)]
+        requests: usize,
+    },
+    /// The dashboard of a street office over many communities and many requests.
+    Street {
+        /// Communities of the street.
+        #[arg(long, default_value_t = 20)]
+        communities: usize,
+        /// Requests laid down between them.
+        #[arg(long, default_value_t = 1_000_000)]
+        requests: usize,
+    },
     /// Household lookup by address and resident search through HTTP.
     Lookup {
         /// Concurrent clients.
@@ -549,6 +564,8 @@ async fn run_bench(command: BenchCommand) -> Result<()> {
         BenchCommand::Requests { clients, seconds } => bench::requests(&clients, seconds).await,
         BenchCommand::Patrol { clients, findings, history } => bench::patrol(clients, findings, history).await,
         BenchCommand::Detector { runs } => bench::detector(runs),
+        BenchCommand::Queue { requests } => bench::queue(requests).await,
+        BenchCommand::Street { communities, requests } => bench::street(communities, requests).await,
     }
 }
 

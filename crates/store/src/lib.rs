@@ -11,6 +11,7 @@ mod blobs;
 mod cases;
 mod deliberation;
 mod demo;
+mod fixtures;
 mod import;
 mod meetings;
 mod notifications;
@@ -21,6 +22,7 @@ mod registry;
 mod requests;
 mod search;
 mod secret;
+mod tallies;
 mod volunteers;
 
 pub use accounts::{ApiToken, NewUser, User};
@@ -29,6 +31,7 @@ pub use audit::{AuditEntry, Change};
 pub use blobs::BlobStore;
 pub use cases::{Baseline, BoardBuilding, Case, CaseStep, CaseUpdate, ZeroBoard};
 pub use deliberation::{Topic, TopicNote, TopicUpdate};
+pub use fixtures::BenchRequest;
 pub use import::ImportReport;
 pub use meetings::{Meeting, MeetingAction};
 pub use notifications::{Channel as NotificationChannel, Delivery, DutyShift, InboxItem, Notices};
@@ -44,6 +47,7 @@ pub use registry::{
 pub use requests::{Batch, Category, Knowledge, NewCategory, NewRequest, Photo, RequestFilter, RequestRow, urgency_of};
 pub use search::SEARCHABLE;
 pub use secret::{Cipher, SecretKey};
+pub use tallies::Tallies;
 pub use volunteers::{NewShift, NewVolunteer, Shift, Signup, SignupUpdate, VolunteerFacts, VolunteerRow};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

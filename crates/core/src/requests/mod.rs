@@ -8,7 +8,7 @@ mod workflow;
 
 pub use calendar::{DayKind, WorkCalendar, default_entries};
 pub use catalogue::{CategorySeed, HandlerKind, default_catalogue};
-pub use rates::{Rate, RequestFacts, ThreeRates, three_rates};
+pub use rates::{Rate, RequestFacts, Tally, ThreeRates, three_rates};
 pub use workflow::{
     Command, Followup, RequestActor, RequestState, RuleError, Satisfaction, Solved, Status, Transition, decide,
 };

@@ -77,51 +77,102 @@ pub struct ThreeRates {
     pub overdue: u64,
 }
 
-/// Computes the rates over `facts` as of `now`.
-pub fn three_rates<'a>(facts: impl IntoIterator<Item = &'a RequestFacts>, now: DateTime<Utc>) -> ThreeRates {
-    let (mut n, mut resp_den, mut resp_num) = (0u64, 0u64, 0u64);
-    let (mut followed, mut solved, mut satisfied) = (0u64, 0f64, 0u64);
-    let (mut resp_minutes, mut resp_count, mut res_minutes, mut res_count, mut overdue) =
-        (0f64, 0u64, 0f64, 0u64, 0u64);
-    for f in facts {
-        n += 1;
+/// The additive parts of the rates: tallies of single requests add up over days, buildings or months, and the sum
+/// gives the same rates as the requests themselves. The store keeps them per day so that a year's figures read a
+/// few thousand tallies rather than every request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Requests.
+    pub requests: u64,
+    /// Answered (first contact made).
+    pub responded: u64,
+    /// Answered by the response deadline.
+    pub responded_on_time: u64,
+    /// Seconds from receipt to first contact, summed over answered requests.
+    pub resp_seconds: i64,
+    /// Resolved.
+    pub resolved: u64,
+    /// Seconds from receipt to resolution, summed over resolved requests.
+    pub res_seconds: i64,
+    /// Followed up.
+    pub followed: u64,
+    /// Followed up as solved, in halves (partly solved counts one half).
+    pub solved_halves: u64,
+    /// Followed up as satisfied or basically satisfied.
+    pub satisfied: u64,
+    /// Not answered and past the response deadline at the moment of reading.
+    pub unanswered_past_due: u64,
+    /// Not resolved and past the resolution deadline at the moment of reading.
+    pub overdue: u64,
+}
+
+impl Tally {
+    /// Adds one request as of `now`.
+    pub fn add(&mut self, f: &RequestFacts, now: DateTime<Utc>) {
+        self.requests += 1;
         match f.responded_at {
             Some(at) => {
-                resp_den += 1;
-                resp_num += u64::from(at <= f.respond_due);
-                resp_minutes += (at - f.received_at).num_seconds() as f64 / 60.0;
-                resp_count += 1;
+                self.responded += 1;
+                self.responded_on_time += u64::from(at <= f.respond_due);
+                self.resp_seconds += (at - f.received_at).num_seconds();
             }
-            None if now > f.respond_due => resp_den += 1,
-            None => {}
+            None => self.unanswered_past_due += u64::from(now > f.respond_due),
         }
         match f.resolved_at {
             Some(at) => {
-                res_minutes += (at - f.received_at).num_seconds() as f64 / 60.0;
-                res_count += 1;
+                self.resolved += 1;
+                self.res_seconds += (at - f.received_at).num_seconds();
             }
-            None if now > f.resolve_due => overdue += 1,
-            None => {}
+            None => self.overdue += u64::from(now > f.resolve_due),
         }
         if let Some(fu) = f.followup {
-            followed += 1;
-            solved += match fu.solved {
-                Solved::Solved => 1.0,
-                Solved::PartlySolved => 0.5,
-                Solved::NotSolved => 0.0,
+            self.followed += 1;
+            self.solved_halves += match fu.solved {
+                Solved::Solved => 2,
+                Solved::PartlySolved => 1,
+                Solved::NotSolved => 0,
             };
-            satisfied += u64::from(fu.satisfaction != Satisfaction::Dissatisfied);
+            self.satisfied += u64::from(fu.satisfaction != Satisfaction::Dissatisfied);
         }
     }
-    ThreeRates {
-        requests: n,
-        response: Rate::of(resp_num as f64, resp_den),
-        resolution: Rate::of(solved, followed),
-        satisfaction: Rate::of(satisfied as f64, followed),
-        mean_minutes_to_respond: (resp_count > 0).then(|| resp_minutes / resp_count as f64),
-        mean_minutes_to_resolve: (res_count > 0).then(|| res_minutes / res_count as f64),
-        overdue,
+
+    /// Adds another tally.
+    pub fn merge(&mut self, o: &Tally) {
+        self.requests += o.requests;
+        self.responded += o.responded;
+        self.responded_on_time += o.responded_on_time;
+        self.resp_seconds += o.resp_seconds;
+        self.resolved += o.resolved;
+        self.res_seconds += o.res_seconds;
+        self.followed += o.followed;
+        self.solved_halves += o.solved_halves;
+        self.satisfied += o.satisfied;
+        self.unanswered_past_due += o.unanswered_past_due;
+        self.overdue += o.overdue;
     }
+
+    /// The rates these requests make.
+    pub fn rates(&self) -> ThreeRates {
+        let mean = |seconds: i64, n: u64| (n > 0).then(|| seconds as f64 / 60.0 / n as f64);
+        ThreeRates {
+            requests: self.requests,
+            response: Rate::of(self.responded_on_time as f64, self.responded + self.unanswered_past_due),
+            resolution: Rate::of(self.solved_halves as f64 / 2.0, self.followed),
+            satisfaction: Rate::of(self.satisfied as f64, self.followed),
+            mean_minutes_to_respond: mean(self.resp_seconds, self.responded),
+            mean_minutes_to_resolve: mean(self.res_seconds, self.resolved),
+            overdue: self.overdue,
+        }
+    }
+}
+
+/// Computes the rates over `facts` as of `now`.
+pub fn three_rates<'a>(facts: impl IntoIterator<Item = &'a RequestFacts>, now: DateTime<Utc>) -> ThreeRates {
+    let mut t = Tally::default();
+    for f in facts {
+        t.add(f, now);
+    }
+    t.rates()
 }
 
 #[cfg(test)]
@@ -141,6 +192,38 @@ mod tests {
             resolve_due: t(24),
             resolved_at: resolved.map(t),
             followup: followup.map(|(solved, satisfaction)| Followup { solved, satisfaction }),
+        }
+    }
+
+    proptest::proptest! {
+        /// Tallies summed in any grouping give the rates of all the requests together.
+        #[test]
+        fn tallies_add_up_to_the_rates_of_the_whole(
+            spec in proptest::collection::vec((proptest::option::of(0i64..6), proptest::option::of(0i64..40), 0u8..10, 0usize..4), 0..60),
+            now in 0i64..50,
+        ) {
+            let facts: Vec<RequestFacts> = spec
+                .iter()
+                .map(|(resp, res, fu, _)| {
+                    let followup = match fu {
+                        0 => Some((Solved::Solved, Satisfaction::Satisfied)),
+                        1 => Some((Solved::PartlySolved, Satisfaction::BasicallySatisfied)),
+                        2 => Some((Solved::NotSolved, Satisfaction::Dissatisfied)),
+                        _ => None,
+                    };
+                    fact(*resp, *res, followup)
+                })
+                .collect();
+            let whole = three_rates(&facts, t(now));
+            let mut groups = [Tally::default(); 4];
+            for (f, (_, _, _, g)) in facts.iter().zip(&spec) {
+                groups[*g].add(f, t(now));
+            }
+            let mut sum = Tally::default();
+            for g in &groups {
+                sum.merge(g);
+            }
+            proptest::prop_assert_eq!(sum.rates(), whole);
         }
     }
 

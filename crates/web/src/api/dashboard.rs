@@ -13,8 +13,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use wujia_core::accounts::{Action, Scope};
-use wujia_core::requests::three_rates;
-use wujia_store::RequestFilter;
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -59,33 +57,22 @@ pub(crate) async fn dashboard(
         return Err(ApiError::field("to", "期间应在三年以内且不早于开始日期 / at most three years, not before from"));
     }
     let now = state.clock.now();
-    let (start, end) = (super::patrol::beijing_start(from), super::patrol::beijing_start(to + Duration::days(1)));
 
-    // Service: the three rates over the period and month by month; what is open now.
-    let rows = state
-        .store
-        .all_requests(c, &RequestFilter { from: Some(start), to: Some(end), limit: i64::MAX, ..Default::default() })
-        .await?;
-    let facts: Vec<_> = rows.iter().map(|r| (r.received_at, super::requests::facts_of(r))).collect();
-    let mut months: BTreeMap<String, Vec<&wujia_core::requests::RequestFacts>> = BTreeMap::new();
-    for (at, f) in &facts {
-        months.entry(at.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m").to_string()).or_default().push(f);
-    }
-    let trend: Vec<Value> =
-        months.iter().map(|(m, fs)| json!({"month": m, "rates": three_rates(fs.iter().copied(), now)})).collect();
-    let overall = three_rates(facts.iter().map(|(_, f)| f), now);
-    let open_statuses: Vec<String> =
-        ["received", "responded", "dispatched", "in_progress"].iter().map(|s| s.to_string()).collect();
-    let open =
-        state.store.requests(c, &RequestFilter { statuses: open_statuses, limit: 1000, ..Default::default() }).await?;
-    let emergency: Vec<i64> =
-        state.store.categories().await?.into_iter().filter(|k| k.urgency == "emergency").map(|k| k.id).collect();
+    // Service: the three rates over the period and month by month, from the running tallies; what is open now.
+    let tallies = state.store.request_tallies(c, from, to + Duration::days(1), now).await?;
+    let trend: Vec<Value> = tallies
+        .iter()
+        .filter(|((dim, _), _)| dim == "month")
+        .map(|((_, m), t)| json!({"month": m, "rates": t.rates()}))
+        .collect();
+    let overall = tallies.get(&("all".to_string(), String::new())).copied().unwrap_or_default().rates();
+    let (open, overdue, emergencies_open) = state.store.open_request_figures(c, now).await?;
     let service = json!({
         "rates": overall,
         "trend": trend,
-        "open": open.len(),
-        "overdue": open.iter().filter(|r| r.resolve_due < now).count(),
-        "emergencies_open": open.iter().filter(|r| emergency.contains(&r.category_id)).count(),
+        "open": open,
+        "overdue": overdue,
+        "emergencies_open": emergencies_open,
     });
 
     let (f, t) = (from.to_string(), to.to_string());

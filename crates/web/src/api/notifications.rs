@@ -100,7 +100,14 @@ pub async fn create_notification_channel(
                 bad("target", "应为电子邮件地址，多个以逗号分隔 / e-mail addresses, separated by commas");
             }
         }
-        _ => bad("kind", "应为 wecom、dingtalk、feishu 或 email / must be wecom, dingtalk, feishu or email"),
+        _ => {
+            bad("kind", "应为 wecom、dingtalk、feishu 或 email / must be wecom, dingtalk, feishu or email");
+            if !(target.starts_with("https://") || target.starts_with("http://"))
+                && crate::mail::recipients(target).is_err()
+            {
+                bad("target", "应为 Webhook 地址或电子邮件地址 / a webhook URL or e-mail addresses");
+            }
+        }
     }
     if !["duty", "property", "all"].contains(&b.purpose.as_str()) {
         bad("purpose", "应为 duty、property 或 all / must be duty, property or all");

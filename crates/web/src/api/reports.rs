@@ -12,7 +12,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use wujia_store::{FindingFilter, RequestFilter};
+use wujia_store::FindingFilter;
 
 /// `?from=&to=&community_id=`; the default is last month.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -95,16 +95,13 @@ pub(crate) async fn report(
         });
         line.households += 1;
     }
-    let rows = state
-        .store
-        .all_requests(c, &RequestFilter { from: Some(start), to: Some(end), limit: i64::MAX, ..Default::default() })
-        .await?;
-    for r in &rows {
-        if let Some(l) = r.building_id.and_then(|b| lines.get_mut(&b)) {
-            l.requests += 1;
-            l.resolved += u64::from(r.resolved_at.is_some());
-            l.satisfied +=
-                u64::from(matches!(r.followup_satisfaction.as_deref(), Some("satisfied" | "basically_satisfied")));
+    let tallies = state.store.request_tallies(c, from, to + Duration::days(1), state.clock.now()).await?;
+    for ((dim, key), t) in &tallies {
+        if let Some(l) = (dim == "building").then(|| key.parse::<i64>().ok()).flatten().and_then(|b| lines.get_mut(&b))
+        {
+            l.requests += t.requests;
+            l.resolved += t.resolved;
+            l.satisfied += t.satisfied;
         }
     }
     for x in state
@@ -136,11 +133,11 @@ pub(crate) async fn report(
         }
     }
     // Notable cases: emergencies, illegal construction closed, and the period's activities.
-    let emergency: Vec<i64> =
-        state.store.categories().await?.into_iter().filter(|k| k.urgency == "emergency").map(|k| k.id).collect();
-    let mut notable: Vec<Value> = rows
-        .iter()
-        .filter(|r| emergency.contains(&r.category_id))
+    let mut notable: Vec<Value> = state
+        .store
+        .emergencies(c, start, end, 200)
+        .await?
+        .into_iter()
         .map(|r| json!({"kind": "emergency", "title": format!("{} {}", r.number, r.description), "status": r.status}))
         .collect();
     for k in state.store.cases(c, false, None, 1000).await? {

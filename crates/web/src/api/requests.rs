@@ -13,10 +13,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use wujia_core::accounts::{Action, Role, Scope};
 use wujia_core::registry::PhoneNumber;
-use wujia_core::requests::{
-    Channel, Command, Followup, RequestActor, RequestFacts, RequestState, Satisfaction, Solved, Status, decide,
-    three_rates,
-};
+use wujia_core::requests::{Channel, Command, RequestActor, RequestState, Status, decide};
 use wujia_store::{Category, NewRequest, RequestFilter, RequestRow};
 
 fn issue(field: &str, message: &str) -> FieldIssue {
@@ -542,43 +539,41 @@ pub(crate) async fn summary(state: &AppState, auth: &Auth, q: &SummaryQuery) -> 
     if !auth.can(Action::ViewRequests, Scope::community(community)) {
         auth.require(Action::ViewSummary, Scope::community(community))?;
     }
-    let f = RequestFilter {
-        from: q.from.as_deref().filter(|s| !s.is_empty()).map(|s| beijing_midnight("from", s)).transpose()?,
-        to: q.to.as_deref().filter(|s| !s.is_empty()).map(|s| beijing_midnight("to", s)).transpose()?,
-        limit: i64::MAX,
-        ..Default::default()
-    };
-    let rows = state.store.all_requests(community, &f).await?;
-    let categories = state.store.categories().await?;
-    let top_of = |id: i64| -> String {
-        let c = categories.iter().find(|c| c.id == id);
-        c.map(|c| c.code.split('.').next().unwrap_or("").to_string()).unwrap_or_default()
+    let day = |field: &str, s: &Option<String>| {
+        s.as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                    .map_err(|_| ApiError::field(field, "日期应为 YYYY-MM-DD / date must be YYYY-MM-DD"))
+            })
+            .transpose()
     };
     let now = state.clock.now();
-    let facts: Vec<(RequestFacts, &RequestRow)> = rows.iter().map(|r| (facts_of(r), r)).collect();
-    let rates = |pick: &dyn Fn(&RequestRow) -> bool| {
-        let sel: Vec<&RequestFacts> = facts.iter().filter(|(_, r)| pick(r)).map(|(f, _)| f).collect();
-        json!(three_rates(sel, now))
-    };
-    let mut by_category = BTreeMap::new();
-    let mut by_channel = BTreeMap::new();
-    for r in &rows {
-        by_category
-            .entry(top_of(r.category_id))
-            .or_insert_with(|| rates(&|x: &RequestRow| top_of(x.category_id) == top_of(r.category_id)));
-        by_channel.entry(r.channel.clone()).or_insert_with(|| rates(&|x: &RequestRow| x.channel == r.channel));
+    let from = day("from", &q.from)?.unwrap_or(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default());
+    // Without an end, everything received up to now (tomorrow in Beijing is safely past it).
+    let to = day("to", &q.to)?.unwrap_or_else(|| state.clock.today() + chrono::Duration::days(1));
+    if to < from {
+        return Err(ApiError::field("to", "结束日期不能早于开始日期 / to must not be before from"));
     }
-    let hotline = rows.iter().filter(|r| r.channel == Channel::Hotline12345.code()).count();
-    let open = rows.iter().filter(|r| Status::from_code(&r.status).is_some_and(Status::is_open)).count();
+    let tallies = state.store.request_tallies(community, from, to, now).await?;
+    let by = |dim: &str| -> BTreeMap<String, Value> {
+        tallies.iter().filter(|((d, _), _)| d == dim).map(|((_, k), t)| (k.clone(), json!(t.rates()))).collect()
+    };
+    let overall = tallies.get(&("all".to_string(), String::new())).copied().unwrap_or_default();
+    let hotline =
+        tallies.get(&("channel".to_string(), Channel::Hotline12345.code().to_string())).map_or(0, |t| t.requests);
+    let open = state.store.open_request_count(community, from, to).await?;
     Ok(json!({
         "community_id": community,
         "from": q.from, "to": q.to,
-        "overall": rates(&|_| true),
+        "overall": overall.rates(),
         "open": open,
         "from_12345": hotline,
-        "local": rows.len() - hotline,
-        "by_category": by_category,
-        "by_channel": by_channel,
+        "local": overall.requests - hotline,
+        "by_category": by("category"),
+        "by_channel": by("channel"),
+        "by_building": by("building"),
+        "by_handler": by("handler"),
         "definitions": {
             "response_rate": "已在响应时限内首次联系居民的诉求 ÷ 已响应或已过响应时限的诉求 / answered by the response deadline ÷ answered or past that deadline",
             "resolution_rate": "回访为“已解决”的诉求 ÷ 已回访的诉求(部分解决计一半)/ followed up as solved ÷ followed up (partly solved counts half)",
@@ -586,25 +581,6 @@ pub(crate) async fn summary(state: &AppState, auth: &Auth, q: &SummaryQuery) -> 
             "small_sample": "样本少于 30 件时仅供参考,不作排名 / fewer than 30 requests: indicative only, not for ranking",
         },
     }))
-}
-
-pub(crate) fn facts_of(r: &RequestRow) -> RequestFacts {
-    let followup = match (r.followup_solved.as_deref(), r.followup_satisfaction.as_deref()) {
-        (Some(s), Some(t)) => {
-            let solved: Option<Solved> = serde_json::from_value(json!(s)).ok();
-            let satisfaction: Option<Satisfaction> = serde_json::from_value(json!(t)).ok();
-            solved.zip(satisfaction).map(|(solved, satisfaction)| Followup { solved, satisfaction })
-        }
-        _ => None,
-    };
-    RequestFacts {
-        received_at: r.received_at,
-        respond_due: r.respond_due,
-        responded_at: r.responded_at,
-        resolve_due: r.resolve_due,
-        resolved_at: r.resolved_at,
-        followup,
-    }
 }
 
 /// Categories a form offers: active leaves, with their parents' names for grouping.
