@@ -390,3 +390,40 @@ test('residents propose and support a topic and vote on a phone; a volunteer sig
   const overflow = await wang.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
   assert.equal(overflow, false, 'no sideways scrolling on a phone');
 });
+
+test('staff read the governance dashboard by building, the report against the article, search, and act before the complaint', async () => {
+  const desk = await newPage();
+  await login(desk, 'zhangli');
+  await desk.goto(`${base}/dashboard?from=2023-05-01&to=2024-02-29`);
+  assert.ok((await desk.$$('figure.chart svg')).length >= 2, 'charts drawn on the server');
+  await assertAccessible(desk, 'dashboard');
+  // Narrow to one compound, then one building of it.
+  await desk.selectOption('#compound_id', { label: '琉璃井路3号院' });
+  await Promise.all([desk.waitForNavigation(), desk.click('form.filters button[type=submit]')]);
+  assert.ok(await desk.$('#scope-note'));
+  await desk.selectOption('#building_id', { label: '7号楼' });
+  await Promise.all([desk.waitForNavigation(), desk.click('form.filters button[type=submit]')]);
+  assert.ok(desk.url().includes('building_id='));
+  await assertAccessible(desk, 'dashboard of one building');
+  await desk.screenshot({ path: join(shots, 'dashboard-building.png'), fullPage: true });
+  // The report reproduces the article's figures from the records.
+  await desk.goto(`${base}/reports?from=2023-05-01&to=2024-02-29`);
+  const article = await desk.textContent('#report-article');
+  assert.ok(article.includes('2268') && article.includes('21') && !article.includes('✗'), article);
+  await assertAccessible(desk, 'report');
+  // The search box on every staff page finds records in Chinese.
+  await desk.fill('form.search input[name=q]', '护栏');
+  await Promise.all([desk.waitForNavigation(), desk.click('form.search button')]);
+  assert.ok((await desk.textContent('#records')).includes('护栏'));
+  await assertAccessible(desk, 'search');
+  // 未诉先办: the detector's proposals with their evidence; staff take one on.
+  await desk.goto(`${base}/dashboard`);
+  await Promise.all([desk.waitForNavigation(), desk.click('a[href="/proposals"]')]);
+  const first = desk.locator('#proposals li').first();
+  assert.ok((await first.textContent()).includes('依据'));
+  await first.locator('textarea').fill('请包楼社工本周上门，问清需要');
+  await Promise.all([desk.waitForNavigation(), first.locator('button[value=accept]').click()]);
+  await desk.goto(`${base}/proposals?status=accepted`);
+  assert.ok((await desk.textContent('#proposals')).includes('请包楼社工本周上门'));
+  await assertAccessible(desk, 'proposals');
+});

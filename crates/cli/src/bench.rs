@@ -113,6 +113,7 @@ pub async fn import(residents: usize) -> Result<()> {
 /// A server over a fresh copy of the demo community on SQLite, with `zhangli` logged in.
 struct DemoServer {
     store: Store,
+    state: wujia_web::AppState,
     dir: std::path::PathBuf,
     demo: wujia_core::demo::Demo,
     base: String,
@@ -137,7 +138,7 @@ impl DemoServer {
             wujia_web::Config { blob_dir: dir.join("blobs"), ..Default::default() },
         );
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(wujia_web::serve(listener, state, async move {
+        let task = tokio::spawn(wujia_web::serve(listener, state.clone(), async move {
             let _ = rx.await;
         }));
         let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
@@ -149,7 +150,7 @@ impl DemoServer {
             .json()
             .await?;
         let token = login["token"].as_str().context("login failed")?.to_string();
-        Ok(Self { store, dir, demo, base, client, token, stop, task })
+        Ok(Self { store, state, dir, demo, base, client, token, stop, task })
     }
 
     async fn stop(self) {
@@ -518,6 +519,34 @@ pub fn detector(runs: u64) -> Result<()> {
     Ok(())
 }
 
+/// What residents ask about, for the descriptions of laid-down requests.
+const PROBLEMS: [&str; 24] = [
+    "楼道灯不亮",
+    "电梯异响停在三楼",
+    "下水道堵塞返味",
+    "暖气不热屋里冷",
+    "屋顶漏水墙皮脱落",
+    "楼上装修噪音扰民",
+    "消防通道停车",
+    "垃圾清运不及时",
+    "孩子入学咨询",
+    "老人买菜不方便需要助餐",
+    "闻到燃气味",
+    "地下车库水管爆裂",
+    "门禁卡失灵",
+    "小区路灯坏了",
+    "绿化带堆放杂物",
+    "窗户护栏松动",
+    "停电两个小时",
+    "自来水发黄",
+    "快递柜占用通道",
+    "楼道堆放电动车充电",
+    "宠物狗夜里叫",
+    "健身器材损坏",
+    "雨后地库积水",
+    "高空抛物",
+];
+
 /// Lays down `n` requests for `community` received over the three years before `now`: the old ones answered,
 /// resolved and followed up, the last days' still in hand, as in a working community.
 #[allow(clippy::too_many_arguments)]
@@ -563,7 +592,13 @@ async fn lay_down_requests(
             category_id: categories[rng.random_range(0..categories.len())],
             channel: channels[rng.random_range(0..channels.len())].into(),
             status: status.into(),
-            description: "楼道灯不亮，电梯异响，下水道堵塞".into(),
+            description: format!(
+                "{}号楼{}单元{}，{}",
+                building % 100,
+                rng.random_range(1..5),
+                PROBLEMS[rng.random_range(0..PROBLEMS.len())],
+                PROBLEMS[rng.random_range(0..PROBLEMS.len())]
+            ),
             household_id: Some(household),
             building_id: Some(building),
             location: String::new(),
@@ -763,6 +798,47 @@ pub async fn street(communities: usize, n: usize) -> Result<()> {
             let total = if what.contains("street page") { 160 } else { 800 };
             let started = Instant::now();
             let all = measure(&server, &token, paths, clients, total).await?;
+            report_latencies(what, clients, &all, started.elapsed());
+        }
+    }
+    server.stop().await;
+    Ok(())
+}
+
+/// Chinese full-text search over `n` requests: the rate of `wujia reindex` and query latency through the API.
+pub async fn search(n: usize) -> Result<()> {
+    let server = DemoServer::start("search", 16).await?;
+    let store = &server.store;
+    let community = store.communities().await?.first().context("no community")?.id;
+    let categories: Vec<i64> = store.categories().await?.into_iter().filter(|c| c.is_leaf()).map(|c| c.id).collect();
+    let homes: Vec<(i64, i64)> =
+        store.household_buildings(community).await?.into_iter().map(|(h, b, _)| (h, b)).collect();
+    let staff = store.user_by_username("zhangli").await?.context("zhangli")?;
+    let now = wujia_web::Clock::now(&wujia_web::SystemClock);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
+    println!("bench search: {n} requests, jieba + tantivy index in memory, SQLite");
+    lay_down_requests(store, community, "SR", n, &categories, &homes, &[staff.id], now, &mut rng).await?;
+    let started = Instant::now();
+    let indexed = server.state.search.rebuild(store).await.map_err(|e| anyhow::anyhow!("reindex: {e:?}"))?;
+    let took = started.elapsed();
+    println!(
+        "  reindex (wujia reindex)   {indexed} documents in {:.1} s ({:.0} documents/s)",
+        took.as_secs_f64(),
+        indexed as f64 / took.as_secs_f64()
+    );
+    let queries = ["电梯", "漏水", "暖气 不热", "燃气味", "入学", "地库 积水", "噪音", "护栏松动", "助餐", "停车"];
+    let paths: Vec<String> = queries.iter().map(|q| format!("/api/v1/search?q={}", wujia_web::urlencode(q))).collect();
+    let building: Vec<String> = queries
+        .iter()
+        .map(|q| format!("/api/v1/search?q={}&building_id={}&status=closed", wujia_web::urlencode(q), homes[0].1))
+        .collect();
+    for (what, paths) in
+        [("GET /api/v1/search?q=… (20 best of 1M)", &paths), ("… with building and status filters", &building)]
+    {
+        for clients in [1, 16] {
+            let _ = measure(&server, &server.token, paths, clients, 32).await?;
+            let started = Instant::now();
+            let all = measure(&server, &server.token, paths, clients, 800).await?;
             report_latencies(what, clients, &all, started.elapsed());
         }
     }

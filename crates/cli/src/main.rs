@@ -152,6 +152,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         requests: usize,
     },
+    /// Chinese full-text search over many requests: reindex rate and query latency.
+    Search {
+        /// Requests laid down and indexed before measuring.
+        #[arg(long, default_value_t = 1_000_000)]
+        requests: usize,
+    },
     /// The dashboard of a street office over many communities and many requests.
     Street {
         /// Communities of the street.
@@ -565,6 +571,7 @@ async fn run_bench(command: BenchCommand) -> Result<()> {
         BenchCommand::Patrol { clients, findings, history } => bench::patrol(clients, findings, history).await,
         BenchCommand::Detector { runs } => bench::detector(runs),
         BenchCommand::Queue { requests } => bench::queue(requests).await,
+        BenchCommand::Search { requests } => bench::search(requests).await,
         BenchCommand::Street { communities, requests } => bench::street(communities, requests).await,
     }
 }

@@ -20,6 +20,7 @@ mod proposals;
 mod reception;
 mod registry;
 mod requests;
+mod scope;
 mod search;
 mod secret;
 mod tallies;
@@ -45,6 +46,7 @@ pub use registry::{
     ResidentView, SearchHit, TagInfo, UnitWithHouseholds,
 };
 pub use requests::{Batch, Category, Knowledge, NewCategory, NewRequest, Photo, RequestFilter, RequestRow, urgency_of};
+pub use scope::BuildingFigures;
 pub use search::SEARCHABLE;
 pub use secret::{Cipher, SecretKey};
 pub use tallies::Tallies;

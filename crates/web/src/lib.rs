@@ -21,7 +21,7 @@ mod pages;
 pub mod search;
 mod view;
 
-pub use auth::{API_TOKEN_PREFIX, new_token, token_hash};
+pub use auth::{API_TOKEN_PREFIX, new_token, token_hash, urlencode};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::{load_activity_history, load_patrol_history, load_reception_history, load_request_history};
 pub use error::ApiError;

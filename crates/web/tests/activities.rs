@@ -437,10 +437,54 @@ async fn the_dashboard_shows_the_four_pillars_of_the_demo_community(app: TestApp
             .any(|n| n["kind"] == "case_closed" && n["title"].as_str().unwrap().contains("3号院7号楼1单元102"))
     );
     assert!(r["notable"].as_array().unwrap().iter().any(|n| n["title"] == "初心如故、岁月流金"));
+    // The article's figures, from the records of its period.
+    let article = r["article"].as_array().unwrap();
+    assert_eq!(article.len(), 9);
+    for a in article {
+        assert_eq!(a["agrees"], true, "{a}");
+    }
+    assert!(article.iter().any(|a| a["figure"] == "enrolment_first_day" && a["records"].as_u64().unwrap() >= 50));
+    // Filters by compound and building: the place-bound figures follow the part chosen.
+    let hu = app
+        .get_json(&staff, "/api/v1/households?q=3%E5%8F%B7%E9%99%A27%E5%8F%B7%E6%A5%BC1%E5%8D%95%E5%85%83102")
+        .await[0]["household_id"]
+        .clone();
+    let building = app.get_json(&staff, &format!("/api/v1/households/{hu}")).await["building_id"].as_i64().unwrap();
+    let period = "from=2023-05-01&to=2024-02-29";
+    let one = app.get_json(&staff, &format!("/api/v1/dashboard?{period}&building_id={building}")).await;
+    let line = buildings.iter().find(|b| b["building"].as_str().unwrap().ends_with("3号院7号楼")).unwrap();
+    assert_eq!(one["service"]["rates"]["requests"], line["requests"], "{one}");
+    assert_eq!(one["scope"]["buildings"], json!([building]));
+    assert!(one["order"]["findings"].as_u64().unwrap() >= 1, "胡阿姨's window guard was found in her building");
+    let community = app.get_json(&staff, "/api/v1/communities").await[0]["id"].clone();
+    let compounds = app.get_json(&staff, &format!("/api/v1/communities/{community}/compounds")).await;
+    let third = compounds.as_array().unwrap().iter().find(|k| k["name"].as_str().unwrap().ends_with("3号院")).unwrap()
+        ["id"]
+        .clone();
+    let part = app.get_json(&staff, &format!("/api/v1/dashboard?{period}&compound_id={third}")).await;
+    let in_compound: u64 = buildings
+        .iter()
+        .filter(|b| b["building"].as_str().unwrap().contains("3号院"))
+        .map(|b| b["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(part["service"]["rates"]["requests"].as_u64().unwrap(), in_compound);
+    assert!(part["service"]["rates"]["requests"].as_u64().unwrap() <= total as u64);
+    let (status, p) = problem(app.get(&staff, "/api/v1/dashboard?building_id=999999").await).await;
+    assert_eq!((status, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("building_id")));
+    let page = zl
+        .get(app.url(&format!("/dashboard?{period}&compound_id={third}&building_id={building}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("scope-note") && page.contains("7号楼"), "{page}");
     let xlsx = app.get(&staff, "/api/v1/reports/governance.xlsx?from=2023-05-01&to=2024-02-29").await;
     assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
     let page = zl.get(app.url("/reports?from=2023-05-01&to=2024-02-29")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("社区治理报告") && page.contains("琉璃井路6号院") && page.contains("违建销号"));
+    assert!(page.contains("与报道对照") && page.contains("累计接待居民110余人次") && !page.contains("不符"), "{page}");
     let street = app.token("jiedao").await;
     assert_eq!(
         app.get(&street, "/api/v1/dashboard").await.status(),

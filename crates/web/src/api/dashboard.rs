@@ -23,6 +23,37 @@ pub struct DashboardQuery {
     pub to: Option<String>,
     /// The community.
     pub community_id: Option<i64>,
+    /// Only the buildings of this compound (院).
+    pub compound_id: Option<i64>,
+    /// Only this building.
+    pub building_id: Option<i64>,
+}
+
+/// A part of a community to look at: one building, the buildings of a compound, or (both `None`) all of it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Part {
+    /// A compound.
+    pub compound_id: Option<i64>,
+    /// A building (wins over the compound).
+    pub building_id: Option<i64>,
+}
+
+/// The buildings of a part of community `c`; empty for the whole community. A building or compound of another
+/// community is refused by name.
+async fn buildings_of(state: &AppState, c: i64, part: Part) -> Result<Vec<i64>, ApiError> {
+    if let Some(b) = part.building_id {
+        return match state.store.building(b).await {
+            Ok(x) if x.community_id == c => Ok(vec![b]),
+            _ => Err(ApiError::field("building_id", "本社区没有这栋楼 / no such building in this community")),
+        };
+    }
+    if let Some(k) = part.compound_id {
+        return match state.store.compound(k).await {
+            Ok(x) if x.community_id == c => Ok(state.store.buildings(k).await?.into_iter().map(|b| b.id).collect()),
+            _ => Err(ApiError::field("compound_id", "本社区没有这个院 / no such compound in this community")),
+        };
+    }
+    Ok(Vec::new())
 }
 
 /// The four pillars of a community.
@@ -34,16 +65,21 @@ pub async fn get_dashboard(
     Query(q): Query<DashboardQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
-    Ok(Json(dashboard(&state, &auth, c, q.from.as_deref(), q.to.as_deref()).await?))
+    let part = Part { compound_id: q.compound_id, building_id: q.building_id };
+    Ok(Json(dashboard(&state, &auth, c, q.from.as_deref(), q.to.as_deref(), part).await?))
 }
 
-/// The dashboard of one community as JSON, shared with the page.
+/// The dashboard of one community, or of a part of it, as JSON, shared with the page. For a part, the figures that
+/// belong to places (requests, findings, illegal construction, visits and attendance of its households) cover the
+/// part; those of the whole community (rounds, reception days, volunteers, the integration measure) are kept and
+/// listed under `scope.community_wide`.
 pub(crate) async fn dashboard(
     state: &AppState,
     auth: &Auth,
     c: i64,
     from: Option<&str>,
     to: Option<&str>,
+    part: Part,
 ) -> Result<Value, ApiError> {
     auth.require(Action::ViewSummary, Scope::community(c))?;
     let today = state.clock.today();
@@ -59,14 +95,15 @@ pub(crate) async fn dashboard(
     let now = state.clock.now();
 
     // Service: the three rates over the period and month by month, from the running tallies; what is open now.
-    let tallies = state.store.request_tallies(c, from, to + Duration::days(1), now).await?;
+    let buildings = buildings_of(state, c, part).await?;
+    let tallies = state.store.request_tallies(c, from, to + Duration::days(1), now, &buildings).await?;
     let trend: Vec<Value> = tallies
         .iter()
         .filter(|((dim, _), _)| dim == "month")
         .map(|((_, m), t)| json!({"month": m, "rates": t.rates()}))
         .collect();
     let overall = tallies.get(&("all".to_string(), String::new())).copied().unwrap_or_default().rates();
-    let (open, overdue, emergencies_open) = state.store.open_request_figures(c, now).await?;
+    let (open, overdue, emergencies_open) = state.store.open_request_figures(c, now, &buildings).await?;
     let service = json!({
         "rates": overall,
         "trend": trend,
@@ -91,7 +128,7 @@ pub(crate) async fn dashboard(
     for p in state.store.proposals(c, None).await? {
         *proactive.entry(p.status).or_default() += 1;
     }
-    Ok(json!({
+    let mut out = json!({
         "community_id": c, "from": from, "to": to,
         "proactive": proactive,
         "service": service,
@@ -110,5 +147,23 @@ pub(crate) async fn dashboard(
             "new_cross_origin_ties": integration["integration"]["new_cross_origin_ties"],
             "households_never_attended": integration["households_never_attended"],
         },
-    }))
+    });
+    if !buildings.is_empty() {
+        let (start, end) = (super::patrol::beijing_start(from), super::patrol::beijing_start(to + Duration::days(1)));
+        let b = state.store.building_figures(c, &buildings, start, end).await?;
+        out["order"]["findings"] = json!(b.findings);
+        out["order"]["fixed_on_spot_share"] =
+            if b.findings > 0 { json!(b.fixed_on_spot as f64 / b.findings as f64) } else { Value::Null };
+        out["order"]["open_illegal_construction_cases"] = json!(b.open_illegal_construction_cases);
+        out["self_governance"]["visits"] = json!(b.visits);
+        out["integration"]["attendance"] = json!(b.attendance);
+        out["scope"] = json!({
+            "compound_id": part.compound_id, "building_id": part.building_id, "buildings": buildings,
+            "community_wide": ["order.rounds", "order.actions_on_time_share", "self_governance.sessions", "self_governance.demands",
+                "self_governance.volunteers", "self_governance.volunteers_joined", "self_governance.volunteer_hours",
+                "integration.activities", "integration.mean_mixing_index", "integration.three_or_more_share",
+                "integration.new_cross_origin_ties", "integration.households_never_attended", "proactive"],
+        });
+    }
+    Ok(out)
 }

@@ -48,6 +48,67 @@ pub struct BuildingLine {
     pub attendances: u64,
 }
 
+/// One figure the article about 望坛新苑 reports, next to what the records of the period give.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleFigure {
+    /// What is counted.
+    pub figure: &'static str,
+    /// How the article puts it.
+    pub article: &'static str,
+    /// What the records give.
+    pub records: u64,
+    /// Whether the records bear the article out.
+    pub agrees: bool,
+}
+
+/// The article's figures from the records: how many households, origin communities, enrolment questions on the
+/// busiest day, reception days of each kind, visits, volunteers who joined, open illegal construction and
+/// dissatisfied residents. With the demo community and the article's period, every one agrees.
+async fn article_figures(
+    state: &AppState,
+    c: i64,
+    pillars: &Value,
+    tallies: &wujia_store::Tallies,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<ArticleFigure>, ApiError> {
+    let registry = state.store.registry_summary(c, state.clock.today()).await?;
+    let origins = registry.residents_by_origin.iter().filter(|(_, n)| *n > 0).count() as u64;
+    let days = state.store.reception_days(c, Some(start), Some(end)).await?;
+    let of_kind = |k: &str| days.iter().filter(|d| d.kind == k).count() as u64;
+    let enrolment = state.store.busiest_day(c, "category", "education", start, end).await?;
+    let overall = tallies.get(&("all".to_string(), String::new())).copied().unwrap_or_default();
+    let n = |v: &Value| v.as_u64().unwrap_or(0);
+    let g = &pillars["self_governance"];
+    let figure = |figure, article, records: u64, agrees: bool| ArticleFigure { figure, article, records, agrees };
+    Ok(vec![
+        figure("households", "首批2268户居民", registry.households as u64, registry.households == 2268),
+        figure("origin_communities", "居民来自5个不同的社区", origins, origins == 5),
+        figure("enrolment_first_day", "入学信息采集首日50余户问询", enrolment, enrolment >= 50),
+        figure("regular_reception_days", "6场常态化居民接待日", of_kind("regular"), of_kind("regular") == 6),
+        figure("themed_reception_days", "2场专题居民接待日", of_kind("themed"), of_kind("themed") == 2),
+        figure("visits", "累计接待居民110余人次", n(&g["visits"]), (110..120).contains(&n(&g["visits"]))),
+        figure(
+            "volunteers_joined",
+            "21人自愿加入志愿者队伍",
+            n(&g["volunteers_joined"]),
+            n(&g["volunteers_joined"]) == 21,
+        ),
+        figure(
+            "open_illegal_construction",
+            "零违建",
+            n(&pillars["order"]["open_illegal_construction_cases"]),
+            n(&pillars["order"]["open_illegal_construction_cases"]) == 0,
+        ),
+        figure(
+            "dissatisfied",
+            "零投诉",
+            overall.followed - overall.satisfied,
+            overall.followed > 0 && overall.followed == overall.satisfied,
+        ),
+    ])
+}
+
 /// The report's period: the given one, or last month.
 pub(crate) fn report_period(state: &AppState, q: &ReportQuery) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let today = state.clock.today();
@@ -82,7 +143,7 @@ pub(crate) async fn report(
     to: NaiveDate,
 ) -> Result<Value, ApiError> {
     let (f, t) = (from.to_string(), to.to_string());
-    let pillars = super::dashboard::dashboard(state, auth, c, Some(&f), Some(&t)).await?;
+    let pillars = super::dashboard::dashboard(state, auth, c, Some(&f), Some(&t), Default::default()).await?;
     let (start, end) = (beijing_start(from), beijing_start(to + Duration::days(1)));
     let homes = state.store.household_buildings(c).await?;
     let building_of: BTreeMap<i64, i64> = homes.iter().map(|(h, b, _)| (*h, *b)).collect();
@@ -95,7 +156,7 @@ pub(crate) async fn report(
         });
         line.households += 1;
     }
-    let tallies = state.store.request_tallies(c, from, to + Duration::days(1), state.clock.now()).await?;
+    let tallies = state.store.request_tallies(c, from, to + Duration::days(1), state.clock.now(), &[]).await?;
     for ((dim, key), t) in &tallies {
         if let Some(l) = (dim == "building").then(|| key.parse::<i64>().ok()).flatten().and_then(|b| lines.get_mut(&b))
         {
@@ -150,8 +211,10 @@ pub(crate) async fn report(
     for a in state.store.activities(c, start, end).await? {
         notable.push(json!({"kind": "activity", "title": a.title, "status": format!("{}/{}", a.attended, a.taken)}));
     }
+    let article = article_figures(state, c, &pillars, &tallies, start, end).await?;
     Ok(json!({
         "from": from, "to": to, "community_id": c,
+        "article": article,
         "pillars": pillars,
         "buildings": order.iter().filter_map(|b| lines.get(b)).collect::<Vec<_>>(),
         "notable": notable,

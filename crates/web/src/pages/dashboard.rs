@@ -27,6 +27,9 @@ struct DashboardPage {
     l: Layout,
     community: String,
     communities: Vec<(i64, String, bool)>,
+    compounds: Vec<(i64, String, bool)>,
+    buildings: Vec<(i64, String, bool)>,
+    scoped: bool,
     from: String,
     to: String,
     tiles: Vec<(String, Vec<(String, String)>)>,
@@ -40,6 +43,17 @@ struct Params {
     community_id: Option<i64>,
     from: Option<String>,
     to: Option<String>,
+    /// Empty from the form's "all" option.
+    compound_id: Option<String>,
+    building_id: Option<String>,
+}
+
+/// An optional id from a form field, where the empty string means "all".
+fn id_field(field: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
+    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|_| ApiError::field(field, "应为编号 / must be an id")),
+    }
 }
 
 async fn dashboard_page(
@@ -51,7 +65,29 @@ async fn dashboard_page(
     let result = async {
         let c = auth.community(p.community_id)?;
         let lang = ctx.lang;
-        let d = dashboard(&state, &auth, c, p.from.as_deref(), p.to.as_deref()).await?;
+        let part = crate::api::dashboard::Part {
+            compound_id: id_field("compound_id", &p.compound_id)?,
+            building_id: id_field("building_id", &p.building_id)?,
+        };
+        let d = dashboard(&state, &auth, c, p.from.as_deref(), p.to.as_deref(), part).await?;
+        let compounds: Vec<(i64, String, bool)> = state
+            .store
+            .compounds(c)
+            .await?
+            .into_iter()
+            .map(|k| (k.id, k.name, Some(k.id) == part.compound_id))
+            .collect();
+        let buildings: Vec<(i64, String, bool)> = match part.compound_id {
+            Some(k) => state
+                .store
+                .buildings(k)
+                .await?
+                .into_iter()
+                .map(|b| (b.id, format!("{}号楼", b.number), Some(b.id) == part.building_id))
+                .collect(),
+            None => Vec::new(),
+        };
+        let scoped = d.get("scope").is_some();
         let s = &d["service"];
         let o = &d["order"];
         let g = &d["self_governance"];
@@ -169,7 +205,7 @@ async fn dashboard_page(
             let owned: Vec<(i64, String)> = mine.iter().map(|(id, name, _)| (*id, name.clone())).collect();
             let (state, auth) = (&state, &auth);
             let rows: Vec<_> = futures_util::stream::iter(owned)
-                .map(|(id, name)| async move { (name, dashboard(state, auth, id, from, to).await) })
+                .map(|(id, name)| async move { (name, dashboard(state, auth, id, from, to, Default::default()).await) })
                 .buffered(4)
                 .collect()
                 .await;
@@ -189,6 +225,9 @@ async fn dashboard_page(
             l: ctx.layout(lang.t("dashboard.title"), Some(&auth)),
             community: all.iter().find(|x| x.id == c).map(|x| x.name.clone()).unwrap_or_default(),
             communities: mine,
+            compounds,
+            buildings,
+            scoped,
             from: d["from"].as_str().unwrap_or_default().into(),
             to: d["to"].as_str().unwrap_or_default().into(),
             tiles,
@@ -211,6 +250,7 @@ struct ReportPage {
     figures: Vec<(String, String, String)>,
     buildings: Vec<Vec<String>>,
     notable: Vec<(String, String, String)>,
+    article: Vec<(String, String, String, bool)>,
 }
 
 /// The printable governance report route.
@@ -302,6 +342,21 @@ async fn report_page(State(state): State<AppState>, ctx: PageContext, auth: Auth
                     .collect()
             })
             .unwrap_or_default();
+        let article = r["article"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| {
+                        (
+                            lang.t(&format!("report.article_{}", x["figure"].as_str().unwrap_or_default())).to_string(),
+                            x["article"].as_str().unwrap_or_default().to_string(),
+                            x["records"].to_string(),
+                            x["agrees"].as_bool() == Some(true),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let community =
             state.store.communities().await?.into_iter().find(|x| x.id == c).map(|x| x.name).unwrap_or_default();
         Ok::<_, ApiError>(ReportPage {
@@ -312,6 +367,7 @@ async fn report_page(State(state): State<AppState>, ctx: PageContext, auth: Auth
             figures,
             buildings,
             notable,
+            article,
         })
     }
     .await;
