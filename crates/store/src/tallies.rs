@@ -35,9 +35,10 @@ fn month_of(t: DateTime<Utc>) -> String {
 }
 
 impl Store {
-    /// The tallies of requests received on Beijing days `from..to` (exclusive) in a community, as of `now`. With
-    /// `buildings`, only those buildings' requests: `all`, `month` and `building` then cover them alone, and the
-    /// other dimensions are left out (a tally is kept per dimension, not per combination).
+    /// The tallies of requests received on Beijing days `from..to` (exclusive) in a community, as of `now`: `all`
+    /// and `month` always, the other dimensions when `breakdown` is asked for. With `buildings`, only those
+    /// buildings' requests: `all`, `month` and `building` then cover them alone, and the other dimensions are left
+    /// out (a tally is kept per dimension, not per combination).
     pub async fn request_tallies(
         &self,
         community_id: i64,
@@ -45,11 +46,13 @@ impl Store {
         to: NaiveDate,
         now: DateTime<Utc>,
         buildings: &[i64],
+        breakdown: bool,
     ) -> Result<Tallies> {
         let (first, last) = (from.format("%Y-%m-%d").to_string(), to.format("%Y-%m-%d").to_string());
         // Building ids are numbers: the list is written into the SQL without anything from outside.
         let (rows_of, all_of) = if buildings.is_empty() {
-            (String::new(), "dim = 'all'".to_string())
+            let rows_of = if breakdown { String::new() } else { " AND dim = 'all'".to_string() };
+            (rows_of, "dim = 'all'".to_string())
         } else {
             let keys: Vec<String> = buildings.iter().map(|b| format!("'{b}'")).collect();
             let only = format!("dim = 'building' AND key IN ({})", keys.join(","));
@@ -106,17 +109,16 @@ impl Store {
             for (code, channel, building, lead, received) in late {
                 let top = code.split('.').next().unwrap_or_default().to_string();
                 let text = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
-                let mut keys = vec![
-                    ("all".to_string(), String::new()),
-                    ("building".into(), text(building)),
-                    ("month".into(), month_of(received)),
-                ];
-                if buildings.is_empty() {
+                let mut keys = vec![("all".to_string(), String::new()), ("month".into(), month_of(received))];
+                if buildings.is_empty() && breakdown {
                     keys.extend([
                         ("category".into(), top),
                         ("channel".into(), channel),
                         ("handler".into(), text(lead)),
                     ]);
+                }
+                if !buildings.is_empty() || breakdown {
+                    keys.push(("building".into(), text(building)));
                 }
                 for key in keys {
                     let t = out.entry(key).or_default();

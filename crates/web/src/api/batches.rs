@@ -69,6 +69,16 @@ pub async fn create_knowledge(
     auth: Auth,
     ApiJson(b): ApiJson<KnowledgeBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let k = add_knowledge(&state, &auth, &b).await?;
+    Ok((StatusCode::CREATED, Json(json!(k))))
+}
+
+/// Adds an answer to the knowledge base; shared by the API and the knowledge page.
+pub(crate) async fn add_knowledge(
+    state: &AppState,
+    auth: &Auth,
+    b: &KnowledgeBody,
+) -> Result<wujia_store::Knowledge, ApiError> {
     let c = auth.community(b.community_id)?;
     auth.require(Action::DispatchRequests, Scope::community(c))?;
     let mut issues = Vec::new();
@@ -86,17 +96,16 @@ pub async fn create_knowledge(
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    let k = state
+    Ok(state
         .store
         .create_knowledge(
             c,
             b.category_id,
             b.title.trim(),
             b.answer.trim(),
-            auth.change(&state, "knowledge.create", Some(c)),
+            auth.change(state, "knowledge.create", Some(c)),
         )
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!(k))))
+        .await?)
 }
 
 /// A merge.
@@ -118,11 +127,23 @@ pub async fn create_request_batch(
     auth: Auth,
     ApiJson(b): ApiJson<BatchBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let c = auth.community(b.community_id)?;
+    let (id, n) = merge(&state, &auth, b.community_id, &b.title, &b.request_ids).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "requests": n}))))
+}
+
+/// Merges requests into a batch; returns its id and how many were merged. Shared by the API and the queue page.
+pub(crate) async fn merge(
+    state: &AppState,
+    auth: &Auth,
+    community: Option<i64>,
+    title: &str,
+    request_ids: &[i64],
+) -> Result<(i64, usize), ApiError> {
+    let c = auth.community(community)?;
     auth.require(Action::DispatchRequests, Scope::community(c))?;
     let mut issues = Vec::new();
-    check_text(&mut issues, "title", &b.title, 200);
-    let mut ids = b.request_ids.clone();
+    check_text(&mut issues, "title", title, 200);
+    let mut ids = request_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
     if ids.len() < 2 || ids.len() > 1000 {
@@ -136,8 +157,8 @@ pub async fn create_request_batch(
         return Err(ApiError::Validation(issues));
     }
     let id =
-        state.store.create_batch(c, b.title.trim(), &ids, auth.change(&state, "request_batch.create", Some(c))).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "requests": ids.len()}))))
+        state.store.create_batch(c, title.trim(), &ids, auth.change(state, "request_batch.create", Some(c))).await?;
+    Ok((id, ids.len()))
 }
 
 /// A batch with its requests.
@@ -176,18 +197,34 @@ pub async fn update_request_batch(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<AnswerBody>,
 ) -> Result<Json<Value>, ApiError> {
+    let (resolved, knowledge_id) = answer(&state, &auth, id, &b.answer, b.publish.unwrap_or(true)).await?;
+    Ok(Json(json!({"resolved": resolved, "knowledge_id": knowledge_id})))
+}
+
+/// Answers a batch: every request resolved with the one answer, optionally published in the knowledge base.
+/// Returns how many were resolved and the knowledge entry. Shared by the API and the batch page.
+pub(crate) async fn answer(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    text: &str,
+    publish: bool,
+) -> Result<(usize, Option<i64>), ApiError> {
     let (batch, rows) = state.store.batch(id).await?;
     if !auth.can(Action::ViewRequests, Scope::community(batch.community_id)) {
         return Err(ApiError::NotFound);
     }
     auth.require(Action::DispatchRequests, Scope::community(batch.community_id))?;
+    if batch.answered_at.is_some() {
+        return Err(ApiError::Conflict("这批诉求已答复 / this batch is answered already".into()));
+    }
     let mut issues = Vec::new();
-    check_text(&mut issues, "answer", &b.answer, 5000);
+    check_text(&mut issues, "answer", text, 5000);
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));
     }
-    let answer = b.answer.trim().to_string();
-    let knowledge_id = if b.publish.unwrap_or(true) {
+    let answer = text.trim().to_string();
+    let knowledge_id = if publish {
         let category = rows.first().map(|r| r.category_id);
         let k = state
             .store
@@ -196,7 +233,7 @@ pub async fn update_request_batch(
                 category,
                 &batch.title,
                 &answer,
-                auth.change(&state, "knowledge.create", Some(batch.community_id)),
+                auth.change(state, "knowledge.create", Some(batch.community_id)),
             )
             .await?;
         Some(k.id)
@@ -220,7 +257,7 @@ pub async fn update_request_batch(
                 _ => break,
             };
             let resolving = matches!(step, Command::Resolve { .. });
-            row = act(&state, &auth, row.id, row.version, &step).await?;
+            row = act(state, auth, row.id, row.version, &step).await?;
             if resolving {
                 resolved += 1;
                 break;
@@ -229,7 +266,7 @@ pub async fn update_request_batch(
     }
     state
         .store
-        .answer_batch(id, &answer, knowledge_id, auth.change(&state, "request_batch.answer", Some(batch.community_id)))
+        .answer_batch(id, &answer, knowledge_id, auth.change(state, "request_batch.answer", Some(batch.community_id)))
         .await?;
-    Ok(Json(json!({"resolved": resolved, "knowledge_id": knowledge_id})))
+    Ok((resolved, knowledge_id))
 }

@@ -96,7 +96,7 @@ pub(crate) async fn dashboard(
 
     // Service: the three rates over the period and month by month, from the running tallies; what is open now.
     let buildings = buildings_of(state, c, part).await?;
-    let tallies = state.store.request_tallies(c, from, to + Duration::days(1), now, &buildings).await?;
+    let tallies = state.store.request_tallies(c, from, to + Duration::days(1), now, &buildings, false).await?;
     let trend: Vec<Value> = tallies
         .iter()
         .filter(|((dim, _), _)| dim == "month")

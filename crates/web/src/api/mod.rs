@@ -3,7 +3,7 @@
 pub(crate) mod accounts;
 pub(crate) mod activities;
 mod audit;
-mod batches;
+pub(crate) mod batches;
 pub(crate) mod cases;
 mod catalogue;
 pub(crate) mod dashboard;

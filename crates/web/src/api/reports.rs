@@ -156,7 +156,7 @@ pub(crate) async fn report(
         });
         line.households += 1;
     }
-    let tallies = state.store.request_tallies(c, from, to + Duration::days(1), state.clock.now(), &[]).await?;
+    let tallies = state.store.request_tallies(c, from, to + Duration::days(1), state.clock.now(), &[], true).await?;
     for ((dim, key), t) in &tallies {
         if let Some(l) = (dim == "building").then(|| key.parse::<i64>().ok()).flatten().and_then(|b| lines.get_mut(&b))
         {

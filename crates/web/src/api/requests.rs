@@ -555,7 +555,7 @@ pub(crate) async fn summary(state: &AppState, auth: &Auth, q: &SummaryQuery) -> 
     if to < from {
         return Err(ApiError::field("to", "结束日期不能早于开始日期 / to must not be before from"));
     }
-    let tallies = state.store.request_tallies(community, from, to, now, &[]).await?;
+    let tallies = state.store.request_tallies(community, from, to, now, &[], true).await?;
     let by = |dim: &str| -> BTreeMap<String, Value> {
         tallies.iter().filter(|((d, _), _)| d == dim).map(|((_, k), t)| (k.clone(), json!(t.rates()))).collect()
     };

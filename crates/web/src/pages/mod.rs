@@ -3,6 +3,7 @@
 mod account;
 mod activities;
 mod admin;
+mod batches;
 mod dashboard;
 mod inbox;
 mod patrol;
@@ -352,4 +353,5 @@ pub fn routes() -> Router<AppState> {
         .merge(dashboard::wall_routes())
         .merge(volunteers::routes())
         .merge(proposals::routes())
+        .merge(batches::routes())
 }

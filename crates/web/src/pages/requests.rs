@@ -31,6 +31,8 @@ fn channel_label(code: &str, lang: Lang) -> String {
 
 /// One row of the queue.
 struct QueueRow {
+    /// Still open, so it may be merged.
+    open: bool,
     id: i64,
     number: String,
     category: String,
@@ -55,6 +57,7 @@ struct QueuePage {
     channel: String,
     mine: bool,
     my_buildings: Option<bool>,
+    can_merge: bool,
 }
 
 async fn names(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {
@@ -105,6 +108,7 @@ async fn queue_page(
             .map(|r| {
                 let open = Status::from_code(&r.status).is_some_and(Status::is_open);
                 QueueRow {
+                    open,
                     id: r.id,
                     category: cats
                         .iter()
@@ -126,7 +130,9 @@ async fn queue_page(
             (String::new(), lang.t("requests.all").to_string()),
         ];
         statuses.extend(Status::ALL.iter().map(|s| (s.code().to_string(), status_label(s.code(), lang))));
+        let can_merge = auth.community(None).is_ok_and(|c| auth.can(Action::DispatchRequests, Scope::community(c)));
         Ok::<_, ApiError>(QueuePage {
+            can_merge,
             l: ctx.layout(lang.t("requests.title"), Some(&auth)),
             rows,
             statuses,
