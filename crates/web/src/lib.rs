@@ -73,9 +73,21 @@ impl Default for Config {
     }
 }
 
-/// Everything a handler needs.
+/// Everything a handler needs, behind one reference count: extractors clone the state for every request, and one
+/// atomic increment shared by all cores costs less than one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What the state holds.
+pub struct Shared {
     /// The store.
     pub store: Store,
     /// The clock; tests may fix it.
@@ -108,7 +120,7 @@ impl AppState {
                 search::SearchIndex::open(None)
             })
             .expect("an in-memory search index always opens");
-        Self {
+        Self(Arc::new(Shared {
             store,
             clock,
             config: Arc::new(config),
@@ -117,7 +129,7 @@ impl AppState {
             intake,
             blobs,
             search: Arc::new(search),
-        }
+        }))
     }
 
     /// Drops every cached session, after a change that may end sessions (logout, disable, new password).

@@ -485,6 +485,7 @@ async fn the_dashboard_shows_the_four_pillars_of_the_demo_community(app: TestApp
     let page = zl.get(app.url("/reports?from=2023-05-01&to=2024-02-29")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("社区治理报告") && page.contains("琉璃井路6号院") && page.contains("违建销号"));
     assert!(page.contains("与报道对照") && page.contains("累计接待居民110余人次") && !page.contains("不符"), "{page}");
+    assert!(page.matches("<svg").count() >= 2, "the report draws the rates' trend and the requests by building");
     let street = app.token("jiedao").await;
     assert_eq!(
         app.get(&street, "/api/v1/dashboard").await.status(),

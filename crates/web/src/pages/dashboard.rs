@@ -38,6 +38,25 @@ struct DashboardPage {
     street: Vec<(String, String, String, String, String)>,
 }
 
+/// The three rates month by month, as a line chart, from a dashboard's `service` part.
+fn rates_chart(service: &Value, lang: crate::i18n::Lang) -> String {
+    let trend = service["trend"].as_array().cloned().unwrap_or_default();
+    let months: Vec<String> = trend
+        .iter()
+        .map(|m| m["month"].as_str().unwrap_or_default().get(2..).unwrap_or_default().to_string())
+        .collect();
+    let series = |key: &str| -> Vec<Option<f64>> { trend.iter().map(|m| m["rates"][key]["value"].as_f64()).collect() };
+    lines(
+        &months,
+        &[
+            (lang.t("dashboard.response").to_string(), "#8a1c14", series("response")),
+            (lang.t("dashboard.resolution").to_string(), "#0b5d1e", series("resolution")),
+            (lang.t("dashboard.satisfaction").to_string(), "#1f4e8c", series("satisfaction")),
+        ],
+        lang.t("dashboard.rates_trend"),
+    )
+}
+
 #[derive(Deserialize, Default)]
 struct Params {
     community_id: Option<i64>,
@@ -144,29 +163,7 @@ async fn dashboard_page(
                 ],
             ),
         ];
-        let months: Vec<String> = s["trend"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|m| m["month"].as_str().unwrap_or_default().get(2..).unwrap_or_default().to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let series = |key: &str| -> Vec<Option<f64>> {
-            s["trend"]
-                .as_array()
-                .map(|a| a.iter().map(|m| m["rates"][key]["value"].as_f64()).collect())
-                .unwrap_or_default()
-        };
-        let rates_svg = lines(
-            &months,
-            &[
-                (t("dashboard.response"), "#8a1c14", series("response")),
-                (t("dashboard.resolution"), "#0b5d1e", series("resolution")),
-                (t("dashboard.satisfaction"), "#1f4e8c", series("satisfaction")),
-            ],
-            lang.t("dashboard.rates_trend"),
-        );
+        let rates_svg = rates_chart(s, lang);
         let mix = crate::api::activities::summary(
             &state,
             c,
@@ -251,6 +248,8 @@ struct ReportPage {
     buildings: Vec<Vec<String>>,
     notable: Vec<(String, String, String)>,
     article: Vec<(String, String, String, bool)>,
+    rates_svg: String,
+    buildings_svg: String,
 }
 
 /// The printable governance report route.
@@ -302,6 +301,23 @@ async fn report_page(State(state): State<AppState>, ctx: PageContext, auth: Auth
                 p["integration"]["mean_mixing_index"].as_f64().map_or("—".into(), |x| format!("{x:.2}")),
             ),
         ];
+        let rates_svg = rates_chart(&p["service"], lang);
+        let per_building: Vec<(String, f64)> = r["buildings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|b| {
+                        let name = b["building"].as_str().unwrap_or_default();
+                        // 琉璃井路3号院7号楼 → 3-7, so that 36 bars keep readable labels.
+                        let short: String =
+                            name.trim_start_matches("琉璃井路").replace("号院", "-").replace("号楼", "");
+                        (short, b["requests"].as_f64().unwrap_or(0.0))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let buildings_svg =
+            crate::charts::bars(&per_building, lang.t("report.requests_by_building"), "#1f4e8c", None, 0);
         let buildings = r["buildings"]
             .as_array()
             .map(|a| {
@@ -368,6 +384,8 @@ async fn report_page(State(state): State<AppState>, ctx: PageContext, auth: Auth
             buildings,
             notable,
             article,
+            rates_svg,
+            buildings_svg,
         })
     }
     .await;
