@@ -181,6 +181,16 @@ test('a resident reports a burst pipe from a phone and staff dispatch it', async
   assert.ok((await desk.textContent('#timeline')).includes('派单'));
   await assertAccessible(desk, 'request with actions');
   await desk.screenshot({ path: join(shots, 'request.png'), fullPage: true });
+  // The property company's handler resolves it from a phone, with a photo of the repaired pipe.
+  const handler = await newPage({ width: 375, height: 740 });
+  await login(handler, 'wuye');
+  await handler.goto(desk.url());
+  await handler.fill('#resolve-resolution', '关闭总阀，更换爆裂的喷淋管段，地库积水已清理');
+  await handler.setInputFiles('#resolve-photos', { name: 'pipe.png', mimeType: 'image/png', buffer: tinyPng });
+  await Promise.all([handler.waitForNavigation(), handler.click('#resolve-form button')]);
+  assert.equal(await handler.textContent('#request-status'), '已办结');
+  assert.equal((await handler.$$('#photos img')).length, 1, 'the photo of what was done');
+  await assertAccessible(handler, 'resolved request on a phone');
   await desk.goto(`${base}/requests/figures`);
   await assertAccessible(desk, 'figures');
 });

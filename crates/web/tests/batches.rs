@@ -7,7 +7,10 @@ use common::{TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-on_both!(staff_merge_from_the_queue_page_and_answer_every_household_once);
+on_both!(
+    staff_merge_from_the_queue_page_and_answer_every_household_once,
+    the_lead_resolves_from_the_page_with_photos_of_what_was_done
+);
 
 async fn staff_merge_from_the_queue_page_and_answer_every_household_once(app: TestApp) {
     let staff = app.token("zhangli").await;
@@ -100,4 +103,58 @@ async fn staff_merge_from_the_queue_page_and_answer_every_household_once(app: Te
         .await
         .unwrap();
     assert!(res.text().await.unwrap().contains("停车证怎么办理"));
+}
+
+async fn the_lead_resolves_from_the_page_with_photos_of_what_was_done(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let me = app.user_id_of("zhangli").await;
+    let cats = app.get_json(&staff, "/api/v1/categories").await;
+    let leaf =
+        cats.as_array().unwrap().iter().find(|c| c["urgency"] == "general" && c["leaf"] == true).unwrap()["id"].clone();
+    let mut r: Value = app
+        .send(Method::POST, &staff, "/api/v1/requests", &json!({"category_id": leaf, "description": "单元门闭门器坏了", "channel": "phone", "location": "3号院7号楼1单元"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    for body in [json!({"action": "respond", "note": "已联系"}), json!({"action": "dispatch", "lead": me})] {
+        let mut body = body;
+        body["version"] = r["version"].clone();
+        r = app
+            .send(Method::POST, &staff, &format!("/api/v1/requests/{}/actions", r["id"]), &body)
+            .await
+            .json()
+            .await
+            .unwrap();
+    }
+    let id = r["id"].as_i64().unwrap();
+    let zl = app.browser("zhangli").await;
+    let page = zl.get(app.url(&format!("/requests/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("resolve-form") && page.contains("multipart/form-data"), "{page}");
+    let csrf = hidden(&page, "csrf");
+    let form = |photo: Vec<u8>, name: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .text("version", r["version"].to_string())
+            .text("resolution", "更换了闭门器")
+            .part("photos", reqwest::multipart::Part::bytes(photo).file_name(name.to_string()))
+    };
+    // A file that is not a picture is refused and nothing changes.
+    let res = zl
+        .post(app.url(&format!("/requests/{id}/resolve")))
+        .multipart(form(b"not a picture".to_vec(), "a.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(app.get_json(&staff, &format!("/api/v1/requests/{id}")).await["status"], "dispatched");
+    let png = wujia_core::media::banded_png(40, 30, &[[200, 30, 30], [30, 30, 200]]);
+    let res =
+        zl.post(app.url(&format!("/requests/{id}/resolve"))).multipart(form(png, "door.png")).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let after = app.get_json(&staff, &format!("/api/v1/requests/{id}")).await;
+    assert_eq!((after["status"].as_str(), after["resolution"].as_str()), (Some("resolved"), Some("更换了闭门器")));
+    let photos = app.get_json(&staff, &format!("/api/v1/requests/{id}/photos")).await;
+    assert_eq!(photos.as_array().unwrap().len(), 1);
+    assert_eq!(photos[0]["stage"], "resolution");
 }

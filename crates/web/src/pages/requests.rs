@@ -413,6 +413,54 @@ async fn act_submit(
         act(&state, &auth, id, version, &command).await
     }
     .await;
+    act_outcome(&state, &ctx, &auth, id, result).await
+}
+
+/// Resolving from the page, with photos of what was done: every photo is checked before anything is written, then
+/// the request is resolved and the photos are kept as the resolution's.
+async fn resolve_submit(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Response {
+    let form = match crate::form::PhotoForm::read(multipart).await {
+        Ok(f) => f,
+        Err(e) => return error_page(&ctx, Some(&auth), e),
+    };
+    let field = |name: &str| form.fields.get(name).cloned().unwrap_or_default();
+    if let Err(e) = auth.check_csrf(&field("csrf")) {
+        return error_page(&ctx, Some(&auth), e);
+    }
+    let result = async {
+        let r = state.store.request(id).await?;
+        if state.store.photos(id).await?.len() + form.photos.len() > crate::api::photos::MAX_PHOTOS {
+            return Err(ApiError::field("photos", "每件诉求最多 9 张照片 / at most 9 photos per request"));
+        }
+        let mut cleaned = Vec::with_capacity(form.photos.len());
+        for photo in &form.photos {
+            cleaned.push(crate::api::photos::clean(photo.clone()).await?);
+        }
+        let version = field("version").trim().parse::<i64>().unwrap_or(-1);
+        let resolved = act(&state, &auth, id, version, &Command::Resolve { resolution: field("resolution") }).await?;
+        for (kind, bytes) in cleaned {
+            crate::api::photos::attach(&state, &auth, &r, kind, bytes).await?;
+        }
+        Ok(resolved)
+    }
+    .await;
+    act_outcome(&state, &ctx, &auth, id, result).await
+}
+
+/// The page after a workflow action: back to the request, or the request again with what was wrong.
+async fn act_outcome<T>(
+    state: &AppState,
+    ctx: &PageContext,
+    auth: &Auth,
+    id: i64,
+    result: Result<T, ApiError>,
+) -> Response {
     match result {
         Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
         Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_))) => {
@@ -421,12 +469,12 @@ async fn act_submit(
                 ApiError::Conflict(m) => vec![FieldIssue { field: "action".into(), message: m.clone(), row: None }],
                 other => other.issues(),
             };
-            match request_page_for(&state, &ctx, &auth, id, issues).await {
+            match request_page_for(state, ctx, auth, id, issues).await {
                 Ok(p) => (status, render(p)).into_response(),
-                Err(e) => error_page(&ctx, Some(&auth), e),
+                Err(e) => error_page(ctx, Some(auth), e),
             }
         }
-        Err(e) => error_page(&ctx, Some(&auth), e),
+        Err(e) => error_page(ctx, Some(auth), e),
     }
 }
 
@@ -712,4 +760,8 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/figures", get(figures_page))
         .route("/requests/{id}", get(request_page))
         .route("/requests/{id}/act", post(act_submit))
+        .route(
+            "/requests/{id}/resolve",
+            post(resolve_submit).layer(axum::extract::DefaultBodyLimit::max(crate::api::PHOTO_FORM_BYTES)),
+        )
 }
