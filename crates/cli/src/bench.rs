@@ -566,20 +566,24 @@ const PROBLEMS: [&str; 24] = [
     "高空抛物",
 ];
 
+/// Who the laid-down requests are from and for: leaf categories, (household, building) pairs and lead handlers.
+#[derive(Clone, Copy)]
+struct Population<'a> {
+    categories: &'a [i64],
+    homes: &'a [(i64, i64)],
+    leads: &'a [i64],
+}
+
 /// Lays down `n` requests for `community` received over the three years before `now`: the old ones answered,
 /// resolved and followed up, the last days' still in hand, as in a working community.
-#[allow(clippy::too_many_arguments)]
 async fn lay_down_requests(
     store: &Store,
-    community: i64,
-    prefix: &str,
-    n: usize,
-    categories: &[i64],
-    homes: &[(i64, i64)],
-    leads: &[i64],
+    (community, prefix, n): (i64, &str, usize),
+    people: &Population<'_>,
     now: chrono::DateTime<chrono::Utc>,
     rng: &mut impl Rng,
 ) -> Result<()> {
+    let Population { categories, homes, leads } = *people;
     use chrono::Duration as D;
     let channels = ["portal", "phone", "walk_in", "wechat", "hotline_12345", "reception_day", "patrol"];
     let mut batch = Vec::with_capacity(20_000);
@@ -700,7 +704,8 @@ pub async fn queue(n: usize) -> Result<()> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     println!("bench queue: {n} requests over three years in one community, SQLite");
     let started = Instant::now();
-    lay_down_requests(store, community, "BQ", n, &categories, &homes, &leads, now, &mut rng).await?;
+    let people = Population { categories: &categories, homes: &homes, leads: &leads };
+    lay_down_requests(store, (community, "BQ", n), &people, now, &mut rng).await?;
     let took = started.elapsed();
     println!(
         "  laid down in {:.1} s ({:.0} requests/s, tallies kept by the triggers)",
@@ -782,18 +787,8 @@ pub async fn street(communities: usize, n: usize) -> Result<()> {
     let started = Instant::now();
     for (k, id) in ids.iter().enumerate() {
         // The other communities' requests carry the demo's households for their addresses: only the counts matter.
-        lay_down_requests(
-            store,
-            *id,
-            &format!("BS{k}"),
-            n / communities,
-            &categories,
-            &homes,
-            &[staff.id],
-            now,
-            &mut rng,
-        )
-        .await?;
+        let people = Population { categories: &categories, homes: &homes, leads: &[staff.id] };
+        lay_down_requests(store, (*id, &format!("BS{k}"), n / communities), &people, now, &mut rng).await?;
     }
     let took = started.elapsed();
     println!("  laid down in {:.1} s ({:.0} requests/s)", took.as_secs_f64(), n as f64 / took.as_secs_f64());
@@ -836,7 +831,8 @@ pub async fn search(n: usize) -> Result<()> {
     let now = wujia_web::Clock::now(&wujia_web::SystemClock);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
     println!("bench search: {n} requests, jieba + tantivy index in memory, SQLite");
-    lay_down_requests(store, community, "SR", n, &categories, &homes, &[staff.id], now, &mut rng).await?;
+    let people = Population { categories: &categories, homes: &homes, leads: &[staff.id] };
+    lay_down_requests(store, (community, "SR", n), &people, now, &mut rng).await?;
     let started = Instant::now();
     let indexed = server.state.search.rebuild(store).await.map_err(|e| anyhow::anyhow!("reindex: {e:?}"))?;
     let took = started.elapsed();

@@ -551,9 +551,9 @@ impl Store {
                 let n = sqlx::query("UPDATE patrol_rounds SET missed_flagged_at = $1 WHERE id = $2 AND missed_flagged_at IS NULL AND completed_at IS NULL")
                     .bind(now).bind(r.id).execute(&mut *tx).await?.rows_affected();
                 if n == 1 {
-                    let change = Change { at: now, actor_id: None, actor: "system".into(), community_id: Some(r.community_id),
-                        action: "round.missed".into(), entity: "round".into(), entity_id: r.id.to_string(),
-                        before: serde_json::Value::Null, after: serde_json::json!({"due_at": r.due_at, "checked": r.checked}) };
+                    let change = Change { entity_id: r.id.to_string(),
+                        after: serde_json::json!({"due_at": r.due_at, "checked": r.checked}),
+                        ..Change::system(now, Some(r.community_id), "round.missed") };
                     append_event!(tx, pg, &change);
                     write_notices!(tx, &notices, None::<i64>, now);
                 }

@@ -195,6 +195,15 @@ pub struct RequestFilter {
     pub limit: i64,
 }
 
+/// The values of a queue query's placeholders: `order` lists (placeholder, kind, index) in numbered order, the index
+/// pointing into the list of its kind (`t` text, `i` integer, `d` time).
+struct Binds<'a> {
+    order: &'a [(usize, char, usize)],
+    texts: &'a [String],
+    ints: &'a [(usize, i64)],
+    times: &'a [(usize, DateTime<Utc>)],
+}
+
 pub(crate) const REQUEST_COLUMNS: &str = "r.id, r.community_id, r.number, r.category_id, r.channel, r.status, r.description, r.household_id, \
      r.building_id, r.location, r.contact_name, r.contact_phone, r.answers, r.external_no, r.submitted_by, r.lead_id, \
      r.co_handlers, r.paused_reason, r.paused_at, r.received_at, r.respond_due, r.resolve_due, r.responded_at, \
@@ -546,35 +555,26 @@ impl Store {
         const OPEN: &str = "('received','responded','dispatched','in_progress')";
         let limit = f.limit.clamp(1, 1000);
         let open_sql = format!("{sql} AND r.status IN {OPEN} ORDER BY r.resolve_due, r.id LIMIT ${limit_at}");
-        let mut rows = self.request_page(open_sql, community_id, &order, &texts, &ints, &times, limit).await?;
+        let binds = Binds { order: &order, texts: &texts, ints: &ints, times: &times };
+        let mut rows = self.request_page(open_sql, community_id, &binds, limit).await?;
         let rest = limit - rows.len() as i64;
         if rest > 0 {
             let closed_sql =
                 format!("{sql} AND r.status NOT IN {OPEN} ORDER BY r.received_at DESC, r.id DESC LIMIT ${limit_at}");
-            rows.extend(self.request_page(closed_sql, community_id, &order, &texts, &ints, &times, rest).await?);
+            rows.extend(self.request_page(closed_sql, community_id, &binds, rest).await?);
         }
         Ok(rows)
     }
 
     /// Runs one page query of [`Store::requests`], binding its placeholders in their numbered order.
-    #[allow(clippy::too_many_arguments)]
-    async fn request_page(
-        &self,
-        sql: String,
-        community_id: i64,
-        order: &[(usize, char, usize)],
-        texts: &[String],
-        ints: &[(usize, i64)],
-        times: &[(usize, DateTime<Utc>)],
-        limit: i64,
-    ) -> Result<Vec<RequestRow>> {
+    async fn request_page(&self, sql: String, community_id: i64, b: &Binds<'_>, limit: i64) -> Result<Vec<RequestRow>> {
         Ok(with_db!(self, read, pool, _pg => {
             let mut q = sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(sql)).bind(community_id);
-            for (_, kind, idx) in order {
+            for (_, kind, idx) in b.order {
                 q = match kind {
-                    't' => q.bind(texts[*idx].clone()),
-                    'i' => q.bind(ints[*idx].1),
-                    _ => q.bind(times[*idx].1),
+                    't' => q.bind(b.texts[*idx].clone()),
+                    'i' => q.bind(b.ints[*idx].1),
+                    _ => q.bind(b.times[*idx].1),
                 };
             }
             q.bind(limit).fetch_all(pool).await?

@@ -728,15 +728,8 @@ pub async fn expire_offers(state: &AppState) -> Result<usize, ApiError> {
         let a = state.store.activity(activity).await?;
         let g = state.store.registration(rid).await?;
         let change = wujia_store::Change {
-            at: now,
-            actor_id: None,
-            actor: "system".into(),
-            community_id: Some(a.community_id),
-            action: "activity.offer_expired".into(),
-            entity: "activity".into(),
             entity_id: a.id.to_string(),
-            before: Value::Null,
-            after: Value::Null,
+            ..wujia_store::Change::system(now, Some(a.community_id), "activity.offer_expired")
         };
         match state
             .store

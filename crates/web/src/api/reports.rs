@@ -109,6 +109,37 @@ async fn article_figures(
     ])
 }
 
+/// The report's lines by building as text cells, in the columns of the page and the sheet.
+pub(crate) fn building_rows(report: &Value) -> Vec<Vec<String>> {
+    const COLUMNS: [&str; 9] = [
+        "building",
+        "households",
+        "requests",
+        "resolved",
+        "satisfied",
+        "findings",
+        "open_cases",
+        "visits",
+        "attendances",
+    ];
+    report["buildings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|b| {
+                    COLUMNS
+                        .iter()
+                        .map(|k| match &b[*k] {
+                            Value::String(s) => s.clone(),
+                            v => v.to_string(),
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The report's period: the given one, or last month.
 pub(crate) fn report_period(state: &AppState, q: &ReportQuery) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let today = state.clock.today();
@@ -275,32 +306,7 @@ pub async fn export_governance_report(
             p["integration"]["mean_mixing_index"].as_f64().map_or("—".into(), |x| format!("{x:.2}")),
         ],
     ];
-    let buildings: Vec<Vec<String>> = r["buildings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|b| {
-                    [
-                        "building",
-                        "households",
-                        "requests",
-                        "resolved",
-                        "satisfied",
-                        "findings",
-                        "open_cases",
-                        "visits",
-                        "attendances",
-                    ]
-                    .iter()
-                    .map(|k| match &b[*k] {
-                        Value::String(s) => s.clone(),
-                        v => v.to_string(),
-                    })
-                    .collect()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let buildings = building_rows(&r);
     let notable: Vec<Vec<String>> = r["notable"]
         .as_array()
         .map(|a| {

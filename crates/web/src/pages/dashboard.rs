@@ -318,32 +318,7 @@ async fn report_page(State(state): State<AppState>, ctx: PageContext, auth: Auth
             .unwrap_or_default();
         let buildings_svg =
             crate::charts::bars(&per_building, lang.t("report.requests_by_building"), "#1f4e8c", None, 0);
-        let buildings = r["buildings"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|b| {
-                        [
-                            "building",
-                            "households",
-                            "requests",
-                            "resolved",
-                            "satisfied",
-                            "findings",
-                            "open_cases",
-                            "visits",
-                            "attendances",
-                        ]
-                        .iter()
-                        .map(|k| match &b[*k] {
-                            Value::String(s) => s.clone(),
-                            v => v.to_string(),
-                        })
-                        .collect()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let buildings = crate::api::reports::building_rows(&r);
         let notable = r["notable"]
             .as_array()
             .map(|a| {
