@@ -421,10 +421,10 @@ impl Store {
                 "SELECT COUNT(*) FROM households h WHERE h.community_id = $1 AND NOT EXISTS \
                  (SELECT 1 FROM activity_registrations g WHERE g.household_id = h.id AND g.status = 'attended')")
                 .bind(community_id).fetch_one(pool).await?;
-            let list: Vec<(i64, String)> = sqlx::query_as(
+            let list: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT h.id, h.address FROM households h WHERE h.community_id = $1 AND NOT EXISTS \
-                 (SELECT 1 FROM activity_registrations g WHERE g.household_id = h.id AND g.status = 'attended') ORDER BY h.id LIMIT $2")
-                .bind(community_id).bind(limit).fetch_all(pool).await?;
+                 (SELECT 1 FROM activity_registrations g WHERE g.household_id = h.id AND g.status = 'attended') ORDER BY h.id LIMIT {limit}")))
+                .bind(community_id).fetch_all(pool).await?;
             Ok((n, list))
         })
     }

@@ -203,14 +203,14 @@ impl Store {
     ) -> Result<Vec<AuditEntry>> {
         let before = before_seq.unwrap_or(i64::MAX);
         let (kind, id) = entity.map_or((None, None), |(k, i)| (Some(k.to_string()), Some(i.to_string())));
-        let rows = with_db!(self, read, pool, _pg => sqlx::query_as::<_, AuditEntry>(
+        let sql = format!(
             "SELECT * FROM events WHERE seq < $1 AND ($2 IS NULL OR (entity = $2 AND entity_id = $3)) \
-             ORDER BY seq DESC LIMIT $4",
-        )
+             ORDER BY seq DESC LIMIT {limit}"
+        );
+        let rows = with_db!(self, read, pool, _pg => sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(sql))
         .bind(before)
         .bind(kind)
         .bind(id)
-        .bind(limit)
         .fetch_all(pool)
         .await?);
         Ok(rows)

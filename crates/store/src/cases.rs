@@ -194,10 +194,11 @@ impl Store {
     ) -> Result<Vec<Case>> {
         let sql = format!(
             "SELECT {CASE_COLUMNS} WHERE c.community_id = $1 AND ($2 = FALSE OR c.status <> 'closed') AND ($3 IS NULL OR c.building_id = $3) \
-             ORDER BY CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END, c.opened_at LIMIT $4"
+             ORDER BY CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END, c.opened_at LIMIT {}",
+            limit.clamp(1, 1000)
         );
         Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, Case>(sqlx::AssertSqlSafe(sql))
-            .bind(community_id).bind(open_only).bind(building_id).bind(limit.clamp(1, 1000)).fetch_all(pool).await?))
+            .bind(community_id).bind(open_only).bind(building_id).fetch_all(pool).await?))
     }
 
     /// A case's steps, oldest first.

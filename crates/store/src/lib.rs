@@ -17,6 +17,7 @@ mod meetings;
 mod notifications;
 mod patrol;
 mod proposals;
+mod quick;
 mod reception;
 mod registry;
 mod requests;
@@ -87,6 +88,9 @@ pub enum StoreError {
     /// A database failure.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// A failure of a lookup answered on the calling thread (SQLite only).
+    #[error(transparent)]
+    Lookup(#[from] rusqlite::Error),
     /// A migration failure.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -112,6 +116,8 @@ enum Db {
     Sqlite {
         read: SqlitePool,
         write: SqlitePool,
+        /// Index-bounded lookups without the pool's thread hop.
+        quick: quick::QuickReads,
     },
     Postgres(PgPool),
 }
@@ -182,8 +188,9 @@ impl Store {
                 // Lets `name LIKE '胡%'` walk the name index; names have no letter case worth folding.
                 .pragma("case_sensitive_like", "ON");
             let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
+            let quick = quick::QuickReads::new(opts.get_filename());
             let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(false)).await?;
-            Db::Sqlite { read, write }
+            Db::Sqlite { read, write, quick }
         } else {
             return Err(StoreError::Unsupported("database URL must start with sqlite:// or postgres://"));
         };
@@ -209,9 +216,18 @@ impl Store {
 
     /// Refreshes the query planner's statistics after bulk changes (imports, the demo).
     pub async fn analyze(&self) -> Result<()> {
-        with_db!(self, write, pool, _pg => {
-            sqlx::query("ANALYZE").execute(pool).await?;
-        });
+        match &self.inner.db {
+            Db::Sqlite { write, .. } => {
+                let mut tx = write.begin().await?;
+                sqlx::query("ANALYZE").execute(&mut *tx).await?;
+                // Per-value samples make every statement re-plan after each new binding (migration 0015).
+                sqlx::query("DROP TABLE IF EXISTS sqlite_stat4").execute(&mut *tx).await?;
+                tx.commit().await?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::query("ANALYZE").execute(pool).await?;
+            }
+        }
         Ok(())
     }
 
@@ -238,7 +254,8 @@ impl Store {
     /// Closes all connections.
     pub async fn close(&self) {
         match &self.inner.db {
-            Db::Sqlite { read, write } => {
+            Db::Sqlite { read, write, quick } => {
+                quick.close();
                 read.close().await;
                 write.close().await;
             }

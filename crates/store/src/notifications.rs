@@ -150,11 +150,11 @@ const DELIVERY: &str = "SELECT o.id, o.channel_id, c.kind, c.target, o.request_i
 impl Store {
     /// An account's inbox, newest first.
     pub async fn inbox(&self, user_id: i64, limit: i64) -> Result<Vec<InboxItem>> {
-        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, InboxItem>(
-            "SELECT id, title, body, link, created_at, read_at FROM inbox WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
-        )
+        let sql = format!(
+            "SELECT id, title, body, link, created_at, read_at FROM inbox WHERE user_id = $1 ORDER BY id DESC LIMIT {limit}"
+        );
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, InboxItem>(sqlx::AssertSqlSafe(sql))
         .bind(user_id)
-        .bind(limit)
         .fetch_all(pool)
         .await?))
     }
@@ -303,14 +303,12 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Delivery>> {
         let ids: Vec<i64> = with_db!(self, write, pool, pg => {
-            let sql = if pg {
+            let lock = if pg { " FOR UPDATE SKIP LOCKED" } else { "" };
+            let sql = format!(
                 "UPDATE outbox SET locked_until = $1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
-                 AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id"
-            } else {
-                "UPDATE outbox SET locked_until = $1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
-                 AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3) RETURNING id"
-            };
-            sqlx::query_scalar(sql).bind(lock_until).bind(now).bind(limit).fetch_all(pool).await?
+                 AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT {limit}{lock}) RETURNING id"
+            );
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(lock_until).bind(now).fetch_all(pool).await?
         });
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
@@ -351,9 +349,9 @@ impl Store {
 
     /// Deliveries of a community, newest first.
     pub async fn deliveries(&self, community_id: i64, limit: i64) -> Result<Vec<Delivery>> {
-        let sql = format!("{DELIVERY} WHERE c.community_id = $1 ORDER BY o.id DESC LIMIT $2");
+        let sql = format!("{DELIVERY} WHERE c.community_id = $1 ORDER BY o.id DESC LIMIT {limit}");
         Ok(
-            with_db!(self, read, pool, _pg => sqlx::query_as::<_, Delivery>(sqlx::AssertSqlSafe(sql)).bind(community_id).bind(limit).fetch_all(pool).await?),
+            with_db!(self, read, pool, _pg => sqlx::query_as::<_, Delivery>(sqlx::AssertSqlSafe(sql)).bind(community_id).fetch_all(pool).await?),
         )
     }
 

@@ -637,11 +637,12 @@ impl Store {
         let sql = format!(
             "SELECT {FINDING_COLUMNS} WHERE f.community_id = $1 AND ($2 IS NULL OR f.kind = $2) AND ($3 IS NULL OR f.zone_id = $3) \
              AND ($4 IS NULL OR f.building_id = $4) AND ($5 IS NULL OR f.recorded_at >= $5) AND ($6 IS NULL OR f.recorded_at < $6) \
-             ORDER BY f.recorded_at DESC, f.id DESC LIMIT $7"
+             ORDER BY f.recorded_at DESC, f.id DESC LIMIT {}",
+            f.limit.clamp(1, 1000)
         );
         Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, Finding>(sqlx::AssertSqlSafe(sql))
             .bind(community_id).bind(&f.kind).bind(f.zone_id).bind(f.building_id).bind(f.from).bind(f.to)
-            .bind(f.limit.clamp(1, 1000)).fetch_all(pool).await?))
+            .fetch_all(pool).await?))
     }
 
     /// A finding's photos.

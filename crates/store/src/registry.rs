@@ -1,12 +1,13 @@
 //! Compounds, buildings, units, households and residents.
 
 use crate::audit::append_event;
-use crate::{Change, Result, Store, StoreError, on_unique, with_db};
+use crate::quick::Param;
+use crate::{Backend, Change, Result, Store, StoreError, on_unique, with_db};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::HashMap;
 use wujia_core::registry::{
-    AddressQuery, FieldError, PhoneNumber, ResidentDraft, age_on, derived_tags, format_address,
+    AddressQuery, FieldError, PhoneNumber, ResidentDraft, age_on, derived_tags, format_address, prefix_end,
 };
 
 /// Inserts a resident row inside transaction `$tx` and evaluates to its id.
@@ -676,17 +677,23 @@ impl Store {
         } else if let Some(p) = PhoneNumber::parse(text).ok().filter(|_| digits) {
             ("r.phone = $2", "h.address, r.name", p.as_str().to_string())
         } else {
-            // Names match from their start first (an index range on SQLite), anywhere only when nothing starts so.
+            // Names match from their start first (an index range), anywhere only when nothing starts so.
             let name = text.replace(['%', '_'], "");
-            let hits = self
-                .search_residents(community_id, "r.name LIKE $2", "r.name, h.address", &format!("{name}%"), limit)
-                .await?;
+            let starting = match (self.backend(), prefix_end(&name)) {
+                // SQLite orders text by code point, so the names starting so are a range; `LIKE` with a
+                // parameter would be planned anew on every binding. PostgreSQL's collation orders otherwise.
+                (Backend::Sqlite, Some(end)) => {
+                    ("r.name >= $2 AND r.name < $3", vec![Param::Text(name.clone()), Param::Text(end)])
+                }
+                _ => ("r.name LIKE $2", vec![Param::Text(format!("{name}%"))]),
+            };
+            let hits = self.search_residents(community_id, starting.0, "r.name, h.address", starting.1, limit).await?;
             if !hits.is_empty() {
                 return Ok(hits);
             }
             ("r.name LIKE $2", "r.name, h.address", format!("%{name}%"))
         };
-        self.search_residents(community_id, clause, order, &value, limit).await
+        self.search_residents(community_id, clause, order, vec![Param::Text(value)], limit).await
     }
 
     async fn search_residents(
@@ -694,20 +701,17 @@ impl Store {
         community_id: i64,
         clause: &str,
         order: &str,
-        value: &str,
+        values: Vec<Param>,
         limit: i64,
     ) -> Result<Vec<SearchHit>> {
         let sql = format!(
             "SELECT r.household_id, h.building_id, r.id AS resident_id, r.name, h.address \
              FROM residents r JOIN households h ON h.id = r.household_id \
-             WHERE r.community_id = $1 AND {clause} ORDER BY {order} LIMIT $3"
+             WHERE r.community_id = $1 AND {clause} ORDER BY {order} LIMIT {limit}"
         );
-        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, SearchHit>(sqlx::AssertSqlSafe(sql))
-            .bind(community_id)
-            .bind(value)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?))
+        let mut params = vec![Param::Int(community_id)];
+        params.extend(values);
+        self.hits(&sql, &params).await
     }
 
     async fn search_address(&self, community_id: i64, q: AddressQuery, limit: i64) -> Result<Vec<SearchHit>> {
@@ -720,40 +724,51 @@ impl Store {
                JOIN households h ON h.unit_id = u.id \
              WHERE c.community_id = $1",
         );
-        let road = q.road.as_ref().map(|r| format!("{r}%"));
-        let mut numbers: Vec<i64> = Vec::new();
-        let mut n = 1;
-        if road.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND c.name LIKE ${n}"));
+        let mut params = vec![Param::Int(community_id)];
+        if let Some(road) = &q.road {
+            // Not `LIKE`: its plan would be made anew for every road; a community has few compounds to compare.
+            params.push(Param::Text(road.clone()));
+            sql.push_str(&format!(" AND substr(c.name, 1, length(${0})) = ${0}", params.len()));
         }
         for (column, value) in [("c.number", q.compound), ("b.number", q.building), ("u.number", q.unit)] {
             if let Some(v) = value {
-                n += 1;
-                sql.push_str(&format!(" AND {column} = ${n}"));
-                numbers.push(i64::from(v));
+                params.push(Param::Int(i64::from(v)));
+                sql.push_str(&format!(" AND {column} = ${}", params.len()));
             }
         }
-        if q.room.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND h.room = ${n}"));
+        if let Some(room) = q.room {
+            params.push(Param::Text(room));
+            sql.push_str(&format!(" AND h.room = ${}", params.len()));
         }
-        sql.push_str(&format!(" ORDER BY c.number, b.number, u.number, LENGTH(h.room), h.room LIMIT ${}", n + 1));
-        // Placeholders were numbered road, numbers, room: bind in the same order.
-        let room = q.room;
-        Ok(with_db!(self, read, pool, _pg => {
-            let mut query = sqlx::query_as::<_, SearchHit>(sqlx::AssertSqlSafe(sql)).bind(community_id);
-            if let Some(r) = road {
-                query = query.bind(r);
+        sql.push_str(&format!(" ORDER BY c.number, b.number, u.number, LENGTH(h.room), h.room LIMIT {limit}"));
+        self.hits(&sql, &params).await
+    }
+
+    /// Runs a search statement: on SQLite on the calling thread (an index-bounded lookup), on PostgreSQL
+    /// through the pool. The limit is written into the statement: SQLite re-plans a statement whose `LIMIT` is a
+    /// parameter each time it is bound.
+    async fn hits(&self, sql: &str, params: &[Param]) -> Result<Vec<SearchHit>> {
+        match &self.inner.db {
+            crate::Db::Sqlite { quick, .. } => quick.rows(sql, params, |row| {
+                Ok(SearchHit {
+                    household_id: row.get("household_id")?,
+                    building_id: row.get("building_id")?,
+                    resident_id: row.get("resident_id")?,
+                    name: row.get("name")?,
+                    address: row.get("address")?,
+                })
+            }),
+            crate::Db::Postgres(pool) => {
+                let mut query = sqlx::query_as::<_, SearchHit>(sqlx::AssertSqlSafe(sql.to_string()));
+                for p in params {
+                    query = match p {
+                        Param::Int(v) => query.bind(*v),
+                        Param::Text(t) => query.bind(t.clone()),
+                    };
+                }
+                Ok(query.fetch_all(pool).await?)
             }
-            for v in &numbers {
-                query = query.bind(*v);
-            }
-            if let Some(r) = room {
-                query = query.bind(r);
-            }
-            query.bind(limit).fetch_all(pool).await?
-        }))
+        }
     }
 
     /// The community's tag set.

@@ -548,26 +548,26 @@ impl Store {
                 sql.push_str(&format!(" AND r.received_at {cmp} ${i}"));
             }
         }
-        let limit_at = next();
         order.sort_by_key(|o| o.0);
         // Open requests first by what breaches first, then the rest newest first: two queries that each follow an
-        // index (status and deadline; received time) instead of sorting every request of the community.
+        // index (status and deadline; received time) instead of sorting every request of the community. The limits
+        // are written into the statements: SQLite re-plans a statement whose `LIMIT` is a parameter on every binding.
         const OPEN: &str = "('received','responded','dispatched','in_progress')";
         let limit = f.limit.clamp(1, 1000);
-        let open_sql = format!("{sql} AND r.status IN {OPEN} ORDER BY r.resolve_due, r.id LIMIT ${limit_at}");
+        let open_sql = format!("{sql} AND r.status IN {OPEN} ORDER BY r.resolve_due, r.id LIMIT {limit}");
         let binds = Binds { order: &order, texts: &texts, ints: &ints, times: &times };
-        let mut rows = self.request_page(open_sql, community_id, &binds, limit).await?;
+        let mut rows = self.request_page(open_sql, community_id, &binds).await?;
         let rest = limit - rows.len() as i64;
         if rest > 0 {
             let closed_sql =
-                format!("{sql} AND r.status NOT IN {OPEN} ORDER BY r.received_at DESC, r.id DESC LIMIT ${limit_at}");
-            rows.extend(self.request_page(closed_sql, community_id, &binds, rest).await?);
+                format!("{sql} AND r.status NOT IN {OPEN} ORDER BY r.received_at DESC, r.id DESC LIMIT {rest}");
+            rows.extend(self.request_page(closed_sql, community_id, &binds).await?);
         }
         Ok(rows)
     }
 
     /// Runs one page query of [`Store::requests`], binding its placeholders in their numbered order.
-    async fn request_page(&self, sql: String, community_id: i64, b: &Binds<'_>, limit: i64) -> Result<Vec<RequestRow>> {
+    async fn request_page(&self, sql: String, community_id: i64, b: &Binds<'_>) -> Result<Vec<RequestRow>> {
         Ok(with_db!(self, read, pool, _pg => {
             let mut q = sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(sql)).bind(community_id);
             for (_, kind, idx) in b.order {
@@ -577,7 +577,7 @@ impl Store {
                     _ => q.bind(b.times[*idx].1),
                 };
             }
-            q.bind(limit).fetch_all(pool).await?
+            q.fetch_all(pool).await?
         }))
     }
 

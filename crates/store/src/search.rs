@@ -21,10 +21,12 @@ impl Store {
 
     /// Searchable records touched by events after `seq`: (seq, kind, id), oldest first.
     pub async fn touched_since(&self, seq: i64, limit: i64) -> Result<Vec<(i64, String, String)>> {
-        Ok(with_db!(self, read, pool, _pg => sqlx::query_as(
+        let sql = format!(
             "SELECT seq, entity, entity_id FROM events WHERE seq > $1 \
-             AND entity IN ('request', 'finding', 'case', 'visit', 'meeting', 'topic', 'activity') ORDER BY seq LIMIT $2")
-            .bind(seq).bind(limit).fetch_all(pool).await?))
+             AND entity IN ('request', 'finding', 'case', 'visit', 'meeting', 'topic', 'activity') ORDER BY seq LIMIT {limit}"
+        );
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(seq).fetch_all(pool).await?))
     }
 
     /// Every id of a searchable kind, for a rebuild.

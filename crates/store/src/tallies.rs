@@ -173,11 +173,11 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<crate::RequestRow>> {
         let sql = format!(
-            "SELECT {} FROM service_requests r JOIN request_categories c ON c.id = r.category_id              WHERE r.community_id = $1 AND c.urgency = 'emergency' AND r.received_at >= $2 AND r.received_at < $3              ORDER BY r.received_at DESC LIMIT $4",
+            "SELECT {} FROM service_requests r JOIN request_categories c ON c.id = r.category_id              WHERE r.community_id = $1 AND c.urgency = 'emergency' AND r.received_at >= $2 AND r.received_at < $3              ORDER BY r.received_at DESC LIMIT {limit}",
             crate::requests::REQUEST_COLUMNS
         );
         Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, crate::RequestRow>(sqlx::AssertSqlSafe(sql))
-            .bind(community_id).bind(start).bind(end).bind(limit).fetch_all(pool).await?))
+            .bind(community_id).bind(start).bind(end).fetch_all(pool).await?))
     }
 
     /// The most requests of one dimension's key received on a single Beijing day in `start..end` (e.g. enrolment

@@ -141,6 +141,31 @@ async fn households_are_found_by_address_name_and_phone_tail(app: TestApp) {
     assert_eq!(whole_unit.as_array().unwrap().len(), 21);
     let none = app.get_json(&token, &format!("/api/v1/households?q={}", urlencode("9号院1号楼1单元101"))).await;
     assert!(none.as_array().unwrap().is_empty());
+    let other_road =
+        app.get_json(&token, &format!("/api/v1/households?q={}", urlencode("长安街3号院7号楼1单元102"))).await;
+    assert!(other_road.as_array().unwrap().is_empty(), "{other_road}");
+    // A surname finds the names that start with it, in name order, up to the limit.
+    let hu_names = app.get_json(&token, &format!("/api/v1/households?q={}&limit=7", urlencode("胡"))).await;
+    let names: Vec<&str> = hu_names.as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 7, "{hu_names}");
+    assert!(names.iter().all(|n| n.starts_with('胡')), "{names:?}");
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+    // A given name alone matches anywhere in the name, when no name starts with it.
+    let gui_lan = app.get_json(&token, &format!("/api/v1/households?q={}", urlencode("桂兰"))).await;
+    let gui_lan = gui_lan.as_array().unwrap();
+    assert!(gui_lan.iter().any(|h| h["name"] == "胡桂兰"));
+    assert!(gui_lan.iter().all(|h| h["name"].as_str().unwrap().contains("桂兰")));
+    if app.backend == common::Backend::Sqlite {
+        // The planner keeps its per-index summary but no per-value samples, which would re-plan every lookup.
+        let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+        let stats: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name LIKE 'sqlite_stat%' ORDER BY name")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(stats, ["sqlite_stat1"]);
+        pool.close().await;
+    }
 }
 
 async fn a_bad_id_number_is_refused_with_its_field_and_nothing_changes(app: TestApp) {

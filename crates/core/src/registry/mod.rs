@@ -3,11 +3,13 @@
 mod address;
 mod id_card;
 mod phone;
+mod prefix;
 mod resident;
 
 pub use address::{AddressQuery, format_address};
 pub use id_card::{IdCardError, IdCardNumber, check_char};
 pub use phone::{PhoneError, PhoneNumber};
+pub use prefix::prefix_end;
 pub use resident::{FieldError, Gender, Relation, ResidentDraft, ResidentInput, age_on, derived_tags, parse_date};
 
 /// The tags every community starts with. Staff may add more; derived tags are computed, never stored.
