@@ -17,7 +17,6 @@ mod meetings;
 mod notifications;
 mod patrol;
 mod proposals;
-mod quick;
 mod reception;
 mod registry;
 mod requests;
@@ -88,9 +87,6 @@ pub enum StoreError {
     /// A database failure.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
-    /// A failure of a lookup answered on the calling thread (SQLite only).
-    #[error(transparent)]
-    Lookup(#[from] rusqlite::Error),
     /// A migration failure.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -116,8 +112,6 @@ enum Db {
     Sqlite {
         read: SqlitePool,
         write: SqlitePool,
-        /// Index-bounded lookups without the pool's thread hop.
-        quick: quick::QuickReads,
     },
     Postgres(PgPool),
 }
@@ -188,9 +182,8 @@ impl Store {
                 // Lets `name LIKE '胡%'` walk the name index; names have no letter case worth folding.
                 .pragma("case_sensitive_like", "ON");
             let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
-            let quick = quick::QuickReads::new(opts.get_filename());
             let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(false)).await?;
-            Db::Sqlite { read, write, quick }
+            Db::Sqlite { read, write }
         } else {
             return Err(StoreError::Unsupported("database URL must start with sqlite:// or postgres://"));
         };
@@ -254,8 +247,7 @@ impl Store {
     /// Closes all connections.
     pub async fn close(&self) {
         match &self.inner.db {
-            Db::Sqlite { read, write, quick } => {
-                quick.close();
+            Db::Sqlite { read, write } => {
                 read.close().await;
                 write.close().await;
             }

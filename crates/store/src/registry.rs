@@ -1,7 +1,6 @@
 //! Compounds, buildings, units, households and residents.
 
 use crate::audit::append_event;
-use crate::quick::Param;
 use crate::{Backend, Change, Result, Store, StoreError, on_unique, with_db};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -744,31 +743,19 @@ impl Store {
         self.hits(&sql, &params).await
     }
 
-    /// Runs a search statement: on SQLite on the calling thread (an index-bounded lookup), on PostgreSQL
-    /// through the pool. The limit is written into the statement: SQLite re-plans a statement whose `LIMIT` is a
-    /// parameter each time it is bound.
+    /// Runs a search statement. The limit is written into the statement: SQLite re-plans a statement whose
+    /// `LIMIT` is a parameter each time it is bound.
     async fn hits(&self, sql: &str, params: &[Param]) -> Result<Vec<SearchHit>> {
-        match &self.inner.db {
-            crate::Db::Sqlite { quick, .. } => quick.rows(sql, params, |row| {
-                Ok(SearchHit {
-                    household_id: row.get("household_id")?,
-                    building_id: row.get("building_id")?,
-                    resident_id: row.get("resident_id")?,
-                    name: row.get("name")?,
-                    address: row.get("address")?,
-                })
-            }),
-            crate::Db::Postgres(pool) => {
-                let mut query = sqlx::query_as::<_, SearchHit>(sqlx::AssertSqlSafe(sql.to_string()));
-                for p in params {
-                    query = match p {
-                        Param::Int(v) => query.bind(*v),
-                        Param::Text(t) => query.bind(t.clone()),
-                    };
-                }
-                Ok(query.fetch_all(pool).await?)
+        Ok(with_db!(self, read, pool, _pg => {
+            let mut query = sqlx::query_as::<_, SearchHit>(sqlx::AssertSqlSafe(sql.to_string()));
+            for p in params {
+                query = match p {
+                    Param::Int(v) => query.bind(*v),
+                    Param::Text(t) => query.bind(t.clone()),
+                };
             }
-        }
+            query.fetch_all(pool).await?
+        }))
     }
 
     /// The community's tag set.
@@ -1082,4 +1069,10 @@ pub(crate) fn draft_json(d: &ResidentDraft) -> serde_json::Value {
         "origin": d.origin, "move_in_date": d.move_in_date, "relation": d.relation.code(),
         "wedding_date": d.wedding_date, "tags": d.tags,
     })
+}
+
+/// A bind value of a search statement, in the order of its numbered placeholders.
+enum Param {
+    Int(i64),
+    Text(String),
 }
