@@ -65,9 +65,21 @@ async fn load_template(url: String) {
     store.close().await;
 }
 
+/// True when no process with this id runs any more: what an earlier, finished test run left behind.
+fn finished(pid: &str) -> bool {
+    pid.parse::<u32>().is_ok_and(|p| p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists())
+}
+
 fn sqlite_template() -> &'static PathBuf {
     static T: OnceLock<PathBuf> = OnceLock::new();
     T.get_or_init(|| {
+        // Templates of finished runs (each test binary keeps its own while it runs).
+        for entry in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.strip_prefix("wujia-test-").is_some_and(finished) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
         let dir = std::env::temp_dir().join(format!("wujia-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("template.db");
@@ -86,6 +98,16 @@ fn postgres_template(admin: &str) -> &'static String {
         let n = name.clone();
         run_blocking(async move {
             let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+            // Templates of finished runs (each test binary keeps its own while it runs).
+            let old: Vec<String> =
+                sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'wujia\\_tpl\\_%'")
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            for db in old.iter().filter(|d| d.split('_').nth(2).is_some_and(finished)) {
+                let sql = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
+                let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+            }
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {n}"))).execute(&pool).await.unwrap();
             pool.close().await;
             load_template(db_url).await;
@@ -114,6 +136,7 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     /// The server's state, for running background jobs on demand.
     pub state: AppState,
+    blob_dir: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -149,7 +172,7 @@ impl TestApp {
         store.migrate().await.unwrap();
         let clock = Arc::new(FixedClock::new(test_now()));
         let blob_dir = std::env::temp_dir().join(format!("wujia-test-blobs-{}", rand_suffix()));
-        let mut config = Config { blob_dir, ..Config::default() };
+        let mut config = Config { blob_dir: blob_dir.clone(), ..Config::default() };
         configure(&mut config);
         let state = AppState::with_clock(store, config, clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -158,7 +181,7 @@ impl TestApp {
         tokio::spawn(wujia_web::serve(listener, state.clone(), async move {
             let _ = rx.await;
         }));
-        Some(Self { base, client: Client::new(), database_url, backend, clock, state, shutdown: Some(tx) })
+        Some(Self { base, client: Client::new(), database_url, backend, clock, state, blob_dir, shutdown: Some(tx) })
     }
 
     /// Full URL of a path.
@@ -239,6 +262,7 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        let _ = std::fs::remove_dir_all(&self.blob_dir);
         match self.backend {
             Backend::Sqlite => {
                 let path = self.database_url.trim_start_matches("sqlite://").to_string();
