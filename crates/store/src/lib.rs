@@ -179,7 +179,7 @@ impl Store {
                 // Keep large transactions (imports) in memory instead of spilling pages mid-transaction.
                 .pragma("cache_size", "-131072")
                 .pragma("temp_store", "memory")
-                // Lets `name LIKE '胡%'` walk the name index; names have no letter case worth folding.
+                // Lets `code LIKE 'civil.%'` walk an index; codes and names have no letter case worth folding.
                 .pragma("case_sensitive_like", "ON");
             let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
             let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(false)).await?;
