@@ -663,6 +663,7 @@ impl Store {
         if text.is_empty() {
             return Ok(Vec::new());
         }
+        let limit = limit.clamp(1, 1000);
         // Bare numbers are phone tails, phones or ID numbers, never rooms.
         let digits = text.chars().all(|c| c.is_ascii_digit() || c == 'X' || c == 'x');
         if !digits && let Some(q) = AddressQuery::parse(text) {
@@ -678,7 +679,7 @@ impl Store {
         } else {
             // Names match from their start first (an index range), anywhere only when nothing starts so.
             let name = text.replace(['%', '_'], "");
-            let starting = match (self.backend(), prefix_end(&name)) {
+            let (starting, values) = match (self.backend(), prefix_end(&name)) {
                 // SQLite orders text by code point, so the names starting so are a range; `LIKE` with a
                 // parameter would be planned anew on every binding. PostgreSQL's collation orders otherwise.
                 (Backend::Sqlite, Some(end)) => {
@@ -686,7 +687,7 @@ impl Store {
                 }
                 _ => ("r.name LIKE $2", vec![Param::Text(format!("{name}%"))]),
             };
-            let hits = self.search_residents(community_id, starting.0, "r.name, h.address", starting.1, limit).await?;
+            let hits = self.search_residents(community_id, starting, "r.name, h.address", values, limit).await?;
             if !hits.is_empty() {
                 return Ok(hits);
             }
