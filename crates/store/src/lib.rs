@@ -45,7 +45,9 @@ pub use registry::{
     BuildingSummary, Community, CompoundSummary, ExportRecord, HouseholdBrief, HouseholdDetail, RegistrySummary,
     ResidentView, SearchHit, TagInfo, UnitWithHouseholds,
 };
-pub use requests::{Batch, Category, Knowledge, NewCategory, NewRequest, Photo, RequestFilter, RequestRow, urgency_of};
+pub use requests::{
+    Batch, Category, Knowledge, NewCategory, NewRequest, Photo, RequestFilter, RequestRow, RequestUpdate, urgency_of,
+};
 pub use scope::BuildingFigures;
 pub use search::SEARCHABLE;
 pub use secret::{Cipher, SecretKey};

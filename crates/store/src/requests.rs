@@ -210,6 +210,91 @@ pub(crate) const REQUEST_COLUMNS: &str = "r.id, r.community_id, r.number, r.cate
      r.resolved_at, r.resolution, r.followup_solved, r.followup_satisfaction, r.followed_up_at, r.closed_at, \
      r.reopen_count, r.version, r.batch_id";
 
+/// Adds a published answer to the knowledge base inside transaction `$tx`, with its event; evaluates to its id.
+macro_rules! insert_knowledge_in {
+    ($tx:expr, $pg:expr, $community:expr, $category:expr, $title:expr, $answer:expr, $change:expr) => {{
+        let (community_id, category_id, title, answer, change): (i64, Option<i64>, &str, &str, Change) =
+            ($community, $category, $title, $answer, $change);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO knowledge (community_id, category_id, title, answer, published, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, TRUE, $5, $6) RETURNING id",
+        )
+        .bind(community_id)
+        .bind(category_id)
+        .bind(title)
+        .bind(answer)
+        .bind(change.actor_id)
+        .bind(change.at)
+        .fetch_one(&mut *$tx)
+        .await?;
+        let change = Change {
+            community_id: Some(community_id),
+            entity: "knowledge".into(),
+            entity_id: id.to_string(),
+            after: serde_json::json!({"title": title, "answer": answer, "category_id": category_id}),
+            ..change
+        };
+        append_event!($tx, $pg, &change);
+        id
+    }};
+}
+
+/// One workflow step of a request, decided and ready to write: the row before and after, its event and notices.
+#[derive(Debug, Clone)]
+pub struct RequestUpdate {
+    /// The row as it was read (its version is checked when writing).
+    pub before: RequestRow,
+    /// The row after the step.
+    pub after: RequestRow,
+    /// The step's event.
+    pub change: Change,
+    /// Who hears of it.
+    pub notices: crate::Notices,
+}
+
+/// Writes one workflow step of a request inside transaction `$tx`: the row if it is still at `before.version`
+/// (a conflict otherwise), its event and its notices.
+macro_rules! update_request_in {
+    ($tx:expr, $pg:expr, $before:expr, $after:expr, $change:expr, $notices:expr) => {{
+        let (before, after, change): (&RequestRow, &RequestRow, Change) = ($before, $after, $change);
+        let notices: &crate::Notices = $notices;
+        let n = sqlx::query(
+            "UPDATE service_requests SET status = $1, lead_id = $2, co_handlers = $3, paused_reason = $4, paused_at = $5, \
+               respond_due = $6, resolve_due = $7, responded_at = $8, resolved_at = $9, resolution = $10, followup_solved = $11, \
+               followup_satisfaction = $12, followed_up_at = $13, closed_at = $14, reopen_count = $15, building_id = $16, \
+               version = version + 1, updated_at = $17 WHERE id = $18 AND version = $19",
+        )
+        .bind(&after.status)
+        .bind(after.lead_id)
+        .bind(&after.co_handlers)
+        .bind(&after.paused_reason)
+        .bind(after.paused_at)
+        .bind(after.respond_due)
+        .bind(after.resolve_due)
+        .bind(after.responded_at)
+        .bind(after.resolved_at)
+        .bind(&after.resolution)
+        .bind(&after.followup_solved)
+        .bind(&after.followup_satisfaction)
+        .bind(after.followed_up_at)
+        .bind(after.closed_at)
+        .bind(after.reopen_count)
+        .bind(after.building_id)
+        .bind(change.at)
+        .bind(before.id)
+        .bind(before.version)
+        .execute(&mut *$tx)
+        .await?;
+        if n.rows_affected() == 0 {
+            return Err(StoreError::Conflict("诉求已被他人处理,请刷新后重试 / someone else acted on this request first; reload".into()));
+        }
+        let at = change.at;
+        let change = Change { community_id: Some(before.community_id), entity: "request".into(), entity_id: before.id.to_string(), ..change };
+        append_event!($tx, $pg, &change);
+        write_notices!($tx, notices, Some(before.id), at);
+    }};
+}
+
 impl Store {
     /// Seeds the default catalogue and holiday calendar on a fresh database.
     pub(crate) async fn ensure_request_defaults(&self) -> Result<()> {
@@ -616,40 +701,7 @@ impl Store {
     ) -> Result<RequestRow> {
         with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
-            let n = sqlx::query(
-                "UPDATE service_requests SET status = $1, lead_id = $2, co_handlers = $3, paused_reason = $4, paused_at = $5, \
-                   respond_due = $6, resolve_due = $7, responded_at = $8, resolved_at = $9, resolution = $10, followup_solved = $11, \
-                   followup_satisfaction = $12, followed_up_at = $13, closed_at = $14, reopen_count = $15, building_id = $16, \
-                   version = version + 1, updated_at = $17 WHERE id = $18 AND version = $19",
-            )
-            .bind(&after.status)
-            .bind(after.lead_id)
-            .bind(&after.co_handlers)
-            .bind(&after.paused_reason)
-            .bind(after.paused_at)
-            .bind(after.respond_due)
-            .bind(after.resolve_due)
-            .bind(after.responded_at)
-            .bind(after.resolved_at)
-            .bind(&after.resolution)
-            .bind(&after.followup_solved)
-            .bind(&after.followup_satisfaction)
-            .bind(after.followed_up_at)
-            .bind(after.closed_at)
-            .bind(after.reopen_count)
-            .bind(after.building_id)
-            .bind(change.at)
-            .bind(before.id)
-            .bind(before.version)
-            .execute(&mut *tx)
-            .await?;
-            if n.rows_affected() == 0 {
-                return Err(StoreError::Conflict("诉求已被他人处理,请刷新后重试 / someone else acted on this request first; reload".into()));
-            }
-            let at = change.at;
-            let change = Change { community_id: Some(before.community_id), entity: "request".into(), entity_id: before.id.to_string(), ..change };
-            append_event!(tx, pg, &change);
-            write_notices!(tx, notices, Some(before.id), at);
+            update_request_in!(tx, pg, before, after, change, notices);
             tx.commit().await?;
         });
         self.request(before.id).await
@@ -733,21 +785,7 @@ impl Store {
     ) -> Result<Knowledge> {
         let id = with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO knowledge (community_id, category_id, title, answer, published, created_by, created_at) \
-                 VALUES ($1, $2, $3, $4, TRUE, $5, $6) RETURNING id",
-            )
-            .bind(community_id)
-            .bind(category_id)
-            .bind(title)
-            .bind(answer)
-            .bind(change.actor_id)
-            .bind(change.at)
-            .fetch_one(&mut *tx)
-            .await?;
-            let change = Change { community_id: Some(community_id), entity: "knowledge".into(), entity_id: id.to_string(),
-                after: serde_json::json!({"title": title, "answer": answer, "category_id": category_id}), ..change };
-            append_event!(tx, pg, &change);
+            let id = insert_knowledge_in!(tx, pg, community_id, category_id, title, answer, change);
             tx.commit().await?;
             id
         });
@@ -838,23 +876,52 @@ impl Store {
         Ok((batch, rows))
     }
 
-    /// Records a batch's published answer.
-    pub async fn answer_batch(&self, id: i64, answer: &str, knowledge_id: Option<i64>, change: Change) -> Result<()> {
-        with_db!(self, write, pool, pg => {
+    /// Answers a batch in one transaction: every request's workflow steps (`updates`, in order), optionally the
+    /// answer published to the knowledge base (`publish`: its category and event), and the batch itself. Nothing is
+    /// written when any request changed meanwhile or the batch was answered by someone else. Returns the knowledge
+    /// entry's id.
+    pub async fn answer_batch(
+        &self,
+        id: i64,
+        answer: &str,
+        publish: Option<(Option<i64>, Change)>,
+        updates: &[RequestUpdate],
+        change: Change,
+    ) -> Result<Option<i64>> {
+        let knowledge_id = with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
-            sqlx::query("UPDATE request_batches SET answer = $1, knowledge_id = $2, answered_at = $3 WHERE id = $4")
-                .bind(answer)
-                .bind(knowledge_id)
-                .bind(change.at)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let (community_id, title): (i64, String) =
+                sqlx::query_as("SELECT community_id, title FROM request_batches WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+            let knowledge_id = match publish {
+                Some((category_id, k)) => Some(insert_knowledge_in!(tx, pg, community_id, category_id, &title, answer, k)),
+                None => None,
+            };
+            for u in updates {
+                update_request_in!(tx, pg, &u.before, &u.after, u.change.clone(), &u.notices);
+            }
+            let n = sqlx::query(
+                "UPDATE request_batches SET answer = $1, knowledge_id = $2, answered_at = $3 WHERE id = $4 AND answered_at IS NULL",
+            )
+            .bind(answer)
+            .bind(knowledge_id)
+            .bind(change.at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            if n.rows_affected() == 0 {
+                return Err(StoreError::Conflict("这批诉求已答复 / this batch is answered already".into()));
+            }
             let change = Change { entity: "request_batch".into(), entity_id: id.to_string(),
                 after: serde_json::json!({"answer": answer, "knowledge_id": knowledge_id}), ..change };
             append_event!(tx, pg, &change);
             tx.commit().await?;
+            knowledge_id
         });
-        Ok(())
+        Ok(knowledge_id)
     }
 }
 

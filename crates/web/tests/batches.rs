@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 on_both!(
     staff_merge_from_the_queue_page_and_answer_every_household_once,
+    a_batch_answer_is_written_whole_or_not_at_all,
     the_lead_resolves_from_the_page_with_photos_of_what_was_done
 );
 
@@ -157,4 +158,80 @@ async fn the_lead_resolves_from_the_page_with_photos_of_what_was_done(app: TestA
     let photos = app.get_json(&staff, &format!("/api/v1/requests/{id}/photos")).await;
     assert_eq!(photos.as_array().unwrap().len(), 1);
     assert_eq!(photos[0]["stage"], "resolution");
+}
+
+async fn a_batch_answer_is_written_whole_or_not_at_all(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let cats = app.get_json(&staff, "/api/v1/categories").await;
+    let leaf =
+        cats.as_array().unwrap().iter().find(|c| c["urgency"] == "general" && c["leaf"] == true).unwrap()["id"].clone();
+    let mut ids = Vec::new();
+    for place in ["3号院7号楼1单元", "3号院7号楼2单元"] {
+        let r: Value = app
+            .send(
+                Method::POST,
+                &staff,
+                "/api/v1/requests",
+                &json!({"category_id": leaf, "description": "楼道灯不亮", "channel": "phone", "location": place}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(r["id"].as_i64().unwrap());
+    }
+    let res = app
+        .send(Method::POST, &staff, "/api/v1/request_batches", &json!({"title": "楼道灯", "request_ids": ids}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let batch = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let knowledge_before = app.get_json(&staff, "/api/v1/knowledge").await;
+    // The first request's step is sound; the second was changed by someone else after it was read.
+    let store = &app.state.store;
+    let (_, rows) = store.batch(batch).await.unwrap();
+    let at = common::test_now();
+    let community = rows[0].community_id;
+    let updates: Vec<wujia_store::RequestUpdate> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut before = r.clone();
+            if i == 1 {
+                before.version -= 1;
+            }
+            let mut after = r.clone();
+            after.status = "responded".into();
+            after.responded_at = Some(at);
+            let change = wujia_store::Change::system(at, Some(community), "request.respond");
+            wujia_store::RequestUpdate { before, after, change, notices: Default::default() }
+        })
+        .collect();
+    let publish =
+        Some((Some(rows[0].category_id), wujia_store::Change::system(at, Some(community), "knowledge.create")));
+    let change = wujia_store::Change::system(at, Some(community), "request_batch.answer");
+    let refused = store.answer_batch(batch, "已报修", publish, &updates, change).await;
+    assert!(matches!(refused, Err(wujia_store::StoreError::Conflict(_))), "{refused:?}");
+    // Nothing of it was written: both requests as they were, the batch unanswered, no knowledge entry.
+    for (id, was) in ids.iter().zip(&rows) {
+        let r = app.get_json(&staff, &format!("/api/v1/requests/{id}")).await;
+        assert_eq!((r["status"].as_str(), r["version"].as_i64()), (Some(was.status.as_str()), Some(was.version)));
+    }
+    let b = app.get_json(&staff, &format!("/api/v1/request_batches/{batch}")).await;
+    assert!(b["batch"]["answered_at"].is_null() && b["batch"]["answer"].is_null(), "{b}");
+    assert_eq!(app.get_json(&staff, "/api/v1/knowledge").await, knowledge_before);
+    // Through the API the same answer goes to both at once.
+    let res = app
+        .send(
+            Method::POST,
+            &staff,
+            &format!("/api/v1/request_batches/{batch}/answer"),
+            &json!({"answer": "已报修,今天换灯", "publish": true}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for id in &ids {
+        let r = app.get_json(&staff, &format!("/api/v1/requests/{id}")).await;
+        assert_eq!(r["status"], "resolved");
+    }
+    assert_ne!(app.get_json(&staff, "/api/v1/knowledge").await, knowledge_before);
 }

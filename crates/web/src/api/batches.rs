@@ -1,7 +1,7 @@
 //! Many requests about one matter become one batch with one published answer; every household is still told and
 //! counted. Answers go into a knowledge base that staff reuse and residents can read.
 
-use super::requests::act;
+use super::requests::plan;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson, FieldIssue};
@@ -224,26 +224,13 @@ pub(crate) async fn answer(
         return Err(ApiError::Validation(issues));
     }
     let answer = text.trim().to_string();
-    let knowledge_id = if publish {
-        let category = rows.first().map(|r| r.category_id);
-        let k = state
-            .store
-            .create_knowledge(
-                batch.community_id,
-                category,
-                &batch.title,
-                &answer,
-                auth.change(state, "knowledge.create", Some(batch.community_id)),
-            )
-            .await?;
-        Some(k.id)
-    } else {
-        None
-    };
     let me = auth.user.id;
+    let category = rows.first().map(|r| r.category_id);
+    let mut updates = Vec::new();
     let mut resolved = 0;
     for r in rows {
-        // Each request walks the ordinary workflow, so its timeline, deadlines and notices stay true.
+        // Each request walks the ordinary workflow, so its timeline, deadlines and notices stay true; the steps are
+        // decided here and written together below.
         let mut row = r;
         loop {
             let status = Status::from_code(&row.status).ok_or_else(|| ApiError::Internal("unknown status".into()))?;
@@ -257,16 +244,19 @@ pub(crate) async fn answer(
                 _ => break,
             };
             let resolving = matches!(step, Command::Resolve { .. });
-            row = act(state, auth, row.id, row.version, &step).await?;
+            let update = plan(state, auth, row, &step).await?;
+            // The next step starts from this one's result, as it will be once written.
+            row = update.after.clone();
+            row.version += 1;
+            updates.push(update);
             if resolving {
                 resolved += 1;
                 break;
             }
         }
     }
-    state
-        .store
-        .answer_batch(id, &answer, knowledge_id, auth.change(state, "request_batch.answer", Some(batch.community_id)))
-        .await?;
+    let publish = publish.then(|| (category, auth.change(state, "knowledge.create", Some(batch.community_id))));
+    let change = auth.change(state, "request_batch.answer", Some(batch.community_id));
+    let knowledge_id = state.store.answer_batch(id, &answer, publish, &updates, change).await?;
     Ok((resolved, knowledge_id))
 }

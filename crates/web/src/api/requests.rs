@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use wujia_core::accounts::{Action, Role, Scope};
 use wujia_core::registry::PhoneNumber;
 use wujia_core::requests::{Channel, Command, RequestActor, RequestState, Status, decide};
-use wujia_store::{Category, NewRequest, RequestFilter, RequestRow};
+use wujia_store::{Category, NewRequest, RequestFilter, RequestRow, RequestUpdate};
 
 fn issue(field: &str, message: &str) -> FieldIssue {
     FieldIssue { field: field.into(), message: message.into(), row: None }
@@ -422,6 +422,7 @@ async fn check_handler(
     Ok(())
 }
 
+/// Takes one step of a request's workflow for the caller, if the request is still at `version`.
 pub(crate) async fn act(
     state: &AppState,
     auth: &Auth,
@@ -430,13 +431,25 @@ pub(crate) async fn act(
     command: &Command,
 ) -> Result<RequestRow, ApiError> {
     let before = state.store.request(id).await?;
-    if !can_see(auth, &before) {
-        return Err(ApiError::NotFound);
-    }
-    if before.version != version {
+    if before.version != version && can_see(auth, &before) {
         return Err(ApiError::Conflict(
             "诉求已被他人处理,请刷新后重试 / someone else acted on this request first; reload".into(),
         ));
+    }
+    let step = plan(state, auth, before, command).await?;
+    Ok(state.store.update_request(&step.before, &step.after, step.change, &step.notices).await?)
+}
+
+/// Decides one step of a request's workflow from `before` without writing it: the row after, its event and its
+/// notices. [`act`] writes one step; a batch answer writes the steps of many requests in one transaction.
+pub(crate) async fn plan(
+    state: &AppState,
+    auth: &Auth,
+    before: RequestRow,
+    command: &Command,
+) -> Result<RequestUpdate, ApiError> {
+    if !can_see(auth, &before) {
+        return Err(ApiError::NotFound);
     }
     match command {
         Command::Dispatch { lead, co_handlers } | Command::Reassign { lead, co_handlers } => {
@@ -505,7 +518,7 @@ pub(crate) async fn act(
     change.before = json!({"status": before.status, "lead_id": before.lead_id});
     change.after = detail;
     let notices = crate::notify::on_action(state, &before, &after, command).await?;
-    Ok(state.store.update_request(&before, &after, change, &notices).await?)
+    Ok(RequestUpdate { before, after, change, notices })
 }
 
 fn code<T: serde::Serialize>(v: &T) -> String {
