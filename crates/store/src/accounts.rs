@@ -101,6 +101,44 @@ impl Store {
         )
     }
 
+    /// The active accounts of the given roles that belong to a community — assigned to it, or (volunteers,
+    /// residents) living in one of its households — by name: whom work there can go to.
+    pub async fn community_accounts(&self, community_id: i64, roles: &[Role]) -> Result<Vec<User>> {
+        if roles.is_empty() {
+            return Ok(Vec::new());
+        }
+        let columns = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+        // Role codes are fixed identifiers of the enum, not input.
+        let roles = roles.iter().map(|r| format!("'{}'", r.code())).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {columns} FROM users u WHERE u.active AND u.role IN ({roles}) AND ( \
+               EXISTS (SELECT 1 FROM user_communities uc WHERE uc.user_id = u.id AND uc.community_id = $1) \
+               OR EXISTS (SELECT 1 FROM households h WHERE h.id = u.household_id AND h.community_id = $1)) \
+             ORDER BY u.display_name, u.id"
+        );
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql))
+            .bind(community_id)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// The display names of the given accounts (those that exist), for showing who handles what without reading
+    /// every account of the deployment (resident accounts included).
+    pub async fn display_names(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        // Ids are integers: written into the statement, one statement per page of them.
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql = format!("SELECT id, display_name FROM users WHERE id IN ({list})");
+        let rows: Vec<(i64, String)> =
+            with_db!(self, read, pool, _pg => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?);
+        Ok(rows.into_iter().collect())
+    }
+
     /// The account with everything it is assigned to, ready for permission checks (one query).
     pub async fn actor(&self, user: &User) -> Result<Actor> {
         let role = user.role();

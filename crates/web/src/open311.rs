@@ -315,11 +315,16 @@ fn request_record(r: &RequestRow, cats: &[Category], names: &HashMap<i64, String
     })
 }
 
-/// The catalogue and account names that request records are shown with.
-async fn lookups(state: &AppState, fmt: Fmt) -> Result<(Vec<Category>, HashMap<i64, String>), O311Error> {
+/// The catalogue and the names of the accounts handling `rows`, which request records are shown with.
+async fn lookups(
+    state: &AppState,
+    fmt: Fmt,
+    rows: &[&RequestRow],
+) -> Result<(Vec<Category>, HashMap<i64, String>), O311Error> {
     let err = |e: wujia_store::StoreError| O311Error::from_api(e.into(), fmt);
     let cats = state.store.categories().await.map_err(err)?;
-    let names = state.store.users().await.map_err(err)?.into_iter().map(|u| (u.id, u.display_name)).collect();
+    let leads: Vec<i64> = rows.iter().filter_map(|r| r.lead_id).collect();
+    let names = state.store.display_names(&leads).await.map_err(err)?;
     Ok((cats, names))
 }
 
@@ -363,7 +368,7 @@ async fn list_requests(state: &AppState, q: &HashMap<String, String>, fmt: Fmt) 
         let wanted: Vec<&str> = ids.split(',').map(str::trim).collect();
         rows.retain(|r| wanted.contains(&r.number.as_str()));
     }
-    let (cats, names) = lookups(state, fmt).await?;
+    let (cats, names) = lookups(state, fmt, &rows.iter().collect::<Vec<_>>()).await?;
     Ok(render_list(fmt, "service_requests", "request", rows.iter().map(|r| request_record(r, &cats, &names)).collect()))
 }
 
@@ -382,7 +387,7 @@ async fn one(state: &AppState, key: Option<&str>, number: &str, fmt: Fmt, token:
             vec![json!({"service_request_id": r.number, "token": r.number})],
         ));
     }
-    let (cats, names) = lookups(state, fmt).await?;
+    let (cats, names) = lookups(state, fmt, &[r]).await?;
     Ok(render_list(fmt, "service_requests", "request", vec![request_record(r, &cats, &names)]))
 }
 

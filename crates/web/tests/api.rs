@@ -846,6 +846,36 @@ async fn a_new_community_is_set_up_and_filled_by_import(app: TestApp) {
         .send(Method::PUT, &admin, &format!("/api/v1/buildings/{id}/social_worker"), &json!({"user_id": zhangli}))
         .await;
     assert_eq!(problem(res).await.1["errors"][0]["field"], "user_id");
+    // Work in 望坛新苑 goes only to those who work there: the new community's staff are not offered.
+    let res = app
+        .send(
+            Method::POST,
+            &admin,
+            "/api/v1/users",
+            &json!({"username": "anle_staff", "display_name": "安乐林社工", "role": "staff", "communities": [community]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let leaf = category_id(&app, &staff, "other.general.suggestion").await;
+    let r: Value = app
+        .send(
+            Method::POST,
+            &staff,
+            "/api/v1/requests",
+            &json!({"category_id": leaf, "description": "楼道堆物", "channel": "phone", "location": "3号院7号楼1单元"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let body = json!({"action": "respond", "note": "已记录", "version": r["version"]});
+    let res = app.send(Method::POST, &staff, &format!("/api/v1/requests/{}/actions", r["id"]), &body).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = app.browser("zhangli").await.get(app.url(&format!("/requests/{}", r["id"]))).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    let me_name = app.get_json(&staff, "/api/v1/me").await["user"]["display_name"].as_str().unwrap().to_string();
+    assert!(page.contains("value=\"dispatch\"") && page.contains(&format!("{me_name} · ")), "{page}");
+    assert!(!page.contains("安乐林社工"), "{page}");
 }
 
 /// A multipart form, as a browser sends the request form.

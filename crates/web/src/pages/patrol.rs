@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde::Deserialize;
 use std::collections::HashMap;
-use wujia_core::accounts::{Action, Scope};
+use wujia_core::accounts::{Action, Role, Scope};
 use wujia_core::patrol::FindingType;
 use wujia_core::patrol::plans::RoundStatus;
 
@@ -997,10 +997,9 @@ async fn plans_view(
     }
     let accounts = state
         .store
-        .users()
+        .community_accounts(c, &[Role::Staff, Role::SocialWorker, Role::Patrol, Role::Volunteer])
         .await?
         .into_iter()
-        .filter(|u| matches!(u.role.as_str(), "staff" | "social_worker" | "patrol" | "volunteer") && u.active)
         .map(|u| (u.id, format!("{} · {}", u.display_name, lang.t(&format!("role.{}", u.role)))))
         .collect();
     Ok(PlansPage {

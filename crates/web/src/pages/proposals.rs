@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::Value;
-use wujia_core::accounts::{Action, Scope};
+use wujia_core::accounts::{Action, Role, Scope};
 
 /// The proposals routes.
 pub fn routes() -> Router<AppState> {
@@ -103,10 +103,9 @@ async fn view(
     let owners = if can_decide {
         state
             .store
-            .users()
+            .community_accounts(c, &[Role::Staff, Role::SocialWorker])
             .await?
             .into_iter()
-            .filter(|u| u.active && matches!(u.role.as_str(), "staff" | "social_worker"))
             .map(|u| (u.id, u.display_name))
             .collect()
     } else {

@@ -14,7 +14,6 @@ use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use std::collections::HashMap;
 use wujia_core::accounts::{Action, Role, Scope};
 use wujia_core::registry::AddressQuery;
 use wujia_core::requests::{Channel, Command, RequestActor, RequestState, Satisfaction, Solved, Status, decide};
@@ -60,10 +59,6 @@ struct QueuePage {
     can_merge: bool,
 }
 
-async fn names(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {
-    Ok(state.store.users().await?.into_iter().map(|u| (u.id, u.display_name)).collect())
-}
-
 fn category_name(c: &wujia_store::Category, lang: Lang) -> String {
     if lang == Lang::Zh { c.name_zh.clone() } else { c.name_en.clone() }
 }
@@ -100,7 +95,8 @@ async fn queue_page(
         };
         let rows = queue(&state, &auth, &q).await?;
         let cats = state.store.categories().await?;
-        let users = names(&state).await?;
+        let leads: Vec<i64> = rows.iter().filter_map(|r| r.lead_id).collect();
+        let users = state.store.display_names(&leads).await?;
         let now = state.clock.now();
         let lang = ctx.lang;
         let rows = rows
@@ -203,10 +199,16 @@ async fn request_page_for(
     let (r, timeline) = request_with_timeline(state, auth, id).await?;
     let lang = ctx.lang;
     let cats = state.store.categories().await?;
-    let users = state.store.users().await?;
-    let name_of = |id: Option<i64>| {
-        id.and_then(|i| users.iter().find(|u| u.id == i)).map_or_else(|| "—".to_string(), |u| u.display_name.clone())
-    };
+    // Work goes to those who work in the request's community.
+    let users = state
+        .store
+        .community_accounts(
+            r.community_id,
+            &[Role::Staff, Role::SocialWorker, Role::Property, Role::Developer, Role::Street],
+        )
+        .await?;
+    let lead_name = state.store.display_names(&r.lead_id.into_iter().collect::<Vec<_>>()).await?;
+    let name_of = |id: Option<i64>| id.and_then(|i| lead_name.get(&i).cloned()).unwrap_or_else(|| "—".to_string());
     let current = RequestState {
         status: Status::from_code(&r.status).ok_or_else(|| ApiError::Internal("unknown status".into()))?,
         lead: r.lead_id,
@@ -221,20 +223,10 @@ async fn request_page_for(
     // The domain decides which forms to show: each candidate is tried with placeholder values.
     let handlers: Vec<(String, String)> = users
         .iter()
-        .filter(|u| {
-            u.active
-                && matches!(
-                    u.role(),
-                    Role::Staff | Role::SocialWorker | Role::Property | Role::Developer | Role::Street
-                )
-        })
         .map(|u| (u.id.to_string(), format!("{} · {}", u.display_name, lang.t(&format!("role.{}", u.role)))))
         .collect();
-    let streets: Vec<(String, String)> = users
-        .iter()
-        .filter(|u| u.active && u.role() == Role::Street)
-        .map(|u| (u.id.to_string(), u.display_name.clone()))
-        .collect();
+    let streets: Vec<(String, String)> =
+        users.iter().filter(|u| u.role() == Role::Street).map(|u| (u.id.to_string(), u.display_name.clone())).collect();
     let text = |name: &'static str| ActionField {
         name,
         label: lang.t(&format!("requests.field_{name}")).to_string(),
