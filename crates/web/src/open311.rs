@@ -339,8 +339,37 @@ async fn visible_requests(
     Ok(rows.into_iter().filter(|r| crate::api::requests::can_see(auth, r)).collect())
 }
 
+/// The requests with these numbers that the client may see, in the order asked; unknown numbers are left out.
+async fn numbered_requests(
+    state: &AppState,
+    auth: &Auth,
+    numbers: &[&str],
+    fmt: Fmt,
+) -> Result<Vec<RequestRow>, O311Error> {
+    let community = auth.community(None).map_err(|e| O311Error::from_api(e, fmt))?;
+    let mut rows = Vec::new();
+    for n in numbers {
+        match state.store.request_by_number(community, n).await {
+            Ok(r) if crate::api::requests::can_see(auth, &r) && !rows.iter().any(|x: &RequestRow| x.id == r.id) => {
+                rows.push(r)
+            }
+            Ok(_) | Err(wujia_store::StoreError::NotFound) => {}
+            Err(e) => return Err(O311Error::from_api(e.into(), fmt)),
+        }
+    }
+    Ok(rows)
+}
+
 async fn list_requests(state: &AppState, q: &HashMap<String, String>, fmt: Fmt) -> Result<Response, O311Error> {
     let auth = client(state, q.get("api_key").map(String::as_str), fmt).await?;
+    // GeoReport v2: asking for ids overrides every other argument.
+    if let Some(ids) = q.get("service_request_id").filter(|s| !s.trim().is_empty()) {
+        let wanted: Vec<&str> = ids.split(',').map(str::trim).filter(|s| !s.is_empty()).take(200).collect();
+        let rows = numbered_requests(state, &auth, &wanted, fmt).await?;
+        let (cats, names) = lookups(state, fmt, &rows.iter().collect::<Vec<_>>()).await?;
+        let records = rows.iter().map(|r| request_record(r, &cats, &names)).collect();
+        return Ok(render_list(fmt, "service_requests", "request", records));
+    }
     let date = |k: &str| -> Result<Option<DateTime<Utc>>, O311Error> {
         match q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => Ok(None),
@@ -363,22 +392,15 @@ async fn list_requests(state: &AppState, q: &HashMap<String, String>, fmt: Fmt) 
         Some(_) => return Err(O311Error::new(StatusCode::BAD_REQUEST, fmt, "status must be open or closed")),
     }
     f.category_code = q.get("service_code").filter(|s| !s.is_empty()).cloned();
-    let mut rows = visible_requests(state, &auth, f, fmt).await?;
-    if let Some(ids) = q.get("service_request_id").filter(|s| !s.is_empty()) {
-        let wanted: Vec<&str> = ids.split(',').map(str::trim).collect();
-        rows.retain(|r| wanted.contains(&r.number.as_str()));
-    }
+    let rows = visible_requests(state, &auth, f, fmt).await?;
     let (cats, names) = lookups(state, fmt, &rows.iter().collect::<Vec<_>>()).await?;
     Ok(render_list(fmt, "service_requests", "request", rows.iter().map(|r| request_record(r, &cats, &names)).collect()))
 }
 
 async fn one(state: &AppState, key: Option<&str>, number: &str, fmt: Fmt, token: bool) -> Result<Response, O311Error> {
     let auth = client(state, key, fmt).await?;
-    let rows = visible_requests(state, &auth, RequestFilter { limit: 1000, ..Default::default() }, fmt).await?;
-    let r = rows
-        .iter()
-        .find(|r| r.number == number)
-        .ok_or_else(|| O311Error::new(StatusCode::NOT_FOUND, fmt, format!("{number} not found")))?;
+    let rows = numbered_requests(state, &auth, &[number], fmt).await?;
+    let r = rows.first().ok_or_else(|| O311Error::new(StatusCode::NOT_FOUND, fmt, format!("{number} not found")))?;
     if token {
         return Ok(render_list(
             fmt,

@@ -1420,6 +1420,28 @@ async fn open311_serves_the_catalogue_and_takes_requests_with_an_api_key(app: Te
         .await
         .unwrap();
     assert!(closed.as_array().unwrap().is_empty());
+    // Asking by number overrides the other arguments; unknown numbers are left out, an unknown one alone is 404.
+    let by_number: Value = app
+        .client
+        .get(app.url(&format!(
+            "/open311/v2/requests.json?api_key={key}&status=closed&service_request_id={number},WT-1999-000009"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let numbers: Vec<&str> =
+        by_number.as_array().unwrap().iter().map(|r| r["service_request_id"].as_str().unwrap()).collect();
+    assert_eq!(numbers, [number.as_str()]);
+    let missing = app
+        .client
+        .get(app.url(&format!("/open311/v2/requests/WT-1999-000009.json?api_key={key}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
 /// A stand-in for a group robot: records what it is sent and answers like WeCom (or fails on demand).
