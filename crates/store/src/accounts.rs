@@ -131,9 +131,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(Default::default());
         }
-        // Ids are integers: written into the statement, one statement per page of them.
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let sql = format!("SELECT id, display_name FROM users WHERE id IN ({list})");
+        let sql = format!("SELECT id, display_name FROM users WHERE id IN {}", crate::scope::id_list(&ids));
         let rows: Vec<(i64, String)> =
             with_db!(self, read, pool, _pg => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?);
         Ok(rows.into_iter().collect())

@@ -5,6 +5,7 @@
 use crate::{Result, Store, with_db};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// What happened in some buildings over a period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -22,7 +23,7 @@ pub struct BuildingFigures {
 }
 
 /// `(1,2,3)` for an `IN` list; the ids are numbers, so nothing from outside reaches the SQL text.
-fn id_list(ids: &[i64]) -> String {
+pub(crate) fn id_list(ids: &[i64]) -> String {
     let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
     format!("({})", if ids.is_empty() { "NULL".to_string() } else { ids.join(",") })
 }
@@ -64,5 +65,37 @@ impl Store {
                 .bind(community_id).bind(start).bind(end).fetch_one(pool).await?;
             BuildingFigures { findings, fixed_on_spot, open_illegal_construction_cases: open, visits, attendance }
         }))
+    }
+
+    /// Per building of a community: patrol findings recorded in `start..end`, and rectification cases open now.
+    pub async fn patrol_counts_by_building(
+        &self,
+        community_id: i64,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeMap<i64, (i64, i64)>> {
+        // (building, count) rows of each kind.
+        type Counts = Vec<(i64, i64)>;
+        let (findings, cases): (Counts, Counts) = with_db!(self, read, pool, _pg => {
+            let findings = sqlx::query_as(
+                "SELECT building_id, COUNT(*) FROM patrol_findings WHERE community_id = $1 AND building_id IS NOT NULL \
+                 AND recorded_at >= $2 AND recorded_at < $3 GROUP BY building_id",
+            )
+            .bind(community_id).bind(start).bind(end).fetch_all(pool).await?;
+            let cases = sqlx::query_as(
+                "SELECT building_id, COUNT(*) FROM rectification_cases WHERE community_id = $1 AND building_id IS NOT NULL \
+                 AND status <> 'closed' GROUP BY building_id",
+            )
+            .bind(community_id).fetch_all(pool).await?;
+            (findings, cases)
+        });
+        let mut out: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+        for (b, n) in findings {
+            out.entry(b).or_default().0 = n;
+        }
+        for (b, n) in cases {
+            out.entry(b).or_default().1 = n;
+        }
+        Ok(out)
     }
 }

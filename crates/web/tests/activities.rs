@@ -429,6 +429,10 @@ async fn the_dashboard_shows_the_four_pillars_of_the_demo_community(app: TestApp
     let in_buildings: i64 = buildings.iter().map(|b| b["requests"].as_i64().unwrap()).sum();
     let total = r["pillars"]["service"]["rates"]["requests"].as_i64().unwrap();
     assert!(in_buildings > total / 2 && in_buildings <= total, "{in_buildings} of {total}");
+    // Every finding of the period is counted at its building (findings away from a building at none).
+    let by_building: i64 = buildings.iter().map(|b| b["findings"].as_i64().unwrap()).sum();
+    let findings = r["pillars"]["order"]["findings"].as_i64().unwrap();
+    assert!(by_building > 0 && by_building <= findings, "{by_building} of {findings}");
     assert!(
         r["notable"]
             .as_array()

@@ -12,7 +12,6 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use wujia_store::FindingFilter;
 
 /// `?from=&to=&community_id=`; the default is last month.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -196,18 +195,10 @@ pub(crate) async fn report(
             l.satisfied += t.satisfied;
         }
     }
-    for x in state
-        .store
-        .findings(c, &FindingFilter { from: Some(start), to: Some(end), limit: 1000, ..Default::default() })
-        .await?
-    {
-        if let Some(l) = x.building_id.and_then(|b| lines.get_mut(&b)) {
-            l.findings += 1;
-        }
-    }
-    for k in state.store.cases(c, true, None, 1000).await? {
-        if let Some(l) = k.building_id.and_then(|b| lines.get_mut(&b)) {
-            l.open_cases += 1;
+    for (b, (findings, open_cases)) in state.store.patrol_counts_by_building(c, start, end).await? {
+        if let Some(l) = lines.get_mut(&b) {
+            l.findings += u64::try_from(findings).unwrap_or(0);
+            l.open_cases += u64::try_from(open_cases).unwrap_or(0);
         }
     }
     for d in state.store.reception_days(c, Some(start), Some(end)).await? {
