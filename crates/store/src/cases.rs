@@ -201,6 +201,20 @@ impl Store {
             .bind(community_id).bind(open_only).bind(building_id).fetch_all(pool).await?))
     }
 
+    /// The cases of a community closed in `start..end`, in the order they were closed.
+    pub async fn cases_closed_between(
+        &self,
+        community_id: i64,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<Case>> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} WHERE c.community_id = $1 AND c.closed_at >= $2 AND c.closed_at < $3 ORDER BY c.closed_at, c.id"
+        );
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, Case>(sqlx::AssertSqlSafe(sql))
+            .bind(community_id).bind(start).bind(end).fetch_all(pool).await?))
+    }
+
     /// A case's steps, oldest first.
     pub async fn case_steps(&self, case_id: i64) -> Result<Vec<CaseStep>> {
         Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, CaseStep>(

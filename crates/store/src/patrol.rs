@@ -645,6 +645,13 @@ impl Store {
             .fetch_all(pool).await?))
     }
 
+    /// The findings recorded on a round, in the order they were recorded.
+    pub async fn round_findings(&self, round_id: i64) -> Result<Vec<Finding>> {
+        let sql = format!("SELECT {FINDING_COLUMNS} WHERE f.round_id = $1 ORDER BY f.recorded_at, f.id");
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, Finding>(sqlx::AssertSqlSafe(sql))
+            .bind(round_id).fetch_all(pool).await?))
+    }
+
     /// A finding's photos.
     pub async fn finding_photos(&self, finding_id: i64) -> Result<Vec<FindingPhoto>> {
         Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, FindingPhoto>(

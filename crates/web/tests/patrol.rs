@@ -213,6 +213,11 @@ async fn a_week_of_rounds_with_a_missed_evening_is_flagged_and_counted(app: Test
                 let finding: Value = res.json().await.unwrap();
                 assert!(finding["case_id"].is_null(), "fixed on the spot opens no case");
                 assert_eq!(finding["photos"].as_array().unwrap().len(), 1);
+                // The round shows what was found on it.
+                let round = app.get_json(&li, &format!("/api/v1/patrol/rounds/{id}")).await;
+                let found: Vec<i64> =
+                    round["findings"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
+                assert_eq!(found, [finding["id"].as_i64().unwrap()]);
             }
             let res = app.send(Method::POST, &li, &format!("/api/v1/patrol/rounds/{id}/completion"), &json!({})).await;
             assert_eq!(res.status(), StatusCode::OK);

@@ -333,12 +333,12 @@ pub async fn get_patrol_round(
     }
     let plan = state.store.plan(r.plan_id).await?;
     let checkins = state.store.checkins(id).await?;
-    let findings = state.store.findings(r.community_id, &FindingFilter { limit: 200, ..Default::default() }).await?;
+    let findings = state.store.round_findings(id).await?;
     let mut v = round_json(&r, state.clock.now());
     v["checkpoints"] = json!(state.store.checkpoints(r.zone_id).await?);
     v["checkins"] = json!(checkins);
     v["checklist"] = json!(plan.checklist_codes());
-    v["findings"] = json!(findings.into_iter().filter(|f| f.round_id == Some(id)).collect::<Vec<_>>());
+    v["findings"] = json!(findings);
     Ok(Json(v))
 }
 

@@ -223,12 +223,10 @@ pub(crate) async fn report(
         .into_iter()
         .map(|r| json!({"kind": "emergency", "title": format!("{} {}", r.number, r.description), "status": r.status}))
         .collect();
-    for k in state.store.cases(c, false, None, 1000).await? {
-        if k.closed_at.is_some_and(|x| x >= start && x < end) {
-            notable.push(
-                json!({"kind": "case_closed", "title": format!("{} {}", k.number, k.place_text), "status": k.status}),
-            );
-        }
+    for k in state.store.cases_closed_between(c, start, end).await? {
+        notable.push(
+            json!({"kind": "case_closed", "title": format!("{} {}", k.number, k.place_text), "status": k.status}),
+        );
     }
     for a in state.store.activities(c, start, end).await? {
         notable.push(json!({"kind": "activity", "title": a.title, "status": format!("{}/{}", a.attended, a.taken)}));

@@ -169,17 +169,7 @@ async fn round_view(
     let status = RoundStatus::of(usize::try_from(r.checked).unwrap_or(0), r.completed_at, r.due_at, now);
     let checkins = state.store.checkins(id).await?;
     let plan = state.store.plan(r.plan_id).await?;
-    let findings = state
-        .store
-        .findings(
-            r.community_id,
-            &wujia_store::FindingFilter {
-                limit: 200,
-                from: Some(r.starts_at - chrono::Duration::hours(1)),
-                ..Default::default()
-            },
-        )
-        .await?;
+    let findings = state.store.round_findings(id).await?;
     Ok(RoundPage {
         l: ctx.layout(&format!("{} · {}", r.zone_name, r.plan_name), Some(auth)),
         id,
@@ -209,7 +199,6 @@ async fn round_view(
         kinds: kinds(lang),
         findings: findings
             .into_iter()
-            .filter(|f| f.round_id == Some(id))
             .map(|f| (kind_label(&f.kind, lang), f.place_text, f.fixed_on_spot, f.case_id))
             .collect(),
         notice,
