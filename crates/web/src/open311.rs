@@ -319,7 +319,7 @@ fn request_record(r: &RequestRow, cats: &[Category], names: &HashMap<i64, String
 async fn lookups(
     state: &AppState,
     fmt: Fmt,
-    rows: &[&RequestRow],
+    rows: &[RequestRow],
 ) -> Result<(Vec<Category>, HashMap<i64, String>), O311Error> {
     let err = |e: wujia_store::StoreError| O311Error::from_api(e.into(), fmt);
     let cats = state.store.categories().await.map_err(err)?;
@@ -366,7 +366,7 @@ async fn list_requests(state: &AppState, q: &HashMap<String, String>, fmt: Fmt) 
     if let Some(ids) = q.get("service_request_id").filter(|s| !s.trim().is_empty()) {
         let wanted: Vec<&str> = ids.split(',').map(str::trim).filter(|s| !s.is_empty()).take(200).collect();
         let rows = numbered_requests(state, &auth, &wanted, fmt).await?;
-        let (cats, names) = lookups(state, fmt, &rows.iter().collect::<Vec<_>>()).await?;
+        let (cats, names) = lookups(state, fmt, &rows).await?;
         let records = rows.iter().map(|r| request_record(r, &cats, &names)).collect();
         return Ok(render_list(fmt, "service_requests", "request", records));
     }
@@ -393,7 +393,7 @@ async fn list_requests(state: &AppState, q: &HashMap<String, String>, fmt: Fmt) 
     }
     f.category_code = q.get("service_code").filter(|s| !s.is_empty()).cloned();
     let rows = visible_requests(state, &auth, f, fmt).await?;
-    let (cats, names) = lookups(state, fmt, &rows.iter().collect::<Vec<_>>()).await?;
+    let (cats, names) = lookups(state, fmt, &rows).await?;
     Ok(render_list(fmt, "service_requests", "request", rows.iter().map(|r| request_record(r, &cats, &names)).collect()))
 }
 
@@ -409,7 +409,7 @@ async fn one(state: &AppState, key: Option<&str>, number: &str, fmt: Fmt, token:
             vec![json!({"service_request_id": r.number, "token": r.number})],
         ));
     }
-    let (cats, names) = lookups(state, fmt, &[r]).await?;
+    let (cats, names) = lookups(state, fmt, std::slice::from_ref(r)).await?;
     Ok(render_list(fmt, "service_requests", "request", vec![request_record(r, &cats, &names)]))
 }
 
