@@ -1,5 +1,6 @@
 //! Multipart forms with photos, read the same way for the API and the pages.
 
+use crate::auth::Auth;
 use crate::error::ApiError;
 use axum::extract::Multipart;
 use std::collections::HashMap;
@@ -33,6 +34,13 @@ impl PhotoForm {
                 form.fields.insert(name, text);
             }
         }
+        Ok(form)
+    }
+
+    /// Reads a form sent from a page and checks its CSRF token before anything else looks at it.
+    pub async fn read_submitted(multipart: Multipart, auth: &Auth) -> Result<Self, ApiError> {
+        let form = Self::read(multipart).await?;
+        auth.check_csrf(form.fields.get("csrf").map_or("", String::as_str))?;
         Ok(form)
     }
 

@@ -513,16 +513,11 @@ async fn the_duty_wall_streams_a_new_emergency_as_it_arrives(app: TestApp) {
     let first = String::from_utf8(stream.chunk().await.unwrap().unwrap().to_vec()).unwrap();
     assert!(first.contains("event: wall"), "{first}");
     let r: Value = app
-        .send(
-            Method::POST,
+        .create_request(
             &staff,
-            "/api/v1/requests",
             &json!({"category_id": lift, "description": "电梯困人", "channel": "phone", "location": "3号院7号楼1单元"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let number = r["number"].as_str().unwrap().to_string();
     let next = tokio::time::timeout(std::time::Duration::from_secs(20), async {
         loop {

@@ -858,16 +858,11 @@ async fn a_new_community_is_set_up_and_filled_by_import(app: TestApp) {
     assert_eq!(res.status(), StatusCode::CREATED);
     let leaf = category_id(&app, &staff, "other.general.suggestion").await;
     let r: Value = app
-        .send(
-            Method::POST,
+        .create_request(
             &staff,
-            "/api/v1/requests",
             &json!({"category_id": leaf, "description": "楼道堆物", "channel": "phone", "location": "3号院7号楼1单元"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let body = json!({"action": "respond", "note": "已记录", "version": r["version"]});
     let res = app.send(Method::POST, &staff, &format!("/api/v1/requests/{}/actions", r["id"]), &body).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -988,12 +983,7 @@ async fn refused_request_actions_change_nothing(app: TestApp) {
     let property = app.token("wuye").await;
     let power = category_id(&app, &staff, "utilities.supply.power").await;
     let wang = find_household(&app, &staff, "6号院1号楼2单元501").await;
-    let r: Value = app
-        .send(Method::POST, &staff, "/api/v1/requests", &json!({"category_id": power, "description": "6号院1号楼、2号楼停电", "channel": "phone", "household_id": wang, "contact_phone": "13800001111"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r: Value = app.create_request(&staff, &json!({"category_id": power, "description": "6号院1号楼、2号楼停电", "channel": "phone", "household_id": wang, "contact_phone": "13800001111"})).await;
     assert_eq!(r["channel"], "phone");
     let (status, p) = problem(act(&app, &staff, &r, json!({"action": "close"})).await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1072,23 +1062,13 @@ async fn each_account_sees_only_the_requests_it_may(app: TestApp) {
     let hu = app.token("jumin_hu").await;
     let leaf = category_id(&app, &staff, "elderly.daily.groceries").await;
     let wang = find_household(&app, &staff, "6号院1号楼2单元501").await;
-    let mine: Value = app
-        .send(Method::POST, &hu, "/api/v1/requests", &json!({"category_id": leaf, "description": "腿脚不便,买菜困难"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.create_request(&hu, &json!({"category_id": leaf, "description": "腿脚不便,买菜困难"})).await;
     let other: Value = app
-        .send(
-            Method::POST,
+        .create_request(
             &staff,
-            "/api/v1/requests",
             &json!({"category_id": leaf, "description": "代王先生登记", "channel": "walk_in", "household_id": wang}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let list = app.get_json(&hu, "/api/v1/requests").await;
     let ids: Vec<&Value> = list.as_array().unwrap().iter().map(|r| &r["id"]).collect();
     assert_eq!(ids, [&mine["id"]]);
@@ -1139,12 +1119,7 @@ async fn dissatisfaction_reopens_and_a_pause_moves_the_deadline(app: TestApp) {
     let kaifa = app.token("kaifa").await;
     let flue = category_id(&app, &staff, "housing.defect.flue").await;
     let wang = find_household(&app, &staff, "6号院1号楼2单元501").await;
-    let r: Value = app
-        .send(Method::POST, &staff, "/api/v1/requests", &json!({"category_id": flue, "description": "燃气热水器排烟口在开放式阳台上", "channel": "reception_day", "household_id": wang}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r: Value = app.create_request(&staff, &json!({"category_id": flue, "description": "燃气热水器排烟口在开放式阳台上", "channel": "reception_day", "household_id": wang})).await;
     let developer = user_id(&app, "kaifa").await;
     let r = act_ok(&app, &staff, &r, json!({"action": "respond", "note": "接待日当场登记"})).await;
     let r = act_ok(&app, &staff, &r, json!({"action": "dispatch", "lead": developer})).await;
@@ -1512,17 +1487,8 @@ async fn an_emergency_at_2am_reaches_the_person_on_duty_and_the_duty_groups(app:
     );
     let hu = app.token("jumin_hu").await;
     let pipe = category_id(&app, &hu, "property.repair.pipe").await;
-    let r: Value = app
-        .send(
-            Method::POST,
-            &hu,
-            "/api/v1/requests",
-            &json!({"category_id": pipe, "description": "地下车库喷淋管爆裂,水在漫延"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r: Value =
+        app.create_request(&hu, &json!({"category_id": pipe, "description": "地下车库喷淋管爆裂,水在漫延"})).await;
     // At once: the person on duty and the property company have it in their inboxes, the resident has a receipt.
     let sw = app.token("sw_liu").await;
     let inbox = app.get_json(&sw, "/api/v1/inbox").await;
@@ -1565,16 +1531,8 @@ async fn deadline_alerts_go_out_once_and_failed_deliveries_are_retried(app: Test
     .await;
     let leaf = category_id(&app, &staff, "utilities.supply.power").await;
     let r: Value = app
-        .send(
-            Method::POST,
-            &staff,
-            "/api/v1/requests",
-            &json!({"category_id": leaf, "description": "6号院停电", "location": "6号院"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .create_request(&staff, &json!({"category_id": leaf, "description": "6号院停电", "location": "6号院"}))
+        .await;
     let first = wujia_web::run_jobs_once(&app.state).await.unwrap();
     assert_eq!((first.delivered, first.retried), (0, 1));
     let d = &app.get_json(&staff, "/api/v1/deliveries").await[0];
@@ -1720,16 +1678,11 @@ async fn admins_edit_the_catalogue_and_the_holiday_calendar(app: TestApp) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     // New limits apply to new requests at once.
     let r: Value = app
-        .send(
-            Method::POST,
+        .create_request(
             &staff,
-            "/api/v1/requests",
             &json!({"category_id": leaf, "description": "单元门打不开", "location": "1号院1号楼1单元"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let received: chrono::DateTime<chrono::Utc> = r["received_at"].as_str().unwrap().parse().unwrap();
     let due: chrono::DateTime<chrono::Utc> = r["respond_due"].as_str().unwrap().parse().unwrap();
     assert_eq!((due - received).num_minutes(), 20);
@@ -1743,17 +1696,8 @@ async fn admins_edit_the_catalogue_and_the_holiday_calendar(app: TestApp) {
         StatusCode::FORBIDDEN
     );
     let general = category_id(&app, &admin, "other.general.suggestion").await;
-    let before: Value = app
-        .send(
-            Method::POST,
-            &staff,
-            "/api/v1/requests",
-            &json!({"category_id": general, "description": "建议", "location": "广场"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before: Value =
+        app.create_request(&staff, &json!({"category_id": general, "description": "建议", "location": "广场"})).await;
     assert_eq!(
         app.send(
             Method::PUT,
@@ -1765,17 +1709,8 @@ async fn admins_edit_the_catalogue_and_the_holiday_calendar(app: TestApp) {
         .status(),
         StatusCode::NO_CONTENT
     );
-    let after: Value = app
-        .send(
-            Method::POST,
-            &staff,
-            "/api/v1/requests",
-            &json!({"category_id": general, "description": "建议", "location": "广场"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after: Value =
+        app.create_request(&staff, &json!({"category_id": general, "description": "建议", "location": "广场"})).await;
     let (a, b): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = (
         before["resolve_due"].as_str().unwrap().parse().unwrap(),
         after["resolve_due"].as_str().unwrap().parse().unwrap(),
@@ -1900,12 +1835,7 @@ async fn concurrent_intakes_are_committed_together_with_distinct_numbers(app: Te
 async fn photos_are_checked_stripped_of_location_and_shown_only_to_those_who_may(app: TestApp) {
     let hu = app.token("jumin_hu").await;
     let pipe = category_id(&app, &hu, "property.repair.pipe").await;
-    let r: Value = app
-        .send(Method::POST, &hu, "/api/v1/requests", &json!({"category_id": pipe, "description": "厨房水管漏水"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r: Value = app.create_request(&hu, &json!({"category_id": pipe, "description": "厨房水管漏水"})).await;
     let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x0C];
     jpeg.extend(b"Exif\0\0GPS!");
     jpeg.extend([0xFF, 0xDB, 0x00, 0x04, 0x01, 0x02, 0xFF, 0xDA, 0x00, 0x02, 0x10, 0x20, 0xFF, 0xD9]);

@@ -28,12 +28,7 @@ async fn staff_merge_from_the_queue_page_and_answer_every_household_once(app: Te
         let h =
             app.get_json(&staff, &format!("/api/v1/households?q={}", wujia_web::urlencode(q))).await[0]["household_id"]
                 .clone();
-        let r: Value = app
-            .send(Method::POST, &staff, "/api/v1/requests", &json!({"category_id": enrolment, "description": "入学信息采集表的地址怎么填", "channel": "phone", "household_id": h}))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let r: Value = app.create_request(&staff, &json!({"category_id": enrolment, "description": "入学信息采集表的地址怎么填", "channel": "phone", "household_id": h})).await;
         ids.push(r["id"].as_i64().unwrap());
     }
     let zl = app.browser("zhangli").await;
@@ -112,12 +107,7 @@ async fn the_lead_resolves_from_the_page_with_photos_of_what_was_done(app: TestA
     let cats = app.get_json(&staff, "/api/v1/categories").await;
     let leaf =
         cats.as_array().unwrap().iter().find(|c| c["urgency"] == "general" && c["leaf"] == true).unwrap()["id"].clone();
-    let mut r: Value = app
-        .send(Method::POST, &staff, "/api/v1/requests", &json!({"category_id": leaf, "description": "单元门闭门器坏了", "channel": "phone", "location": "3号院7号楼1单元"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mut r: Value = app.create_request(&staff, &json!({"category_id": leaf, "description": "单元门闭门器坏了", "channel": "phone", "location": "3号院7号楼1单元"})).await;
     for body in [json!({"action": "respond", "note": "已联系"}), json!({"action": "dispatch", "lead": me})] {
         let mut body = body;
         body["version"] = r["version"].clone();
@@ -168,16 +158,11 @@ async fn a_batch_answer_is_written_whole_or_not_at_all(app: TestApp) {
     let mut ids = Vec::new();
     for place in ["3号院7号楼1单元", "3号院7号楼2单元"] {
         let r: Value = app
-            .send(
-                Method::POST,
+            .create_request(
                 &staff,
-                "/api/v1/requests",
                 &json!({"category_id": leaf, "description": "楼道灯不亮", "channel": "phone", "location": place}),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         ids.push(r["id"].as_i64().unwrap());
     }
     let res = app

@@ -732,7 +732,7 @@ async fn patrol_pages_work_on_a_phone_without_javascript(app: TestApp) {
     // The case links to the service request a neighbour raised about it, by the number read off it.
     let cats = app.get_json(&staff, "/api/v1/categories").await;
     let cat = cats.as_array().unwrap().iter().find(|c| c["leaf"] == true).unwrap()["id"].clone();
-    let r: Value = app.send(Method::POST, &staff, "/api/v1/requests", &json!({"category_id": cat, "description": "邻居反映外扩护栏", "channel": "phone", "location": "3号院7号楼"})).await.json().await.unwrap();
+    let r: Value = app.create_request(&staff, &json!({"category_id": cat, "description": "邻居反映外扩护栏", "channel": "phone", "location": "3号院7号楼"})).await;
     let version = hidden(&page, "version");
     let res = zl
         .post(app.url(&format!("/patrol/cases/{case}/steps")))

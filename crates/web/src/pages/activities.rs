@@ -377,13 +377,10 @@ async fn photo_submit(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Response {
-    let form = match PhotoForm::read(multipart).await {
+    let form = match PhotoForm::read_submitted(multipart, &auth).await {
         Ok(f) => f,
         Err(e) => return error_page(&ctx, Some(&auth), e),
     };
-    if let Err(e) = auth.check_csrf(form.fields.get("csrf").map_or("", String::as_str)) {
-        return error_page(&ctx, Some(&auth), e);
-    }
     let r = async {
         let a = state.store.activity(id).await?;
         auth.require(Action::ManageActivities, Scope::community(a.community_id))?;

@@ -299,13 +299,10 @@ async fn finish_submit(
 }
 
 async fn finding_submit(State(state): State<AppState>, ctx: PageContext, auth: Auth, multipart: Multipart) -> Response {
-    let form = match PhotoForm::read(multipart).await {
+    let form = match PhotoForm::read_submitted(multipart, &auth).await {
         Ok(f) => f,
         Err(e) => return error_page(&ctx, Some(&auth), e),
     };
-    if let Err(e) = auth.check_csrf(form.fields.get("csrf").map_or("", String::as_str)) {
-        return error_page(&ctx, Some(&auth), e);
-    }
     let round = form.id("round_id").ok().flatten();
     match record_finding(&state, &auth, &form).await {
         Ok((f, _)) => match round {
@@ -538,13 +535,10 @@ async fn step_submit(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Response {
-    let form = match PhotoForm::read(multipart).await {
+    let form = match PhotoForm::read_submitted(multipart, &auth).await {
         Ok(f) => f,
         Err(e) => return error_page(&ctx, Some(&auth), e),
     };
-    if let Err(e) = auth.check_csrf(form.fields.get("csrf").map_or("", String::as_str)) {
-        return error_page(&ctx, Some(&auth), e);
-    }
     match step(&state, &auth, id, &form).await {
         Ok(_) => Redirect::to(&format!("/patrol/cases/{id}")).into_response(),
         Err(e) => {
@@ -1176,13 +1170,10 @@ async fn baseline_submit(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Response {
-    let form = match PhotoForm::read(multipart).await {
+    let form = match PhotoForm::read_submitted(multipart, &auth).await {
         Ok(f) => f,
         Err(e) => return error_page(&ctx, Some(&auth), e),
     };
-    if let Err(e) = auth.check_csrf(form.fields.get("csrf").map_or("", String::as_str)) {
-        return error_page(&ctx, Some(&auth), e);
-    }
     match crate::api::cases::add_baseline(&state, &auth, id, &form).await {
         Ok(()) => Redirect::to(&super::safe_next(form.text("back"))).into_response(),
         Err(e) => error_page(&ctx, Some(&auth), e),

@@ -417,14 +417,11 @@ async fn resolve_submit(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Response {
-    let form = match crate::form::PhotoForm::read(multipart).await {
+    let form = match crate::form::PhotoForm::read_submitted(multipart, &auth).await {
         Ok(f) => f,
         Err(e) => return error_page(&ctx, Some(&auth), e),
     };
     let field = |name: &str| form.fields.get(name).cloned().unwrap_or_default();
-    if let Err(e) = auth.check_csrf(&field("csrf")) {
-        return error_page(&ctx, Some(&auth), e);
-    }
     let result = async {
         let r = state.store.request(id).await?;
         if state.store.photos(id).await?.len() + form.photos.len() > crate::api::photos::MAX_PHOTOS {

@@ -225,6 +225,13 @@ impl TestApp {
         self.client.request(method, self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
     }
 
+    /// Takes in a request through the API as `token`, asserting it was created, and returns it.
+    pub async fn create_request(&self, token: &str, body: &Value) -> Value {
+        let res = self.send(reqwest::Method::POST, token, "/api/v1/requests", body).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "POST /api/v1/requests {body}");
+        res.json().await.unwrap()
+    }
+
     /// A browser-like client that keeps cookies, logged in through the login form.
     pub async fn browser(&self, username: &str) -> Client {
         let c = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
