@@ -1,11 +1,10 @@
 //! Integration over HTTP on SQLite and PostgreSQL: activities, invitation lists from the registry, registration with
 //! a waiting list that never over-books, check-in, and the integration figures.
 
-mod common;
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use common::{TestApp, hidden};
+use crate::common::{TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -1,11 +1,10 @@
 //! Self-governance over HTTP on SQLite and PostgreSQL: reception days with bookings, the desk and every demand
 //! answered; the volunteer team with shifts and hours.
 
-mod common;
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use common::{TestApp, hidden};
+use crate::common::{TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

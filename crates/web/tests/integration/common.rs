@@ -323,3 +323,31 @@ macro_rules! on_both {
         }
     };
 }
+
+/// Runs a third-party checker written in Python (the packages of `scripts/requirements-test.txt`) and returns
+/// its standard output, failing the test with its standard error when it exits non-zero.
+///
+/// `./scripts/test` installs the packages into a virtual environment and sets `WUJIA_TEST_PYTHON`; under CI a
+/// missing interpreter fails the test rather than skipping the check.
+pub fn python(script: &str, args: &[&str]) -> String {
+    let python = match std::env::var("WUJIA_TEST_PYTHON") {
+        Ok(p) if !p.is_empty() => p,
+        _ => panic!(
+            "WUJIA_TEST_PYTHON is not set: run ./scripts/test, or point it at a Python with the packages of \
+             scripts/requirements-test.txt"
+        ),
+    };
+    let out = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+    assert!(
+        out.status.success(),
+        "the Python checker failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("the checker prints UTF-8")
+}

@@ -1,9 +1,8 @@
 //! Integration on SQLite and PostgreSQL: merging requests from the queue page, one answer for every household, and
 //! the knowledge base page.
 
-mod common;
 
-use common::{TestApp, hidden};
+use crate::common::{TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -174,7 +173,7 @@ async fn a_batch_answer_is_written_whole_or_not_at_all(app: TestApp) {
     // The first request's step is sound; the second was changed by someone else after it was read.
     let store = &app.state.store;
     let (_, rows) = store.batch(batch).await.unwrap();
-    let at = common::test_now();
+    let at = crate::common::test_now();
     let community = rows[0].community_id;
     let updates: Vec<wujia_store::RequestUpdate> = rows
         .iter()

@@ -1,8 +1,7 @@
 //! Every HTTP route against a real server and a real database, on SQLite and PostgreSQL.
 
-mod common;
 
-use common::{PASSWORD, TestApp, hidden};
+use crate::common::{PASSWORD, TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -155,7 +154,7 @@ async fn households_are_found_by_address_name_and_phone_tail(app: TestApp) {
     let gui_lan = gui_lan.as_array().unwrap();
     assert!(gui_lan.iter().any(|h| h["name"] == "胡桂兰"));
     assert!(gui_lan.iter().all(|h| h["name"].as_str().unwrap().contains("桂兰")));
-    if app.backend == common::Backend::Sqlite {
+    if app.backend == crate::common::Backend::Sqlite {
         // The planner keeps its per-index summary but no per-value samples, which would re-plan every lookup.
         let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
         let stats: Vec<String> =
@@ -1890,7 +1889,7 @@ async fn photos_are_checked_stripped_of_location_and_shown_only_to_those_who_may
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_starting_together_seed_the_defaults_once() {
     let key = wujia_store::SecretKey::from_bytes([5; 32]);
-    let Some(admin) = common::postgres_admin_url() else {
+    let Some(admin) = crate::common::postgres_admin_url() else {
         eprintln!("WUJIA_TEST_DATABASE_URL is not set: this PostgreSQL test is not run here");
         return;
     };

@@ -1,10 +1,9 @@
 //! Integration over HTTP on SQLite and PostgreSQL: acting before the complaint (未诉先办) — the detector's
 //! proposals from the records, staff decisions on them, and their measured outcome.
 
-mod common;
 
 use chrono::Duration;
-use common::{TestApp, hidden};
+use crate::common::{TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

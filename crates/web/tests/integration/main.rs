@@ -1,0 +1,14 @@
+//! The integration suite: one test binary, every route against a real server on SQLite and PostgreSQL.
+//!
+//! One binary builds the database templates once and links once; add new suites as modules here.
+
+mod common;
+
+mod activities;
+mod api;
+mod batches;
+mod figures;
+mod mail;
+mod patrol;
+mod proactive;
+mod reception;
