@@ -2,15 +2,18 @@
 
 mod calendar;
 mod catalogue;
+mod disclosure;
 pub mod hotline;
 mod rates;
 mod workflow;
 
 pub use calendar::{DayKind, WorkCalendar, default_entries};
 pub use catalogue::{CategorySeed, HandlerKind, default_catalogue};
+pub use disclosure::{Disclosure, RequestParties, contact_disclosure, may_view_request};
 pub use rates::{Rate, RequestFacts, Tally, ThreeRates, three_rates};
 pub use workflow::{
-    Command, Followup, RequestActor, RequestState, RuleError, Satisfaction, Solved, Status, Transition, decide,
+    ActionKind, Command, Followup, RequestActor, RequestState, RuleError, Satisfaction, Solved, Status, Transition,
+    available, decide,
 };
 
 use chrono::{DateTime, Duration, Utc};

@@ -56,6 +56,19 @@ impl Status {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
+    /// The Chinese word for it, as notifications stored in Chinese use it (pages take theirs from the catalogue).
+    pub fn zh(self) -> &'static str {
+        match self {
+            Self::Received => "已受理",
+            Self::Responded => "已响应",
+            Self::Dispatched => "已派单",
+            Self::InProgress => "办理中",
+            Self::Resolved => "已办结",
+            Self::FollowedUp => "已回访",
+            Self::Closed => "已关闭",
+        }
+    }
+
     /// Still needs someone to act.
     pub fn is_open(self) -> bool {
         matches!(self, Self::Received | Self::Responded | Self::Dispatched | Self::InProgress)
@@ -191,7 +204,86 @@ pub enum Command {
     Resume,
 }
 
+/// The kinds of [`Command`], without their fields: what a viewer may be offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// [`Command::Respond`]
+    Respond,
+    /// [`Command::Dispatch`]
+    Dispatch,
+    /// [`Command::Start`]
+    Start,
+    /// [`Command::Resolve`]
+    Resolve,
+    /// [`Command::FollowUp`]
+    FollowUp,
+    /// [`Command::Close`]
+    Close,
+    /// [`Command::Return`]
+    Return,
+    /// [`Command::Reassign`]
+    Reassign,
+    /// [`Command::Escalate`]
+    Escalate,
+    /// [`Command::Pause`]
+    Pause,
+    /// [`Command::Resume`]
+    Resume,
+}
+
+impl ActionKind {
+    /// Every kind, in the order a page offers them.
+    pub const ALL: [ActionKind; 11] = [
+        Self::Respond,
+        Self::Dispatch,
+        Self::Start,
+        Self::Resolve,
+        Self::FollowUp,
+        Self::Close,
+        Self::Return,
+        Self::Reassign,
+        Self::Escalate,
+        Self::Pause,
+        Self::Resume,
+    ];
+
+    /// Stable code, the `action` of the command's JSON.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Respond => "respond",
+            Self::Dispatch => "dispatch",
+            Self::Start => "start",
+            Self::Resolve => "resolve",
+            Self::FollowUp => "follow_up",
+            Self::Close => "close",
+            Self::Return => "return",
+            Self::Reassign => "reassign",
+            Self::Escalate => "escalate",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+        }
+    }
+}
+
 impl Command {
+    /// The kind of command.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Self::Respond { .. } => ActionKind::Respond,
+            Self::Dispatch { .. } => ActionKind::Dispatch,
+            Self::Start => ActionKind::Start,
+            Self::Resolve { .. } => ActionKind::Resolve,
+            Self::FollowUp { .. } => ActionKind::FollowUp,
+            Self::Close => ActionKind::Close,
+            Self::Return { .. } => ActionKind::Return,
+            Self::Reassign { .. } => ActionKind::Reassign,
+            Self::Escalate { .. } => ActionKind::Escalate,
+            Self::Pause { .. } => ActionKind::Pause,
+            Self::Resume => ActionKind::Resume,
+        }
+    }
+
     /// The event name recorded for this command.
     pub fn event(&self) -> &'static str {
         match self {
@@ -259,61 +351,77 @@ fn check_co(lead: i64, co: &[i64]) -> Result<(), RuleError> {
     if co.iter().any(|c| *c == lead || !seen.insert(*c)) { Err(RuleError::BadCoHandlers) } else { Ok(()) }
 }
 
+/// Whether `actor` may take an action of `kind` on a request in `state` at all: who acts, from which status, and
+/// the clock. The fields of a command (a reason, co-handlers) are checked by [`decide`] after this.
+fn guard(state: &RequestState, kind: ActionKind, actor: RequestActor) -> Result<(), RuleError> {
+    use Status::*;
+    let wrong = Err(RuleError::WrongStatus { status: state.status.code() });
+    let is_lead = state.lead == Some(actor.user_id);
+    let who = match kind {
+        ActionKind::Respond
+        | ActionKind::Dispatch
+        | ActionKind::FollowUp
+        | ActionKind::Close
+        | ActionKind::Reassign
+        | ActionKind::Escalate => actor.is_staff.then_some(()).ok_or(RuleError::NotStaff),
+        ActionKind::Start | ActionKind::Resolve | ActionKind::Return => is_lead.then_some(()).ok_or(RuleError::NotLead),
+        ActionKind::Pause | ActionKind::Resume => (is_lead || actor.is_staff).then_some(()).ok_or(RuleError::NotLead),
+    };
+    who?;
+    let from = match kind {
+        ActionKind::Respond => state.status == Received,
+        ActionKind::Dispatch => state.status == Responded,
+        ActionKind::Start => state.status == Dispatched,
+        ActionKind::Resolve | ActionKind::Return | ActionKind::Reassign => {
+            matches!(state.status, Dispatched | InProgress)
+        }
+        ActionKind::FollowUp => state.status == Resolved,
+        ActionKind::Close => state.status == FollowedUp,
+        ActionKind::Escalate | ActionKind::Pause => state.status.is_open(),
+        ActionKind::Resume => true,
+    };
+    if !from {
+        return wrong;
+    }
+    match kind {
+        ActionKind::Pause if state.paused.is_some() => Err(RuleError::Clock("paused")),
+        ActionKind::Resume if state.paused.is_none() => Err(RuleError::Clock("running")),
+        _ => Ok(()),
+    }
+}
+
+/// The actions open to `actor` on a request in `state` now, in the order a page offers them: each is one that
+/// [`decide`] accepts when its fields are filled in.
+pub fn available(state: &RequestState, actor: RequestActor) -> Vec<ActionKind> {
+    ActionKind::ALL.into_iter().filter(|k| guard(state, *k, actor).is_ok()).collect()
+}
+
 /// Decides a command. Permission to see the request at all is checked before; this decides the workflow.
 pub fn decide(state: &RequestState, command: &Command, actor: RequestActor) -> Result<Transition, RuleError> {
     use Status::*;
-    let wrong = || RuleError::WrongStatus { status: state.status.code() };
-    let is_lead = state.lead == Some(actor.user_id);
-    let staff = || if actor.is_staff { Ok(()) } else { Err(RuleError::NotStaff) };
-    let lead_or_staff = || if is_lead || actor.is_staff { Ok(()) } else { Err(RuleError::NotLead) };
+    guard(state, command.kind(), actor)?;
     let mut next = state.clone();
     let mut reopened = false;
     let mut followup = None;
     match command {
         Command::Respond { note } => {
-            staff()?;
             need(note, "note")?;
-            if state.status != Received {
-                return Err(wrong());
-            }
             next.status = Responded;
         }
-        Command::Dispatch { lead, co_handlers } => {
-            staff()?;
-            if state.status != Responded {
-                return Err(wrong());
-            }
+        Command::Dispatch { lead, co_handlers } | Command::Reassign { lead, co_handlers } => {
             check_co(*lead, co_handlers)?;
             next.status = Dispatched;
             next.lead = Some(*lead);
             next.co_handlers = co_handlers.clone();
         }
-        Command::Start => {
-            if !is_lead {
-                return Err(RuleError::NotLead);
-            }
-            if state.status != Dispatched {
-                return Err(wrong());
-            }
-            next.status = InProgress;
-        }
+        Command::Start => next.status = InProgress,
         Command::Resolve { resolution } => {
-            if !is_lead {
-                return Err(RuleError::NotLead);
-            }
             need(resolution, "resolution")?;
-            if !matches!(state.status, Dispatched | InProgress) {
-                return Err(wrong());
-            }
             next.status = Resolved;
             next.resolution = Some(resolution.trim().to_string());
             next.paused = None;
         }
         Command::FollowUp { solved, satisfaction, .. } => {
-            staff()?;
-            if state.status != Resolved {
-                return Err(wrong());
-            }
             let f = Followup { solved: *solved, satisfaction: *satisfaction };
             followup = Some(f);
             if f.reopens() {
@@ -324,63 +432,24 @@ pub fn decide(state: &RequestState, command: &Command, actor: RequestActor) -> R
                 next.status = FollowedUp;
             }
         }
-        Command::Close => {
-            staff()?;
-            if state.status != FollowedUp {
-                return Err(wrong());
-            }
-            next.status = Closed;
-        }
+        Command::Close => next.status = Closed,
         Command::Return { reason } => {
-            if !is_lead {
-                return Err(RuleError::NotLead);
-            }
             need(reason, "reason")?;
-            if !matches!(state.status, Dispatched | InProgress) {
-                return Err(wrong());
-            }
             next.status = Responded;
             next.lead = None;
             next.co_handlers.clear();
         }
-        Command::Reassign { lead, co_handlers } => {
-            staff()?;
-            if !matches!(state.status, Dispatched | InProgress) {
-                return Err(wrong());
-            }
-            check_co(*lead, co_handlers)?;
-            next.status = Dispatched;
-            next.lead = Some(*lead);
-            next.co_handlers = co_handlers.clone();
-        }
         Command::Escalate { to, reason } => {
-            staff()?;
             need(reason, "reason")?;
-            if !state.status.is_open() {
-                return Err(wrong());
-            }
             next.status = Dispatched;
             next.lead = Some(*to);
             next.co_handlers.retain(|c| c != to);
         }
         Command::Pause { reason } => {
-            lead_or_staff()?;
             need(reason, "reason")?;
-            if !state.status.is_open() {
-                return Err(wrong());
-            }
-            if state.paused.is_some() {
-                return Err(RuleError::Clock("paused"));
-            }
             next.paused = Some(reason.trim().to_string());
         }
-        Command::Resume => {
-            lead_or_staff()?;
-            if state.paused.is_none() {
-                return Err(RuleError::Clock("running"));
-            }
-            next.paused = None;
-        }
+        Command::Resume => next.paused = None,
     }
     Ok(Transition { state: next, reopened, followup })
 }
@@ -573,6 +642,50 @@ mod tests {
         assert_eq!(
             decide(&s, &Command::Dispatch { lead: 7, co_handlers: vec![9, 9] }, STAFF).unwrap_err(),
             RuleError::BadCoHandlers
+        );
+    }
+
+    /// A command of `kind` with its fields filled in as a page would.
+    fn filled(kind: ActionKind) -> Command {
+        match kind {
+            ActionKind::Respond => respond(),
+            ActionKind::Dispatch => Command::Dispatch { lead: 7, co_handlers: vec![] },
+            ActionKind::Start => Command::Start,
+            ActionKind::Resolve => resolve(),
+            ActionKind::FollowUp => follow(Solved::Solved, Satisfaction::Satisfied),
+            ActionKind::Close => Command::Close,
+            ActionKind::Return => Command::Return { reason: "不属本单位".into() },
+            ActionKind::Reassign => Command::Reassign { lead: 9, co_handlers: vec![] },
+            ActionKind::Escalate => Command::Escalate { to: 5, reason: "需街道协调".into() },
+            ActionKind::Pause => Command::Pause { reason: "等待居民在家".into() },
+            ActionKind::Resume => Command::Resume,
+        }
+    }
+
+    #[test]
+    fn the_actions_offered_are_exactly_those_decide_accepts() {
+        for status in Status::ALL {
+            for paused in [None, Some("等待配件".to_string())] {
+                let s = RequestState { paused, ..state(status) };
+                for actor in [STAFF, LEAD, OTHER, RequestActor { user_id: 7, is_staff: true }] {
+                    let offered = available(&s, actor);
+                    for kind in ActionKind::ALL {
+                        let accepted = decide(&s, &filled(kind), actor).is_ok();
+                        assert_eq!(
+                            offered.contains(&kind),
+                            accepted,
+                            "{status:?} paused={:?} {actor:?} {kind:?}",
+                            s.paused
+                        );
+                        assert_eq!(filled(kind).kind(), kind);
+                    }
+                }
+            }
+        }
+        assert_eq!(available(&state(Status::Received), OTHER), vec![]);
+        assert_eq!(
+            available(&state(Status::Dispatched), LEAD),
+            vec![ActionKind::Start, ActionKind::Resolve, ActionKind::Return, ActionKind::Pause]
         );
     }
 
