@@ -1,7 +1,7 @@
 //! Group commit for new requests: intakes that arrive together are written in one transaction, and each caller
 //! is answered only after that transaction is durable. One fsync serves many residents at busy moments.
 
-use crate::error::ApiError;
+use crate::error::AppError;
 use tokio::sync::{mpsc, oneshot};
 use wujia_store::{Change, NewRequest, Notices, Store, StoreError};
 
@@ -65,12 +65,12 @@ impl Intake {
         notices: Notices,
         community_code: String,
         change: Change,
-    ) -> Result<i64, ApiError> {
+    ) -> crate::Result<i64> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job { item: (new, notices, community_code, change), reply })
             .await
-            .map_err(|_| ApiError::Internal("the request writer has stopped".into()))?;
-        Ok(answer.await.map_err(|_| ApiError::Internal("the request writer dropped a request".into()))??)
+            .map_err(|_| AppError::Internal("the request writer has stopped".into()))?;
+        Ok(answer.await.map_err(|_| AppError::Internal("the request writer dropped a request".into()))??)
     }
 }

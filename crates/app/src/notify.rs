@@ -1,39 +1,29 @@
 //! Who hears of what: residents of every status change of their request, handlers of what they are given, the
 //! person on duty and the duty groups of every emergency at once, supervisors of every missed deadline.
 
-use crate::AppState;
-use crate::error::ApiError;
-use crate::i18n::Lang;
+use crate::{App, Result};
 use chrono::{DateTime, Utc};
-use wujia_core::requests::{Command, Urgency};
+use wujia_core::requests::{Command, Status, Urgency};
 use wujia_store::{Category, Notices, RequestRow};
 
 fn status_zh(code: &str) -> &'static str {
-    Lang::Zh.t(match code {
-        "received" => "status.received",
-        "responded" => "status.responded",
-        "dispatched" => "status.dispatched",
-        "in_progress" => "status.in_progress",
-        "resolved" => "status.resolved",
-        "followed_up" => "status.followed_up",
-        _ => "status.closed",
-    })
+    Status::from_code(code).map_or("", Status::zh)
 }
 
 /// Notices for a request being taken in; `{number}` and `{id}` are filled in by the store.
-pub async fn on_create(
-    state: &AppState,
+pub(crate) async fn on_create(
+    app: &App,
     community: i64,
     household: Option<i64>,
     category: &Category,
     location: &str,
     description: &str,
     now: DateTime<Utc>,
-) -> Result<Notices, ApiError> {
+) -> Result<Notices> {
     let mut n = Notices::default();
     let link = "/requests/{id}".to_string();
     if let Some(h) = household {
-        for user in state.store.household_accounts(h).await? {
+        for user in app.store.household_accounts(h).await? {
             n.inbox.push((
                 user,
                 "您的诉求已受理 {number}".into(),
@@ -46,16 +36,16 @@ pub async fn on_create(
     let text = format!("【{}】{{number}} {location}:{description}", category.name_zh);
     if emergency {
         let title = format!("紧急诉求 {}", "{number}");
-        for shift in state.store.duty(community, now, now + chrono::Duration::seconds(1)).await? {
+        for shift in app.store.duty(community, now, now + chrono::Duration::seconds(1)).await? {
             n.inbox.push((shift.user_id, title.clone(), text.clone(), link.clone()));
         }
         if category.handler == "property" {
-            for user in state.store.accounts_in(community, "property").await? {
+            for user in app.store.accounts_in(community, "property").await? {
                 n.inbox.push((user, title.clone(), text.clone(), link.clone()));
             }
         }
     }
-    for c in state.store.channels(community).await? {
+    for c in app.store.channels(community).await? {
         let wanted = c.active
             && match c.purpose.as_str() {
                 "all" => true,
@@ -75,12 +65,12 @@ pub async fn on_create(
 }
 
 /// Notices for a workflow action that took `before` to `after`.
-pub async fn on_action(
-    state: &AppState,
+pub(crate) async fn on_action(
+    app: &App,
     before: &RequestRow,
     after: &RequestRow,
     command: &Command,
-) -> Result<Notices, ApiError> {
+) -> Result<Notices> {
     let mut n = Notices::default();
     let link = format!("/requests/{}", after.id);
     if before.status != after.status
@@ -91,7 +81,7 @@ pub async fn on_action(
             Command::Respond { note } => note.clone(),
             _ => format!("当前状态:{}", status_zh(&after.status)),
         };
-        for user in state.store.household_accounts(h).await? {
+        for user in app.store.household_accounts(h).await? {
             n.inbox.push((
                 user,
                 format!("诉求 {} {}", after.number, status_zh(&after.status)),

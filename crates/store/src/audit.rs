@@ -216,6 +216,21 @@ impl Store {
         Ok(rows)
     }
 
+    /// The newest events of one record first. One statement per shape, so that the planner uses the index by
+    /// record (a `$2 IS NULL OR …` branch kept SQLite scanning every event).
+    pub async fn entity_events(&self, entity: &str, entity_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
+        let sql = format!(
+            "SELECT * FROM events WHERE entity = $1 AND entity_id = $2 ORDER BY seq DESC LIMIT {}",
+            limit.clamp(1, 10_000)
+        );
+        let rows = with_db!(self, read, pool, _pg => sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(sql))
+            .bind(entity)
+            .bind(entity_id)
+            .fetch_all(pool)
+            .await?);
+        Ok(rows)
+    }
+
     /// Walks the whole chain; returns how many events verified, or the first tampered one.
     pub async fn verify_audit(&self) -> Result<u64> {
         let mut verifier = ChainVerifier::default();

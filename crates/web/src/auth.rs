@@ -11,7 +11,8 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::Duration;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use wujia_core::accounts::{Action, Actor, Role, Scope, authorize, hash_password, verify_password};
+use wujia_app::Caller;
+use wujia_core::accounts::{Action, Actor, Scope, hash_password, verify_password};
 use wujia_store::{Change, User};
 
 /// The session cookie.
@@ -65,13 +66,11 @@ pub enum Via {
     ApiToken,
 }
 
-/// The authenticated caller.
+/// The authenticated caller, with how it authenticated.
 #[derive(Debug, Clone)]
 pub struct Auth {
-    /// The account.
-    pub user: User,
-    /// The account with its assignments.
-    pub actor: Actor,
+    /// The account and its assignments, as the use cases see it.
+    pub caller: Caller,
     /// Hash of the session token, when authenticated by session.
     pub session: Option<String>,
     /// The session's CSRF token.
@@ -80,20 +79,23 @@ pub struct Auth {
     pub via: Via,
 }
 
+impl std::ops::Deref for Auth {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
 impl Auth {
-    /// The role.
-    pub fn role(&self) -> Role {
-        self.actor.role
+    /// The authenticated account as the use cases take it.
+    pub fn new(user: User, actor: Actor, session: Option<String>, csrf: String, via: Via) -> Self {
+        Self { caller: Caller { user, actor }, session, csrf, via }
     }
 
     /// Checks a permission.
     pub fn require(&self, action: Action, scope: Scope) -> Result<(), ApiError> {
-        authorize(&self.actor, action, scope).map_err(ApiError::from)
-    }
-
-    /// True when permitted.
-    pub fn can(&self, action: Action, scope: Scope) -> bool {
-        authorize(&self.actor, action, scope).is_ok()
+        self.caller.require(action, scope).map_err(ApiError::from)
     }
 
     /// Checks a form's CSRF token (cookie sessions only; bearer requests cannot be forged cross-site).
@@ -105,28 +107,14 @@ impl Auth {
         }
     }
 
-    /// A change made by this account, to be completed by the store.
+    /// A change made by this account now, to be completed by the store.
     pub fn change(&self, state: &AppState, action: &str, community: Option<i64>) -> Change {
-        Change {
-            at: state.clock.now(),
-            actor_id: Some(self.user.id),
-            actor: self.user.username.clone(),
-            community_id: community,
-            action: action.into(),
-            entity: action.split('.').next().unwrap_or(action).into(),
-            entity_id: String::new(),
-            before: serde_json::Value::Null,
-            after: serde_json::Value::Null,
-        }
+        self.caller.change(state.clock.now(), action, community)
     }
 
     /// The community the caller is working in: the requested one if assigned, else the first.
     pub fn community(&self, requested: Option<i64>) -> Result<i64, ApiError> {
-        match requested {
-            Some(c) if self.actor.communities.contains(&c) => Ok(c),
-            Some(_) => Err(ApiError::NotFound),
-            None => self.actor.communities.first().copied().ok_or(ApiError::Forbidden),
-        }
+        self.caller.community(requested).map_err(ApiError::from)
     }
 }
 
@@ -252,7 +240,7 @@ async fn resolve(state: &AppState, parts: &Parts) -> Result<Option<Auth>, ApiErr
         }
     };
     let actor = state.store.actor(&user).await?;
-    let auth = Auth { user, actor, session, csrf, via };
+    let auth = Auth::new(user, actor, session, csrf, via);
     state.sessions.put(key, &auth);
     Ok(Some(auth))
 }
@@ -339,12 +327,12 @@ pub async fn api_key_auth(state: &AppState, key: &str) -> Result<Option<Auth>, A
     }
     let Some(user) = state.store.api_token_user(&token_hash(key)).await? else { return Ok(None) };
     let actor = state.store.actor(&user).await?;
-    Ok(Some(Auth { user, actor, session: None, csrf: String::new(), via: Via::ApiToken }))
+    Ok(Some(Auth::new(user, actor, None, String::new(), Via::ApiToken)))
 }
 
 /// The account behind a calendar-feed token, with its assignments.
 pub async fn calendar_auth(state: &AppState, token: &str) -> Result<Option<Auth>, ApiError> {
     let Some(user) = state.store.calendar_token_user(&token_hash(token)).await? else { return Ok(None) };
     let actor = state.store.actor(&user).await?;
-    Ok(Some(Auth { user, actor, session: None, csrf: String::new(), via: Via::ApiToken }))
+    Ok(Some(Auth::new(user, actor, None, String::new(), Via::ApiToken)))
 }

@@ -10,34 +10,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wujia_app::AppError;
 use wujia_core::accounts::Denied;
 use wujia_core::registry::FieldError;
 use wujia_core::transfer::{FileError, RowError};
 use wujia_store::StoreError;
 
-/// One problem with one field, optionally in one row of a file.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct FieldIssue {
-    /// Field name (`id_card`) or file column (`身份证号`).
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-    /// Row number in the file, for imports.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub row: Option<usize>,
-}
-
-impl From<FieldError> for FieldIssue {
-    fn from(e: FieldError) -> Self {
-        Self { field: e.field, message: e.message, row: None }
-    }
-}
-
-impl From<RowError> for FieldIssue {
-    fn from(e: RowError) -> Self {
-        Self { field: e.column, message: e.message, row: Some(e.row) }
-    }
-}
+pub use wujia_app::FieldIssue;
 
 /// An API failure.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +167,20 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(errors) => Self::Validation(errors.into_iter().map(Into::into).collect()),
             StoreError::Rows(errors) => Self::Validation(errors.into_iter().map(Into::into).collect()),
             other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Forbidden => Self::Forbidden,
+            AppError::NotFound => Self::NotFound,
+            AppError::Validation(issues) => Self::Validation(issues),
+            AppError::Conflict(m) => Self::Conflict(m),
+            AppError::File(f) => f.into(),
+            AppError::Store(s) => s.into(),
+            AppError::Internal(m) => Self::Internal(m),
         }
     }
 }

@@ -1,20 +1,17 @@
 //! How Wujia speaks: the JSON API under `/api/v1`, the HTML pages, and the operations endpoints.
 //!
-//! Pages and API handlers are two faces of the same checks: both parse input into core types, ask
-//! [`wujia_core::accounts::authorize`], and call the [`wujia_store::Store`].
+//! Pages and API handlers are two faces of one application layer: both parse input into commands, call the use
+//! cases of [`wujia_app`] with the caller, and render the views they return.
 
 mod api;
 mod auth;
 mod charts;
-mod clock;
 mod demo;
 mod error;
 mod form;
 mod i18n;
-mod intake;
 mod jobs;
 pub mod mail;
-mod notify;
 mod open311;
 mod ops;
 mod pages;
@@ -22,11 +19,11 @@ pub mod search;
 mod view;
 
 pub use auth::{API_TOKEN_PREFIX, new_token, token_hash, urlencode};
-pub use clock::{Clock, FixedClock, SystemClock};
 pub use demo::{load_activity_history, load_patrol_history, load_reception_history, load_request_history};
 pub use error::ApiError;
 pub use i18n::{Lang, catalogue_keys};
 pub use jobs::{JobReport, run_jobs_once, spawn_jobs};
+pub use wujia_app::{Clock, FixedClock, SystemClock};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -88,7 +85,9 @@ impl std::ops::Deref for AppState {
 
 /// What the state holds.
 pub struct Shared {
-    /// The store.
+    /// The use cases; faces call them with the caller.
+    pub app: wujia_app::App,
+    /// The store, for the handlers that have not moved to the application layer yet.
     pub store: Store,
     /// The clock; tests may fix it.
     pub clock: Arc<dyn Clock>,
@@ -96,7 +95,6 @@ pub struct Shared {
     pub config: Arc<Config>,
     metrics: Arc<ops::Metrics>,
     sessions: Arc<auth::SessionCache>,
-    intake: Arc<intake::Intake>,
     blobs: wujia_store::BlobStore,
     /// This node's full-text index.
     pub search: Arc<search::SearchIndex>,
@@ -111,7 +109,7 @@ impl AppState {
     /// State with a given clock. Must be called inside a Tokio runtime (it starts the request writer).
     pub fn with_clock(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
         let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
-        let intake = Arc::new(intake::Intake::start(store.clone()));
+        let app = wujia_app::App::new(store.clone(), clock.clone());
         let blobs = wujia_store::BlobStore::local(&config.blob_dir);
         // An index that cannot be opened on disk falls back to memory; it is rebuilt from the event log.
         let search = search::SearchIndex::open(config.search_dir.as_deref())
@@ -121,12 +119,12 @@ impl AppState {
             })
             .expect("an in-memory search index always opens");
         Self(Arc::new(Shared {
+            app,
             store,
             clock,
             config: Arc::new(config),
             metrics: Arc::default(),
             sessions,
-            intake,
             blobs,
             search: Arc::new(search),
         }))

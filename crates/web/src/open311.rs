@@ -2,7 +2,6 @@
 //! `api_key` that an admin issues (`wujia apikey create NAME`). JSON and XML, with the spec's error format.
 
 use crate::AppState;
-use crate::api::requests::{NewRequestBody, take_in_via};
 use crate::auth::{Auth, api_key_auth};
 use crate::error::ApiError;
 use axum::Router;
@@ -15,6 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use quick_xml::escape::escape;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use wujia_app::requests::{TakeIn, may_view, take_in};
 use wujia_core::requests::{Channel, Status};
 use wujia_store::{Category, RequestFilter, RequestRow};
 
@@ -264,7 +264,7 @@ async fn post_root(State(state): State<AppState>, Path(file): Path<String>, body
             }
         }
         let name = [get("last_name"), get("first_name")].into_iter().flatten().collect::<Vec<_>>().join("");
-        let body = NewRequestBody {
+        let body = TakeIn {
             category_id: category.id,
             description: get("description").unwrap_or_default(),
             channel: None,
@@ -276,7 +276,7 @@ async fn post_root(State(state): State<AppState>, Path(file): Path<String>, body
             external_no: get("device_id").or(get("account_id")),
             community_id: get("jurisdiction_id").and_then(|j| j.parse().ok()),
         };
-        let row = take_in_via(&state, &auth, &body, Some(Channel::Open311)).await.map_err(|e| O311Error::from_api(e, fmt))?;
+        let row = take_in(&state.app, &auth, &body, Some(Channel::Open311)).await.map_err(|e| O311Error::from_api(e.into(), fmt))?;
         Ok(render_list(fmt, "service_requests", "request", vec![json!({
             "service_request_id": row.number, "token": row.number,
             "service_notice": format!("已受理,{} 前响应 / received; response due {}", beijing(row.respond_due), row.respond_due.to_rfc3339()),
@@ -336,7 +336,13 @@ async fn visible_requests(
 ) -> Result<Vec<RequestRow>, O311Error> {
     let community = auth.community(None).map_err(|e| O311Error::from_api(e, fmt))?;
     let rows = state.store.requests(community, &f).await.map_err(|e| O311Error::from_api(e.into(), fmt))?;
-    Ok(rows.into_iter().filter(|r| crate::api::requests::can_see(auth, r)).collect())
+    let mut seen = Vec::with_capacity(rows.len());
+    for r in rows {
+        if may_view(auth, &r).map_err(|e| O311Error::from_api(e.into(), fmt))? {
+            seen.push(r);
+        }
+    }
+    Ok(seen)
 }
 
 /// The requests with these numbers that the client may see, in the order asked; unknown numbers are left out.
@@ -350,10 +356,13 @@ async fn numbered_requests(
     let mut rows = Vec::new();
     for n in numbers {
         match state.store.request_by_number(community, n).await {
-            Ok(r) if crate::api::requests::can_see(auth, &r) && !rows.iter().any(|x: &RequestRow| x.id == r.id) => {
-                rows.push(r)
+            Ok(r) => {
+                let seen = may_view(auth, &r).map_err(|e| O311Error::from_api(e.into(), fmt))?;
+                if seen && !rows.iter().any(|x: &RequestRow| x.id == r.id) {
+                    rows.push(r);
+                }
             }
-            Ok(_) | Err(wujia_store::StoreError::NotFound) => {}
+            Err(wujia_store::StoreError::NotFound) => {}
             Err(e) => return Err(O311Error::from_api(e.into(), fmt)),
         }
     }

@@ -1,7 +1,6 @@
 //! Many requests about one matter become one batch with one published answer; every household is still told and
 //! counted. Answers go into a knowledge base that staff reuse and residents can read.
 
-use super::requests::plan;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson, FieldIssue};
@@ -10,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use wujia_app::requests::plan;
 use wujia_core::accounts::{Action, Scope};
 use wujia_core::requests::{Command, Status};
 
@@ -173,7 +173,7 @@ pub async fn get_request_batch(
     if !auth.can(Action::ViewRequests, Scope::community(batch.community_id)) {
         return Err(ApiError::NotFound);
     }
-    let requests: Vec<Value> = rows.iter().map(super::requests::request_json).collect();
+    let requests = wujia_app::requests::listed(&auth, rows)?;
     Ok(Json(json!({"batch": batch, "requests": requests})))
 }
 
@@ -244,7 +244,7 @@ pub(crate) async fn answer(
                 _ => break,
             };
             let resolving = matches!(step, Command::Resolve { .. });
-            let update = plan(state, auth, row, &step).await?;
+            let update = plan(&state.app, auth, row, &step).await?;
             // The next step starts from this one's result, as it will be once written.
             row = update.after.clone();
             row.version += 1;

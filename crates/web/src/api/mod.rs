@@ -82,7 +82,7 @@ pub use accounts::UserOut;
         crate::error::FieldIssue, crate::view::ResidentOut, proposals::ScanBody, proposals::DecisionBody, sessions::LoginBody, sessions::PasswordBody,
         accounts::UserOut, accounts::NewUserBody, accounts::UserPatch, accounts::TokenBody, registry::ResidentBody,
         registry::TagBody, registry::SignupBody, structure::CommunityBody, structure::CompoundBody, structure::BuildingBody,
-        structure::WorkerBody, structure::HouseholdBody, requests::NewRequestBody, requests::ActionBody,
+        structure::WorkerBody, structure::HouseholdBody, wujia_app::requests::TakeIn, requests::ActionBody,
         notifications::ChannelBody, notifications::DutyBody, batches::KnowledgeBody, batches::BatchBody, batches::AnswerBody,
         catalogue::NewCategoryBody, catalogue::CategoryPatch, catalogue::LimitBody, catalogue::DayBody,
         patrol::ZoneBody, patrol::MemberBody, patrol::CheckpointBody, patrol::PlanBody, patrol::CheckinBody,

@@ -1,7 +1,6 @@
 //! Photos of requests: what the resident saw, and what was done. Checked by content, stripped of metadata, kept
 //! by hash, and shown only to those who may see one of the requests they belong to.
 
-use super::requests::can_see;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -11,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use wujia_app::requests::may_view;
 use wujia_core::media::{ImageType, PhotoError, clean_photo};
 use wujia_store::{Photo, RequestRow};
 
@@ -31,7 +31,7 @@ pub async fn create_request_photo(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body = body.map_err(|_| ApiError::PayloadTooLarge)?;
     let r = state.store.request(id).await?;
-    if !can_see(&auth, &r) {
+    if !may_view(&auth, &r)? {
         return Err(ApiError::NotFound);
     }
     if state.store.photos(id).await?.len() >= MAX_PHOTOS {
@@ -85,7 +85,7 @@ pub async fn list_request_photos(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let r = state.store.request(id).await?;
-    if !can_see(&auth, &r) {
+    if !may_view(&auth, &r)? {
         return Err(ApiError::NotFound);
     }
     let photos: Vec<Value> = state
@@ -110,7 +110,7 @@ pub async fn get_photo(
     let owners = state.store.photo_owners(&blob).await?;
     let mut media = None;
     for (request, kind) in owners {
-        if can_see(&auth, &state.store.request(request).await?) {
+        if may_view(&auth, &state.store.request(request).await?)? {
             media = Some(kind);
             break;
         }

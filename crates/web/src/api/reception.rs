@@ -3,7 +3,6 @@
 
 use super::meetings::{beijing_time, own_party};
 use super::patrol::parse_date;
-use super::requests::{NewRequestBody, take_in_via};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson, FieldIssue};
@@ -14,6 +13,7 @@ use axum::http::StatusCode;
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use wujia_app::requests::{TakeIn, take_in};
 use wujia_core::accounts::{Action, Scope};
 use wujia_core::reception::{Party, Schedule, SessionKind};
 use wujia_core::requests::Channel;
@@ -432,7 +432,7 @@ pub(crate) async fn answer(state: &AppState, auth: &Auth, id: i64, b: &DemandPat
                 return Err(ApiError::Conflict("已转为诉求工单 / already a service request".into()));
             }
             let visit = state.store.visit(dm.visit_id).await?;
-            let body = NewRequestBody {
+            let body = TakeIn {
                 category_id: category,
                 description: dm.text.clone(),
                 channel: None,
@@ -444,7 +444,7 @@ pub(crate) async fn answer(state: &AppState, auth: &Auth, id: i64, b: &DemandPat
                 external_no: None,
                 community_id: Some(dm.community_id),
             };
-            let r = take_in_via(state, auth, &body, Some(Channel::ReceptionDay)).await?;
+            let r = take_in(&state.app, auth, &body, Some(Channel::ReceptionDay)).await?;
             Ok(state.store.update_demand(&dm, None, Some(r.id), change).await?)
         }
         (None, None) => {

@@ -1,7 +1,6 @@
 //! The demo's service history: the article's stories and a year of ordinary requests, taken in and worked
 //! through the same workflow as live ones, on a clock that walks from May 2023 to February 2024.
 
-use crate::api::requests::{NewRequestBody, act, take_in_via};
 use crate::auth::{Auth, Via};
 use crate::error::ApiError;
 use crate::{AppState, Config, FixedClock};
@@ -10,8 +9,9 @@ use chrono_tz::Asia::Shanghai;
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
 use std::sync::Arc;
+use wujia_app::requests::{RequestView, TakeIn, act, take_in};
 use wujia_core::requests::{Channel, Command, Satisfaction, Solved};
-use wujia_store::{RequestRow, Store};
+use wujia_store::Store;
 
 mod activities;
 mod patrol;
@@ -26,10 +26,7 @@ async fn demo_accounts(store: &Store) -> Result<HashMap<String, Auth>, ApiError>
     let mut accounts = HashMap::new();
     for user in store.users().await? {
         let actor = store.actor(&user).await?;
-        accounts.insert(
-            user.username.clone(),
-            Auth { user, actor, session: None, csrf: String::new(), via: Via::ApiToken },
-        );
+        accounts.insert(user.username.clone(), Auth::new(user, actor, None, String::new(), Via::ApiToken));
     }
     Ok(accounts)
 }
@@ -62,9 +59,9 @@ impl History {
         description: &str,
         channel: Option<Channel>,
         (household, location): (Option<i64>, &str),
-    ) -> Result<RequestRow, ApiError> {
+    ) -> Result<RequestView, ApiError> {
         self.at(at);
-        let body = NewRequestBody {
+        let body = TakeIn {
             category_id: *self
                 .categories
                 .get(category)
@@ -79,29 +76,29 @@ impl History {
             external_no: None,
             community_id: None,
         };
-        take_in_via(&self.state, self.who(username)?, &body, channel).await
+        Ok(take_in(&self.state.app, self.who(username)?, &body, channel).await?)
     }
 
     async fn step(
         &self,
         username: &str,
         at: DateTime<Utc>,
-        row: RequestRow,
+        row: RequestView,
         command: Command,
-    ) -> Result<RequestRow, ApiError> {
+    ) -> Result<RequestView, ApiError> {
         self.at(at);
-        act(&self.state, self.who(username)?, row.id, row.version, &command).await
+        Ok(act(&self.state.app, self.who(username)?, row.id, row.version, &command).await?)
     }
 
     /// Respond, dispatch, start, resolve, follow up and close, at the given offsets from receipt (minutes).
     async fn full_course(
         &self,
-        row: RequestRow,
+        row: RequestView,
         lead: &str,
         minutes: [i64; 5],
         resolution: &str,
         verdict: (Solved, Satisfaction),
-    ) -> Result<RequestRow, ApiError> {
+    ) -> Result<RequestView, ApiError> {
         let t0 = row.received_at;
         let lead_id = self.who(lead)?.user.id;
         let row = self
@@ -280,7 +277,7 @@ pub async fn load_request_history(store: &Store, now: DateTime<Utc>) -> Result<u
     let category = h.categories.get("education.enrolment.school_age").copied();
     let me = zhang.user.id;
     for id in &ids {
-        let r = store.request(*id).await?;
+        let r = wujia_app::requests::listed(zhang, vec![store.request(*id).await?])?.remove(0);
         let r = h.step("zhangli", beijing(2023, 8, 15, 14, 5), r, Command::Respond { note: answer.into() }).await?;
         let r = h
             .step("zhangli", beijing(2023, 8, 15, 14, 6), r, Command::Dispatch { lead: me, co_handlers: vec![] })

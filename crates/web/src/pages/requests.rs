@@ -2,9 +2,7 @@
 
 use super::{Layout, PageContext, error_page, page_or_error, render};
 use crate::AppState;
-use crate::api::requests::{
-    NewRequestBody, QueueQuery, SummaryQuery, act, leaves, queue, request_with_timeline, summary, take_in,
-};
+use crate::api::requests::{QueueQuery, SummaryQuery, leaves};
 use crate::auth::Auth;
 use crate::error::{ApiError, FieldIssue};
 use crate::i18n::Lang;
@@ -14,9 +12,10 @@ use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use wujia_app::requests::{self as use_case, TakeIn, act, queue, summary, take_in};
 use wujia_core::accounts::{Action, Role, Scope};
 use wujia_core::registry::AddressQuery;
-use wujia_core::requests::{Channel, Command, RequestActor, RequestState, Satisfaction, Solved, Status, decide};
+use wujia_core::requests::{ActionKind, Channel, Command, Rate, Status};
 
 use super::when;
 
@@ -93,7 +92,7 @@ async fn queue_page(
             limit: Some(200),
             community_id: None,
         };
-        let rows = queue(&state, &auth, &q).await?;
+        let rows = queue(&state.app, &auth, &q.filter()?).await?;
         let cats = state.store.categories().await?;
         let leads: Vec<i64> = rows.iter().filter_map(|r| r.lead_id).collect();
         let users = state.store.display_names(&leads).await?;
@@ -196,31 +195,26 @@ async fn request_page_for(
     id: i64,
     errors: Vec<FieldIssue>,
 ) -> Result<RequestPage, ApiError> {
-    let (r, timeline) = request_with_timeline(state, auth, id).await?;
+    let detail = use_case::get(&state.app, auth, id).await?;
+    let (r, timeline) = (detail.request, detail.timeline);
     let lang = ctx.lang;
     let cats = state.store.categories().await?;
-    // Work goes to those who work in the request's community.
-    let users = state
-        .store
-        .community_accounts(
-            r.community_id,
-            &[Role::Staff, Role::SocialWorker, Role::Property, Role::Developer, Role::Street],
-        )
-        .await?;
     let lead_name = state.store.display_names(&r.lead_id.into_iter().collect::<Vec<_>>()).await?;
     let name_of = |id: Option<i64>| id.and_then(|i| lead_name.get(&i).cloned()).unwrap_or_else(|| "—".to_string());
-    let current = RequestState {
-        status: Status::from_code(&r.status).ok_or_else(|| ApiError::Internal("unknown status".into()))?,
-        lead: r.lead_id,
-        co_handlers: serde_json::from_str(&r.co_handlers).unwrap_or_default(),
-        paused: r.paused_reason.clone(),
-        resolution: r.resolution.clone(),
+    // Work goes to those who work in the request's community; the list is read only when a form needs it.
+    let needs_people =
+        detail.actions.iter().any(|a| matches!(a, ActionKind::Dispatch | ActionKind::Reassign | ActionKind::Escalate));
+    let users = if needs_people {
+        state
+            .store
+            .community_accounts(
+                r.community_id,
+                &[Role::Staff, Role::SocialWorker, Role::Property, Role::Developer, Role::Street],
+            )
+            .await?
+    } else {
+        Vec::new()
     };
-    let actor = RequestActor {
-        user_id: auth.user.id,
-        is_staff: auth.can(Action::DispatchRequests, Scope::community(r.community_id)),
-    };
-    // The domain decides which forms to show: each candidate is tried with placeholder values.
     let handlers: Vec<(String, String)> = users
         .iter()
         .map(|u| (u.id.to_string(), format!("{} · {}", u.display_name, lang.t(&format!("role.{}", u.role)))))
@@ -247,38 +241,24 @@ async fn request_page_for(
         ("basically_satisfied".to_string(), lang.t("satisfaction.basically_satisfied").to_string()),
         ("dissatisfied".to_string(), lang.t("satisfaction.dissatisfied").to_string()),
     ];
-    let probe_lead =
-        handlers.iter().filter_map(|h| h.0.parse::<i64>().ok()).find(|id| Some(*id) != r.lead_id).unwrap_or(0);
-    let x = || "x".to_string();
-    let candidates: Vec<(&'static str, Command, Vec<ActionField>)> = vec![
-        ("respond", Command::Respond { note: x() }, vec![text("note")]),
-        (
-            "dispatch",
-            Command::Dispatch { lead: probe_lead, co_handlers: vec![] },
-            vec![choose("lead", handlers.clone())],
-        ),
-        ("start", Command::Start, vec![]),
-        ("resolve", Command::Resolve { resolution: x() }, vec![text("resolution")]),
-        (
-            "follow_up",
-            Command::FollowUp { solved: Solved::Solved, satisfaction: Satisfaction::Satisfied, note: String::new() },
-            vec![choose("solved", solved), choose("satisfaction", satisfaction), text("note")],
-        ),
-        ("close", Command::Close, vec![]),
-        ("return", Command::Return { reason: x() }, vec![text("reason")]),
-        (
-            "reassign",
-            Command::Reassign { lead: probe_lead, co_handlers: vec![] },
-            vec![choose("lead", handlers.clone())],
-        ),
-        ("escalate", Command::Escalate { to: 0, reason: x() }, vec![choose("to", streets), text("reason")]),
-        ("pause", Command::Pause { reason: x() }, vec![text("reason")]),
-        ("resume", Command::Resume, vec![]),
-    ];
-    let actions = candidates
-        .into_iter()
-        .filter(|(_, cmd, _)| decide(&current, cmd, actor).is_ok())
-        .map(|(code, _, fields)| ActionForm { code, label: lang.t(&format!("action.{code}")).to_string(), fields })
+    // The domain says which actions are open; the page only knows which fields each one asks for.
+    let actions = detail
+        .actions
+        .iter()
+        .map(|kind| {
+            let fields = match kind {
+                ActionKind::Respond => vec![text("note")],
+                ActionKind::Dispatch | ActionKind::Reassign => vec![choose("lead", handlers.clone())],
+                ActionKind::Resolve => vec![text("resolution")],
+                ActionKind::FollowUp => {
+                    vec![choose("solved", solved.clone()), choose("satisfaction", satisfaction.clone()), text("note")]
+                }
+                ActionKind::Return | ActionKind::Pause => vec![text("reason")],
+                ActionKind::Escalate => vec![choose("to", streets.clone()), text("reason")],
+                ActionKind::Start | ActionKind::Close | ActionKind::Resume => vec![],
+            };
+            ActionForm { code: kind.code(), label: lang.t(&format!("action.{}", kind.code())).to_string(), fields }
+        })
         .collect();
     let timeline = timeline
         .into_iter()
@@ -294,13 +274,10 @@ async fn request_page_for(
         })
         .collect();
     let category = cats.iter().find(|c| c.id == r.category_id).map(|c| category_name(c, lang)).unwrap_or_default();
+    // Masked or in full as the rules decided for this viewer (a full read is already in the audit log).
     let contact = match &r.contact_phone {
-        Some(p)
-            if auth.can(Action::ViewRequests, Scope::community(r.community_id)) || r.lead_id == Some(auth.user.id) =>
-        {
-            format!("{} {p}", r.contact_name)
-        }
-        _ => r.contact_name.clone(),
+        Some(p) => format!("{} {p}", r.contact_name),
+        None => r.contact_name.clone(),
     };
     Ok(RequestPage {
         l: ctx.layout(&r.number, Some(auth)),
@@ -402,7 +379,7 @@ async fn act_submit(
     let result = async {
         let command = command_of(&f)?;
         let version = f.version.trim().parse::<i64>().unwrap_or(-1);
-        act(&state, &auth, id, version, &command).await
+        Ok(act(&state.app, &auth, id, version, &command).await?)
     }
     .await;
     act_outcome(&state, &ctx, &auth, id, result).await
@@ -432,7 +409,8 @@ async fn resolve_submit(
             cleaned.push(crate::api::photos::clean(photo.clone()).await?);
         }
         let version = field("version").trim().parse::<i64>().unwrap_or(-1);
-        let resolved = act(&state, &auth, id, version, &Command::Resolve { resolution: field("resolution") }).await?;
+        let resolved =
+            act(&state.app, &auth, id, version, &Command::Resolve { resolution: field("resolution") }).await?;
         for (kind, bytes) in cleaned {
             crate::api::photos::attach(&state, &auth, &r, kind, bytes).await?;
         }
@@ -614,7 +592,7 @@ async fn new_submit(State(state): State<AppState>, ctx: PageContext, auth: Auth,
                 household_id = Some(hit.household_id);
             }
         }
-        let body = NewRequestBody {
+        let body = TakeIn {
             category_id,
             description: f.description.clone(),
             channel: Some(f.channel.clone()).filter(|c| !c.is_empty()),
@@ -626,11 +604,14 @@ async fn new_submit(State(state): State<AppState>, ctx: PageContext, auth: Auth,
             external_no: Some(f.external_no.clone()),
             community_id: None,
         };
-        let r = take_in(&state, &auth, &body).await?;
-        for (kind, bytes) in cleaned {
-            crate::api::photos::attach(&state, &auth, &r, kind, bytes).await?;
+        let taken = take_in(&state.app, &auth, &body, None).await?;
+        if !cleaned.is_empty() {
+            let r = state.store.request(taken.id).await?;
+            for (kind, bytes) in cleaned {
+                crate::api::photos::attach(&state, &auth, &r, kind, bytes).await?;
+            }
         }
-        Ok(r)
+        Ok(taken)
     }
     .await;
     match result {
@@ -658,12 +639,12 @@ struct FiguresPage {
     definitions: Vec<(String, String)>,
 }
 
-fn percent(rate: &serde_json::Value) -> String {
-    rate["value"].as_f64().map_or_else(|| "—".to_string(), |v| format!("{:.1}%", v * 100.0))
+fn percent(rate: &Rate) -> String {
+    rate.value.map_or_else(|| "—".to_string(), |v| format!("{:.1}%", v * 100.0))
 }
 
-fn row(name: String, r: &serde_json::Value) -> (String, String, String, String, String) {
-    (name, r["requests"].to_string(), percent(&r["response"]), percent(&r["resolution"]), percent(&r["satisfaction"]))
+fn row(name: String, r: &wujia_core::requests::ThreeRates) -> (String, String, String, String, String) {
+    (name, r.requests.to_string(), percent(&r.response), percent(&r.resolution), percent(&r.satisfaction))
 }
 
 #[derive(Deserialize)]
@@ -680,48 +661,41 @@ async fn figures_page(
 ) -> Response {
     let result = async {
         let q = SummaryQuery { from: p.from.clone(), to: p.to.clone(), community_id: None };
-        let s = summary(&state, &auth, &q).await?;
+        let s = summary(&state.app, &auth, &q.period()?).await?;
         let cats = state.store.categories().await?;
         let lang = ctx.lang;
-        let o = &s["overall"];
-        let minutes = |v: &serde_json::Value| {
-            v.as_f64().map_or_else(|| "—".into(), |m| format!("{m:.0} {}", lang.t("requests.minutes")))
-        };
+        let o = &s.overall;
+        let minutes =
+            |v: Option<f64>| v.map_or_else(|| "—".into(), |m| format!("{m:.0} {}", lang.t("requests.minutes")));
         let rates = vec![
-            (lang.t("requests.count").to_string(), o["requests"].to_string(), false),
-            (
-                lang.t("requests.response_rate").to_string(),
-                percent(&o["response"]),
-                o["response"]["small_sample"] == true,
-            ),
-            (
-                lang.t("requests.resolution_rate").to_string(),
-                percent(&o["resolution"]),
-                o["resolution"]["small_sample"] == true,
-            ),
-            (
-                lang.t("requests.satisfaction_rate").to_string(),
-                percent(&o["satisfaction"]),
-                o["satisfaction"]["small_sample"] == true,
-            ),
-            (lang.t("requests.mean_respond").to_string(), minutes(&o["mean_minutes_to_respond"]), false),
-            (lang.t("requests.mean_resolve").to_string(), minutes(&o["mean_minutes_to_resolve"]), false),
-            (lang.t("requests.overdue_count").to_string(), o["overdue"].to_string(), false),
-            (lang.t("requests.from_12345").to_string(), s["from_12345"].to_string(), false),
+            (lang.t("requests.count").to_string(), o.requests.to_string(), false),
+            (lang.t("requests.response_rate").to_string(), percent(&o.response), o.response.small_sample),
+            (lang.t("requests.resolution_rate").to_string(), percent(&o.resolution), o.resolution.small_sample),
+            (lang.t("requests.satisfaction_rate").to_string(), percent(&o.satisfaction), o.satisfaction.small_sample),
+            (lang.t("requests.mean_respond").to_string(), minutes(o.mean_minutes_to_respond), false),
+            (lang.t("requests.mean_resolve").to_string(), minutes(o.mean_minutes_to_resolve), false),
+            (lang.t("requests.overdue_count").to_string(), o.overdue.to_string(), false),
+            (lang.t("requests.from_12345").to_string(), s.from_12345.to_string(), false),
         ];
-        let by = |key: &str, label: &dyn Fn(&str) -> String| -> Vec<_> {
-            s[key].as_object().map(|m| m.iter().map(|(k, v)| row(label(k), v)).collect()).unwrap_or_default()
-        };
-        let by_category = by("by_category", &|code| {
-            cats.iter().find(|c| c.code == code).map_or(code.to_string(), |c| category_name(c, lang))
-        });
-        let by_channel = by("by_channel", &|code| channel_label(code, lang));
-        let definitions = ["response_rate", "resolution_rate", "satisfaction_rate", "small_sample"]
+        let by_category = s
+            .by_category
             .iter()
-            .map(|k| {
-                (lang.t(&format!("requests.{k}")).to_string(), s["definitions"][*k].as_str().unwrap_or("").to_string())
+            .map(|(code, r)| {
+                let name = cats.iter().find(|c| &c.code == code).map_or(code.clone(), |c| category_name(c, lang));
+                row(name, r)
             })
             .collect();
+        let by_channel = s.by_channel.iter().map(|(code, r)| row(channel_label(code, lang), r)).collect();
+        let d = &s.definitions;
+        let definitions = [
+            ("response_rate", d.response_rate),
+            ("resolution_rate", d.resolution_rate),
+            ("satisfaction_rate", d.satisfaction_rate),
+            ("small_sample", d.small_sample),
+        ]
+        .iter()
+        .map(|(k, text)| (lang.t(&format!("requests.{k}")).to_string(), (*text).to_string()))
+        .collect();
         Ok::<_, ApiError>(FiguresPage {
             l: ctx.layout(lang.t("requests.figures"), Some(&auth)),
             from: p.from.clone().unwrap_or_default(),

@@ -2,11 +2,13 @@
 //!
 //! One binary builds the database templates once and links once; add new suites as modules here.
 
+#[macro_use]
 mod common;
 
 mod activities;
 mod api;
 mod batches;
+mod disclosure;
 mod figures;
 mod mail;
 mod patrol;
