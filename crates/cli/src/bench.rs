@@ -6,6 +6,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wujia_core::accounts::Role;
 use wujia_core::registry::{IdCardNumber, format_address};
 use wujia_core::transfer::{self, Format};
 use wujia_store::{Change, SecretKey, Store};
@@ -697,7 +698,7 @@ pub async fn queue(n: usize) -> Result<()> {
         .users()
         .await?
         .into_iter()
-        .filter(|u| matches!(u.role.as_str(), "staff" | "social_worker" | "property"))
+        .filter(|u| matches!(u.role, Role::Staff | Role::SocialWorker | Role::Property))
         .map(|u| u.id)
         .collect();
     let now = wujia_web::Clock::now(&wujia_web::SystemClock);

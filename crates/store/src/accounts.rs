@@ -18,8 +18,9 @@ pub struct User {
     /// Argon2id PHC string; never serialised.
     #[serde(skip)]
     pub password_hash: String,
-    /// Role code.
-    pub role: String,
+    /// Role; a stored code that names no role fails the read.
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     /// Organisation (property company, developer, street department).
     pub organization: Option<String>,
     /// A resident's household.
@@ -33,9 +34,9 @@ pub struct User {
 }
 
 impl User {
-    /// The account's role; an unknown stored code is treated as the least privileged role.
+    /// The account's role.
     pub fn role(&self) -> Role {
-        Role::from_code(&self.role).unwrap_or(Role::Volunteer)
+        self.role
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 use wujia_store::{Delivery, Notices};
@@ -34,6 +34,22 @@ pub struct JobReport {
     pub activity_reminders: usize,
     /// New proposals from the detector (未诉先办).
     pub proposals: usize,
+    /// The jobs that failed this time (each is logged with its cause; the others ran).
+    pub failed_jobs: Vec<&'static str>,
+}
+
+impl JobReport {
+    /// Runs one job on its own: a failure is logged with the job's name and noted, and the next job still runs.
+    async fn run<T: Default>(&mut self, name: &'static str, job: impl Future<Output = Result<T, ApiError>>) -> T {
+        match job.await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(job = name, error = %e, "background job failed");
+                self.failed_jobs.push(name);
+                T::default()
+            }
+        }
+    }
 }
 
 /// Waits before retry `n` (after `n` failures); `None` after the last.
@@ -80,10 +96,31 @@ async fn deliver(client: &reqwest::Client, mailer: Option<&crate::mail::Mailer>,
     Ok(())
 }
 
-/// Runs every job that is due once.
+/// Runs every job that is due once. Each job runs and fails on its own: the report says which failed.
 pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
     let mut report = JobReport::default();
     let now = state.clock.now();
+    let (delivered, retried, failed) = report.run("deliveries", deliver_outbox(state, now)).await;
+    (report.delivered, report.retried, report.failed) = (delivered, retried, failed);
+    report.alerts = report.run("deadline_alerts", deadline_alerts(state)).await;
+    // Rounds for the coming week exist before anyone opens them; the generation is idempotent across nodes.
+    let today = state.clock.today();
+    report.rounds_generated = report
+        .run("patrol_rounds", async { Ok(state.store.ensure_rounds(today, today + Duration::days(7)).await?) })
+        .await;
+    report.missed_rounds =
+        report.run("missed_rounds", async { Ok(state.store.flag_missed_rounds(now).await?.len()) }).await;
+    report.shift_reminders = report.run("shift_reminders", async { Ok(state.store.remind_shifts(now).await?) }).await;
+    report.expired_offers = report.run("activity_offers", crate::api::activities::expire_offers(state)).await;
+    report.activity_reminders =
+        report.run("activity_reminders", async { Ok(state.store.remind_activities(now).await?) }).await;
+    report.indexed = report.run("search_index", state.search.catch_up(&state.store)).await;
+    report.proposals = report.run("proposals", scan_proposals(state)).await;
+    Ok(report)
+}
+
+/// Sends what the outbox holds that is due: (delivered, to be retried, failed for good).
+async fn deliver_outbox(state: &AppState, now: DateTime<Utc>) -> Result<(usize, usize, usize), ApiError> {
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
@@ -98,35 +135,26 @@ pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
         },
         None => None,
     };
+    let (mut delivered, mut retried, mut failed) = (0, 0, 0);
     for d in state.store.claim_deliveries(now, now + Duration::minutes(2), 50).await? {
         match deliver(&client, mailer.as_ref(), &d).await {
             Ok(()) => {
                 state.store.record_delivery(d.id, now, None, None).await?;
-                report.delivered += 1;
+                delivered += 1;
             }
             Err(e) => {
                 let retry = backoff(d.attempts).map(|b| now + b);
                 tracing::warn!(delivery = d.id, error = %e, "delivery failed");
                 state.store.record_delivery(d.id, now, Some(&e), retry).await?;
                 if retry.is_some() {
-                    report.retried += 1;
+                    retried += 1;
                 } else {
-                    report.failed += 1;
+                    failed += 1;
                 }
             }
         }
     }
-    report.alerts = deadline_alerts(state).await?;
-    // Rounds for the coming week exist before anyone opens them; the generation is idempotent across nodes.
-    let today = state.clock.today();
-    report.rounds_generated = state.store.ensure_rounds(today, today + Duration::days(7)).await?;
-    report.missed_rounds = state.store.flag_missed_rounds(now).await?.len();
-    report.shift_reminders = state.store.remind_shifts(now).await?;
-    report.expired_offers = crate::api::activities::expire_offers(state).await?;
-    report.activity_reminders = state.store.remind_activities(now).await?;
-    report.indexed = state.search.catch_up(&state.store).await?;
-    report.proposals = scan_proposals(state).await?;
-    Ok(report)
+    Ok((delivered, retried, failed))
 }
 
 /// Runs the detector over each community's last [`LOOKBACK_DAYS`](crate::api::proposals::LOOKBACK_DAYS) once an

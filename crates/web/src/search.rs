@@ -148,6 +148,15 @@ fn err(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(format!("search index: {e}"))
 }
 
+/// A record that may be gone: absent is `None`; any other failure stays an error.
+fn present<T>(read: Result<T, wujia_store::StoreError>) -> Result<Option<T>, ApiError> {
+    match read {
+        Ok(v) => Ok(Some(v)),
+        Err(wujia_store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 impl SearchIndex {
     /// Opens the index kept in `dir`, creating it, or one in memory.
     pub fn open(dir: Option<&Path>) -> Result<Self, ApiError> {
@@ -211,9 +220,11 @@ impl SearchIndex {
         self.seq.load(Ordering::SeqCst)
     }
 
+    /// The document for a record now; `None` when the record is gone. A failed read is an error, so that the
+    /// catch-up stops before it and tries again, instead of deleting the document.
     async fn record(store: &Store, kind: &str, id: i64) -> Result<Option<Doc>, ApiError> {
         let found = match kind {
-            "request" => store.request(id).await.ok().map(|r| Doc {
+            "request" => present(store.request(id).await)?.map(|r| Doc {
                 kind: "request",
                 id,
                 community: r.community_id,
@@ -225,7 +236,7 @@ impl SearchIndex {
                 link: format!("/requests/{id}"),
                 status: r.status.clone(),
             }),
-            "finding" => store.finding(id).await.ok().map(|f| Doc {
+            "finding" => present(store.finding(id).await)?.map(|f| Doc {
                 kind: "finding",
                 id,
                 community: f.community_id,
@@ -241,8 +252,8 @@ impl SearchIndex {
                 link: f.case_id.map_or_else(|| "/patrol/board".into(), |c| format!("/patrol/cases/{c}")),
                 status: if f.fixed_on_spot { "fixed_on_spot".into() } else { "case".into() },
             }),
-            "visit" => match store.visit(id).await {
-                Ok(v) => {
+            "visit" => match present(store.visit(id).await)? {
+                Some(v) => {
                     let demands: Vec<String> = store
                         .demands(id)
                         .await?
@@ -250,7 +261,7 @@ impl SearchIndex {
                         .map(|d| format!("{} {}", d.text, d.answer.unwrap_or_default()))
                         .collect();
                     let building = match v.household_id {
-                        Some(h) => store.household(h, v.arrived_at.date_naive()).await.ok().map(|h| h.building_id),
+                        Some(h) => present(store.household(h, v.arrived_at.date_naive()).await)?.map(|h| h.building_id),
                         None => None,
                     };
                     Some(Doc {
@@ -266,9 +277,9 @@ impl SearchIndex {
                         status: "visited".into(),
                     })
                 }
-                Err(_) => None,
+                None => None,
             },
-            "meeting" => store.meeting(id).await.ok().map(|m| Doc {
+            "meeting" => present(store.meeting(id).await)?.map(|m| Doc {
                 kind: "meeting",
                 id,
                 community: m.community_id,
@@ -280,7 +291,7 @@ impl SearchIndex {
                 link: format!("/patrol/meetings/{id}"),
                 status: m.status.clone(),
             }),
-            "topic" => store.topic(id).await.ok().map(|t| Doc {
+            "topic" => present(store.topic(id).await)?.map(|t| Doc {
                 kind: "topic",
                 id,
                 community: t.community_id,
@@ -292,7 +303,7 @@ impl SearchIndex {
                 link: format!("/topics/{id}"),
                 status: t.status.clone(),
             }),
-            "activity" => store.activity(id).await.ok().map(|a| Doc {
+            "activity" => present(store.activity(id).await)?.map(|a| Doc {
                 kind: "activity",
                 id,
                 community: a.community_id,
@@ -351,9 +362,9 @@ impl SearchIndex {
                 let Ok(id) = id.parse::<i64>() else { continue };
                 // A case's steps change what its finding links to; index the finding.
                 let key = if entity == "case" {
-                    match store.case(id).await {
-                        Ok(c) => ("finding".to_string(), c.finding_id),
-                        Err(_) => continue,
+                    match present(store.case(id).await)? {
+                        Some(c) => ("finding".to_string(), c.finding_id),
+                        None => continue,
                     }
                 } else {
                     (entity.clone(), id)

@@ -71,3 +71,16 @@ impl Role {
         !matches!(self, Self::Resident | Self::Volunteer)
     }
 }
+
+/// A role code that names no role: read from the database, it is a fault, never a silent default.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role code `{0}`")]
+pub struct UnknownRole(pub String);
+
+impl TryFrom<String> for Role {
+    type Error = UnknownRole;
+
+    fn try_from(code: String) -> Result<Self, UnknownRole> {
+        Self::from_code(&code).ok_or(UnknownRole(code))
+    }
+}

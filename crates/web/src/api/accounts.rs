@@ -38,7 +38,7 @@ impl From<&User> for UserOut {
             id: u.id,
             username: u.username.clone(),
             display_name: u.display_name.clone(),
-            role: u.role.clone(),
+            role: u.role.code().to_string(),
             organization: u.organization.clone(),
             household_id: u.household_id,
             active: u.active,

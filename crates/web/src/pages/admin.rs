@@ -19,7 +19,7 @@ use wujia_store::{StoreError, User};
 #[template(path = "users.html")]
 struct UsersPage {
     l: Layout,
-    users: Vec<User>,
+    users: Vec<(User, String)>,
     roles: Vec<(String, String)>,
     notices: Vec<String>,
     errors: Vec<FieldIssue>,
@@ -33,10 +33,16 @@ async fn users_page_with(
     errors: Vec<FieldIssue>,
 ) -> Result<UsersPage, ApiError> {
     auth.require(Action::ManageAccounts, Scope::DEPLOYMENT)?;
-    let mut users = state.store.users().await?;
-    for u in &mut users {
-        u.role = ctx.lang.t(&format!("role.{}", u.role)).to_string();
-    }
+    let users = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| {
+            let role = ctx.lang.t(&format!("role.{}", u.role.code())).to_string();
+            (u, role)
+        })
+        .collect();
     let roles = Role::ALL
         .iter()
         .map(|r| (r.code().to_string(), ctx.lang.t(&format!("role.{}", r.code())).to_string()))

@@ -287,10 +287,15 @@ async fn toggle_large(jar: CookieJar, Query(n): Query<Next>) -> Response {
 pub struct MaybeAuth(pub Option<Auth>);
 
 impl FromRequestParts<AppState> for MaybeAuth {
-    type Rejection = std::convert::Infallible;
+    type Rejection = ApiError;
 
+    /// A stale or unknown token makes a visitor; a failure to look the session up is a fault, never "anonymous".
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Self(authenticate(state, parts).await.ok().flatten()))
+        match authenticate(state, parts).await {
+            Ok(auth) => Ok(Self(auth)),
+            Err(ApiError::Unauthorized) => Ok(Self(None)),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -983,7 +983,7 @@ async fn plans_view(
         .community_accounts(c, &[Role::Staff, Role::SocialWorker, Role::Patrol, Role::Volunteer])
         .await?
         .into_iter()
-        .map(|u| (u.id, format!("{} · {}", u.display_name, lang.t(&format!("role.{}", u.role)))))
+        .map(|u| (u.id, format!("{} · {}", u.display_name, lang.t(&format!("role.{}", u.role.code())))))
         .collect();
     Ok(PlansPage {
         l: ctx.layout(lang.t("patrol.plans"), Some(auth)),

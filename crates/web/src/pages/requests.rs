@@ -217,7 +217,7 @@ async fn request_page_for(
     };
     let handlers: Vec<(String, String)> = users
         .iter()
-        .map(|u| (u.id.to_string(), format!("{} · {}", u.display_name, lang.t(&format!("role.{}", u.role)))))
+        .map(|u| (u.id.to_string(), format!("{} · {}", u.display_name, lang.t(&format!("role.{}", u.role.code())))))
         .collect();
     let streets: Vec<(String, String)> =
         users.iter().filter(|u| u.role() == Role::Street).map(|u| (u.id.to_string(), u.display_name.clone())).collect();

@@ -9,7 +9,9 @@ mod activities;
 mod api;
 mod batches;
 mod disclosure;
+mod faults;
 mod figures;
+
 mod mail;
 mod patrol;
 mod proactive;

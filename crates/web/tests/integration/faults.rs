@@ -1,0 +1,40 @@
+//! Failures are faults, never quiet defaults: background jobs each run and fail on their own, and a code read from
+//! the database that names nothing is an error.
+
+use crate::common::TestApp;
+use serde_json::json;
+
+on_both!(a_failing_background_job_does_not_stop_the_others, an_unknown_role_in_the_database_is_a_fault_not_a_volunteer);
+
+async fn a_failing_background_job_does_not_stop_the_others(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let categories = app.get_json(&staff, "/api/v1/categories").await;
+    let leaf = categories.as_array().unwrap().iter().find(|c| c["leaf"] == true).unwrap()["id"].clone();
+    app.create_request(&staff, &json!({"category_id": leaf, "description": "楼道灯不亮", "location": "东门"})).await;
+    // The volunteers' shift reminders can no longer read their table; everything after them must still run.
+    app.raw_sql("DROP TABLE shift_signups").await;
+    let report = wujia_web::run_jobs_once(&app.state).await.unwrap();
+    assert_eq!(report.failed_jobs, ["shift_reminders"], "{report:?}");
+    assert!(report.indexed >= 1, "the search feed ran after the failed job: {report:?}");
+    let found = app
+        .get_json(
+            &staff,
+            &format!("/api/v1/search?q={}", "楼道灯不亮".bytes().map(|b| format!("%{b:02X}")).collect::<String>()),
+        )
+        .await;
+    assert!(found.to_string().contains("楼道灯不亮"), "{found}");
+}
+
+async fn an_unknown_role_in_the_database_is_a_fault_not_a_volunteer(app: TestApp) {
+    app.raw_sql("UPDATE users SET role = 'superuser' WHERE username = 'sw_liu'").await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .json(&json!({"username": "sw_liu", "password": crate::common::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::INTERNAL_SERVER_ERROR);
+    let body = res.text().await.unwrap();
+    assert!(!body.contains("superuser") && !body.contains("role code"), "internal text reached the client: {body}");
+}
