@@ -108,8 +108,10 @@ pub async fn import_hotline_orders(
             external_no: Some(o.external_no.clone()),
             submitted_by: Some(auth.user.id),
             received_at: o.received_at,
-            respond_due: sla.respond.deadline(&calendar, o.received_at),
-            resolve_due: o.city_deadline.unwrap_or_else(|| sla.resolve.deadline(&calendar, o.received_at)),
+            respond_due: super::catalogue::deadline(&calendar, sla.respond, o.received_at),
+            resolve_due: o
+                .city_deadline
+                .unwrap_or_else(|| super::catalogue::deadline(&calendar, sla.resolve, o.received_at)),
         };
         let notices = crate::notify::on_create(
             &state,
