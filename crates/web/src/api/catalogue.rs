@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use wujia_core::accounts::{Action, Scope};
 use wujia_core::requests::{
-    CalendarEntry, CalendarGap, DayKind, GapUrgency, HandlerKind, Limit, MAX_IMPORT_ROWS, RowIssue, RowProblem,
-    Urgency, WorkCalendar, calendar_gap, holiday_span, parse_entries,
+    CalendarEntry, CalendarGap, DayKind, GapUrgency, HandlerKind, Limit, MAX_IMPORT_ROWS, MAX_SPAN_DAYS, RowIssue,
+    RowProblem, SpanError, Urgency, WorkCalendar, calendar_gap, holiday_span, parse_entries,
 };
 use wujia_core::transfer::decode_text;
 
@@ -332,13 +332,23 @@ pub(crate) async fn import_calendar(
 pub(crate) async fn add_holiday_span(
     state: &AppState,
     auth: &Auth,
-    name: &str,
-    from: NaiveDate,
-    to: NaiveDate,
+    span: (&str, NaiveDate, NaiveDate),
     workdays: &[NaiveDate],
+    lang: Lang,
 ) -> Result<CalendarImported, ApiError> {
     admin(auth)?;
-    let entries = holiday_span(name, from, to, workdays).map_err(crate::form::field_error)?;
+    let (name, from, to) = span;
+    let entries = holiday_span(name, from, to, workdays).map_err(|e| {
+        let (field, message) = match e {
+            SpanError::Backwards => ("to", lang.t("calendar.span_backwards").to_string()),
+            SpanError::TooLong => ("to", lang.t("calendar.span_too_long").replace("{n}", &MAX_SPAN_DAYS.to_string())),
+            SpanError::NoName => ("name", lang.t("calendar.row_name").to_string()),
+            SpanError::WorkdayInside(d) => {
+                ("workdays", lang.t("calendar.span_workday_inside").replace("{date}", &d.to_string()))
+            }
+        };
+        ApiError::field(field, message)
+    })?;
     let years = state.store.import_calendar(&entries, auth.change(state, "calendar.add_span", None)).await?;
     Ok(CalendarImported { entries: entries.len(), years })
 }

@@ -61,7 +61,7 @@ struct CalendarPage {
     entries: Vec<EntryRow>,
     calendar_warning: Option<CalendarWarning>,
     notice: Option<String>,
-    errors: Vec<FieldIssue>,
+    errors: Vec<String>,
     span: SpanForm,
     import_text: String,
 }
@@ -131,12 +131,20 @@ async fn refused(
 ) -> Response {
     let page = view(state, ctx, auth, year, None, span, import_text).await.map(|mut p| {
         p.errors = match &e {
-            ApiError::Validation(_) => e.issues(),
-            other => vec![FieldIssue { field: "form".into(), message: other.detail(), row: None }],
+            ApiError::Validation(_) => e.issues().iter().map(|i| issue_line(ctx, i)).collect(),
+            other => vec![other.detail()],
         };
         p
     });
     page_with_error(ctx, auth, e, page)
+}
+
+/// A refused field or row as a person reads it: `第 3 行：日期应为 YYYY-MM-DD…`.
+fn issue_line(ctx: &PageContext, issue: &FieldIssue) -> String {
+    match issue.row {
+        Some(row) => format!("{}{}", ctx.lang.t("calendar.row_n").replace("{row}", &row.to_string()), issue.message),
+        None => issue.message.clone(),
+    }
 }
 
 fn recorded(ctx: &PageContext, done: &CalendarImported) -> String {
@@ -179,7 +187,7 @@ async fn span_submit(State(state): State<AppState>, ctx: PageContext, auth: Auth
     })();
     let result = match parsed {
         Ok((from, to, workdays)) => {
-            add_holiday_span(&state, &auth, &f.name, from, to, &workdays).await.map(|d| (d, from))
+            add_holiday_span(&state, &auth, (&f.name, from, to), &workdays, ctx.lang).await.map(|d| (d, from))
         }
         Err(e) => Err(e),
     };

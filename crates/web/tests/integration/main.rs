@@ -8,6 +8,7 @@ mod common;
 mod activities;
 mod api;
 mod batches;
+mod calendar;
 mod figures;
 mod mail;
 mod patrol;
