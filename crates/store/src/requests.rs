@@ -5,8 +5,10 @@ use crate::notifications::write_notices;
 use crate::{Change, Result, Store, StoreError, with_db};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
-use std::collections::HashMap;
-use wujia_core::requests::{DayKind, Limit, Sla, Urgency, WorkCalendar, default_catalogue, default_entries};
+use std::collections::{BTreeSet, HashMap};
+use wujia_core::requests::{
+    CalendarEntry, DayKind, Limit, Sla, Urgency, WorkCalendar, default_catalogue, shipped_arrangements,
+};
 
 /// A category of the catalogue.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -295,9 +297,24 @@ macro_rules! update_request_in {
     }};
 }
 
+/// A stored day kind; an unknown code is a fault, never a guess.
+fn day_kind(code: &str) -> Result<DayKind> {
+    DayKind::from_code(code)
+        .filter(|k| k.code() == code)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown calendar day kind {code:?}").into()).into())
+}
+
+/// The first day of `year` and of the year after.
+fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
+    let first = |y| NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(NaiveDate::MAX);
+    (first(year), first(year + 1))
+}
+
 impl Store {
-    /// Seeds the default catalogue and holiday calendar on a fresh database.
+    /// Seeds the default catalogue on a fresh database, and the shipped holiday arrangement of every year the
+    /// database has not recorded. Idempotent; nodes starting together on PostgreSQL seed once.
     pub(crate) async fn ensure_request_defaults(&self) -> Result<()> {
+        let mut seeded = Vec::new();
         with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
             if pg {
@@ -305,7 +322,6 @@ impl Store {
                 sqlx::query("SELECT pg_advisory_xact_lock(20230421)").execute(&mut *tx).await?;
             }
             let categories: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM request_categories").fetch_one(&mut *tx).await?;
-            let days: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calendar_days").fetch_one(&mut *tx).await?;
             if categories == 0 {
                 let mut ids: HashMap<&str, i64> = HashMap::new();
                 for c in default_catalogue() {
@@ -332,18 +348,33 @@ impl Store {
                     ids.insert(c.code, id);
                 }
             }
-            if days == 0 {
-                for (day, kind, name) in default_entries() {
-                    sqlx::query("INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)")
-                        .bind(day)
-                        .bind(if kind == DayKind::Holiday { "holiday" } else { "workday" })
-                        .bind(name)
+            // Every shipped year the database has not recorded gets the shipped entries, once: an existing database
+            // gains the newer notices, and a year already recorded (seeded before, or an admin's) is left alone.
+            let recorded: Vec<i32> = sqlx::query_scalar("SELECT year FROM calendar_years").fetch_all(&mut *tx).await?;
+            for y in shipped_arrangements().iter().filter(|y| !recorded.contains(&y.year)) {
+                let claimed = sqlx::query("INSERT INTO calendar_years (year, source) VALUES ($1, 'shipped') ON CONFLICT (year) DO NOTHING")
+                    .bind(y.year)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if claimed == 0 {
+                    continue;
+                }
+                for e in &y.entries {
+                    sqlx::query("INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3) ON CONFLICT (day) DO NOTHING")
+                        .bind(e.date)
+                        .bind(e.kind.code())
+                        .bind(&e.name)
                         .execute(&mut *tx)
                         .await?;
                 }
+                seeded.push(y.year);
             }
             tx.commit().await?;
         });
+        if !seeded.is_empty() {
+            tracing::info!(years = ?seeded, "recorded the shipped holiday arrangements");
+        }
         Ok(())
     }
 
@@ -410,17 +441,19 @@ impl Store {
     }
 
     /// Calendar entries between two dates.
-    pub async fn calendar_days(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<(NaiveDate, String, String)>> {
-        Ok(
-            with_db!(self, read, pool, _pg => sqlx::query_as("SELECT day, kind, name FROM calendar_days WHERE day >= $1 AND day < $2 ORDER BY day")
+    pub async fn calendar_entries(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<CalendarEntry>> {
+        let rows: Vec<(NaiveDate, String, String)> = with_db!(self, read, pool, _pg => sqlx::query_as(
+                "SELECT day, kind, name FROM calendar_days WHERE day >= $1 AND day < $2 ORDER BY day")
             .bind(from)
             .bind(to)
             .fetch_all(pool)
-            .await?),
-        )
+            .await?);
+        rows.into_iter().map(|(date, kind, name)| Ok(CalendarEntry { date, kind: day_kind(&kind)?, name })).collect()
     }
 
-    /// Declares a day a holiday or a make-up working day, or (with `None`) returns it to the weekday rule.
+    /// Declares a day a holiday or a make-up working day, or (with `None`) returns it to the weekday rule. Declaring
+    /// a day records its year as arranged; removing the last entry of a year an admin recorded forgets the year
+    /// again (a shipped year stays recorded, so it is not seeded over the admin's removals).
     pub async fn set_calendar_day(
         &self,
         day: NaiveDate,
@@ -428,14 +461,29 @@ impl Store {
         name: &str,
         change: Change,
     ) -> Result<()> {
+        let year = day.year();
+        let (from, to) = year_bounds(year);
         with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
             sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(day).execute(&mut *tx).await?;
             if let Some(k) = kind {
                 sqlx::query("INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)")
                     .bind(day)
-                    .bind(if k == DayKind::Holiday { "holiday" } else { "workday" })
+                    .bind(k.code())
                     .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO calendar_years (year, source) VALUES ($1, 'admin') ON CONFLICT (year) DO NOTHING")
+                    .bind(year)
+                    .execute(&mut *tx)
+                    .await?;
+            } else {
+                sqlx::query(
+                    "DELETE FROM calendar_years WHERE year = $1 AND source = 'admin' \
+                     AND NOT EXISTS (SELECT 1 FROM calendar_days WHERE day >= $2 AND day < $3)")
+                    .bind(year)
+                    .bind(from)
+                    .bind(to)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -447,12 +495,51 @@ impl Store {
         Ok(())
     }
 
-    /// The working calendar as stored.
+    /// Records many entries at once (a holiday span, an imported official list), all or none: each date takes the
+    /// kind and name given, and each year touched is recorded as arranged. One audit event lists them. Returns the
+    /// years touched.
+    pub async fn import_calendar(&self, entries: &[CalendarEntry], change: Change) -> Result<Vec<i32>> {
+        let mut years: Vec<i32> = entries.iter().map(|e| e.date.year()).collect();
+        years.sort_unstable();
+        years.dedup();
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            for e in entries {
+                sqlx::query(
+                    "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3) \
+                     ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name = excluded.name")
+                    .bind(e.date)
+                    .bind(e.kind.code())
+                    .bind(&e.name)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for y in &years {
+                sqlx::query("INSERT INTO calendar_years (year, source) VALUES ($1, 'admin') ON CONFLICT (year) DO NOTHING")
+                    .bind(*y)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let ids: Vec<String> = years.iter().map(i32::to_string).collect();
+            let change = Change { entity: "calendar".into(), entity_id: ids.join(","),
+                after: serde_json::json!({"entries": entries}), ..change };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+        });
+        Ok(years)
+    }
+
+    /// The years whose holiday arrangement is recorded.
+    pub async fn calendar_years(&self) -> Result<BTreeSet<i32>> {
+        let years: Vec<i32> = with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT year FROM calendar_years ORDER BY year").fetch_all(pool).await?);
+        Ok(years.into_iter().collect())
+    }
+
+    /// The working calendar as stored, with the years it covers.
     pub async fn calendar(&self) -> Result<WorkCalendar> {
         let rows: Vec<(NaiveDate, String)> = with_db!(self, read, pool, _pg => sqlx::query_as("SELECT day, kind FROM calendar_days ORDER BY day").fetch_all(pool).await?);
-        Ok(WorkCalendar::new(
-            rows.into_iter().map(|(d, k)| (d, if k == "holiday" { DayKind::Holiday } else { DayKind::Workday })),
-        ))
+        let entries = rows.into_iter().map(|(d, k)| Ok((d, day_kind(&k)?))).collect::<Result<Vec<_>>>()?;
+        Ok(WorkCalendar::new(entries).covering(self.calendar_years().await?))
     }
 
     /// Takes in a request: numbers it and records it in one transaction.

@@ -1,6 +1,7 @@
 //! Background work claimed from the database, so any number of nodes can run it and each item runs once:
 //! deliveries to outside channels (with retries and a record of every attempt), deadline alerts, patrol rounds
-//! generated from plans, and missed rounds flagged to zone leaders.
+//! generated from plans, and missed rounds flagged to zone leaders; and, once a day on each node, a warning in the log
+//! when the holiday calendar lacks a year it needs.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -222,12 +223,32 @@ async fn deadline_alerts(state: &AppState) -> Result<usize, ApiError> {
     Ok(raised)
 }
 
-/// Runs the jobs every `every` until the process ends.
+/// Logs a warning when the holiday calendar lacks this year, or from December next year (working-day deadlines
+/// there count weekends only), and returns the gap.
+pub async fn check_calendar(state: &AppState) -> Result<Option<wujia_core::requests::CalendarGap>, ApiError> {
+    let gap = wujia_core::requests::calendar_gap(state.clock.today(), &state.store.calendar_years().await?);
+    if let Some(gap) = gap {
+        let warning = crate::api::catalogue::CalendarWarning::new(gap, crate::i18n::Lang::Zh);
+        tracing::warn!(year = gap.year, urgency = warning.urgency, page = %warning.href, "{}", warning.message);
+    }
+    Ok(gap)
+}
+
+/// Runs the jobs every `every` until the process ends; checks the holiday calendar at start and then once a
+/// (Beijing) day. Each fails on its own.
 pub fn spawn_jobs(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
+        let mut calendar_checked = None;
         loop {
             tick.tick().await;
+            let today = state.clock.today();
+            if calendar_checked != Some(today) {
+                match check_calendar(&state).await {
+                    Ok(_) => calendar_checked = Some(today),
+                    Err(e) => tracing::error!(error = %e, "the holiday calendar check failed"),
+                }
+            }
             if let Err(e) = run_jobs_once(&state).await {
                 tracing::error!(error = %e, "background jobs failed");
             }

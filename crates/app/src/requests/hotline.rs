@@ -108,8 +108,8 @@ pub async fn import_orders(
             external_no: Some(o.external_no.clone()),
             submitted_by: Some(caller.user.id),
             received_at: o.received_at,
-            respond_due: sla.respond.deadline(&calendar, o.received_at),
-            resolve_due: o.city_deadline.unwrap_or_else(|| sla.resolve.deadline(&calendar, o.received_at)),
+            respond_due: super::deadline(&calendar, sla.respond, o.received_at),
+            resolve_due: o.city_deadline.unwrap_or_else(|| super::deadline(&calendar, sla.resolve, o.received_at)),
         };
         let notices = notify::on_create(
             app,

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use wujia_core::accounts::{Action, Role, Scope};
 use wujia_core::registry::PhoneNumber;
 use wujia_core::requests::{
-    Channel, Command, Disclosure, RequestActor, RequestParties, RequestState, Status, available, contact_disclosure,
-    decide, may_view_request,
+    Channel, Command, Disclosure, Limit, RequestActor, RequestParties, RequestState, Status, WorkCalendar, available,
+    contact_disclosure, decide, may_view_request,
 };
 use wujia_store::{Category, NewRequest, RequestFilter, RequestRow, RequestUpdate, StoreError};
 
@@ -161,6 +161,20 @@ async fn record_contact_read(app: &App, caller: &Caller, v: &RequestView) -> Res
     Ok(())
 }
 
+/// The deadline of `limit` from `start`. When it was counted across a year without a holiday arrangement it
+/// follows the weekend rule there and may be wrong: the deadline stands, and the log says so.
+pub(crate) fn deadline(calendar: &WorkCalendar, limit: Limit, start: DateTime<Utc>) -> DateTime<Utc> {
+    let counted = limit.deadline_checked(calendar, start);
+    if !counted.unarranged_years.is_empty() {
+        tracing::warn!(
+            years = ?counted.unarranged_years, %start, due = %counted.at,
+            "a working-day deadline was counted across a year without a holiday arrangement (weekends only); \
+             record the year at /admin/calendar"
+        );
+    }
+    counted.at
+}
+
 /// The catalogue with each category's time limits, parents before children.
 pub async fn categories(app: &App, _caller: &Caller) -> Result<Vec<CategoryView>> {
     app.store
@@ -286,8 +300,8 @@ pub async fn take_in(app: &App, caller: &Caller, b: &TakeIn, fixed: Option<Chann
         external_no,
         submitted_by: Some(caller.user.id),
         received_at: now,
-        respond_due: sla.respond.deadline(&calendar, now),
-        resolve_due: sla.resolve.deadline(&calendar, now),
+        respond_due: deadline(&calendar, sla.respond, now),
+        resolve_due: deadline(&calendar, sla.resolve, now),
     };
     let code = app
         .store

@@ -7,7 +7,11 @@ pub mod hotline;
 mod rates;
 mod workflow;
 
-pub use calendar::{DayKind, WorkCalendar, default_entries};
+pub use calendar::{
+    CalendarEntry, CalendarGap, Counted, DayKind, GapUrgency, MAX_IMPORT_ROWS, MAX_SPAN_DAYS, RowIssue, RowProblem,
+    SpanError, WorkCalendar, YearArrangement, calendar_gap, default_entries, holiday_span, parse_entries,
+    shipped_arrangements,
+};
 pub use catalogue::{CategorySeed, HandlerKind, default_catalogue};
 pub use disclosure::{Disclosure, RequestParties, contact_disclosure, may_view_request};
 pub use rates::{Rate, RequestFacts, Tally, ThreeRates, three_rates};
@@ -79,6 +83,15 @@ impl Limit {
         match self {
             Self::Minutes(m) => start + Duration::minutes(i64::from(m)),
             Self::WorkingDays(d) => calendar.add_working_days(start, d),
+        }
+    }
+
+    /// The deadline, and the years it was counted across that the calendar has no arrangement for (always none
+    /// for clock time), so that the caller can say the deadline may be wrong.
+    pub fn deadline_checked(self, calendar: &WorkCalendar, start: DateTime<Utc>) -> Counted {
+        match self {
+            Self::Minutes(m) => Counted { at: start + Duration::minutes(i64::from(m)), unarranged_years: vec![] },
+            Self::WorkingDays(d) => calendar.count_working_days(start, d),
         }
     }
 }

@@ -3,14 +3,20 @@
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson, FieldIssue};
+use crate::i18n::Lang;
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use chrono::NaiveDate;
-use serde::Deserialize;
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use wujia_core::accounts::{Action, Scope};
-use wujia_core::requests::{DayKind, HandlerKind, Limit, Urgency};
+use wujia_core::requests::{
+    CalendarEntry, CalendarGap, DayKind, GapUrgency, HandlerKind, Limit, MAX_IMPORT_ROWS, MAX_SPAN_DAYS, RowIssue,
+    RowProblem, SpanError, Urgency, calendar_gap, holiday_span, parse_entries,
+};
+use wujia_core::transfer::decode_text;
 
 fn admin(auth: &Auth) -> Result<(), ApiError> {
     auth.require(Action::ManageAccounts, Scope::DEPLOYMENT)
@@ -211,6 +217,12 @@ pub struct YearQuery {
     pub year: Option<i32>,
 }
 
+/// The first day of `year` and of the year after, or an error naming the field.
+pub(crate) fn year_range(year: i32) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let first = |y| NaiveDate::from_ymd_opt(y, 1, 1).ok_or_else(|| ApiError::field("year", "无效年份 / invalid year"));
+    Ok((first(year)?, first(year + 1)?))
+}
+
 /// The holidays and make-up working days of a year.
 #[utoipa::path(get, path = "/api/v1/calendar", operation_id = "list_calendar_days", tag = "requests", params(YearQuery),
     responses((status = 200, description = "Days")), security(("bearer" = [])))]
@@ -218,14 +230,9 @@ pub async fn list_calendar_days(
     State(state): State<AppState>,
     _auth: Auth,
     Query(q): Query<YearQuery>,
-) -> Result<Json<Value>, ApiError> {
-    use chrono::Datelike;
-    let year = q.year.unwrap_or_else(|| state.clock.today().year());
-    let from = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| ApiError::field("year", "无效年份 / invalid year"))?;
-    let to =
-        NaiveDate::from_ymd_opt(year + 1, 1, 1).ok_or_else(|| ApiError::field("year", "无效年份 / invalid year"))?;
-    let days = state.store.calendar_days(from, to).await?;
-    Ok(Json(json!(days.into_iter().map(|(d, k, n)| json!({"date": d, "kind": k, "name": n})).collect::<Vec<_>>())))
+) -> Result<Json<Vec<CalendarEntry>>, ApiError> {
+    let (from, to) = year_range(q.year.unwrap_or_else(|| state.clock.today().year()))?;
+    Ok(Json(state.store.calendar_entries(from, to).await?))
 }
 
 /// A calendar entry.
@@ -252,11 +259,148 @@ pub async fn update_calendar_day(
     let day = NaiveDate::parse_from_str(&date, "%Y-%m-%d")
         .map_err(|_| ApiError::field("date", "日期应为 YYYY-MM-DD / date must be YYYY-MM-DD"))?;
     let kind = match b.kind.as_str() {
-        "holiday" => Some(DayKind::Holiday),
-        "workday" => Some(DayKind::Workday),
         "normal" => None,
-        _ => return Err(ApiError::field("kind", "应为 holiday、workday 或 normal")),
+        code => {
+            Some(DayKind::from_code(code).ok_or_else(|| ApiError::field("kind", "应为 holiday、workday 或 normal"))?)
+        }
     };
-    state.store.set_calendar_day(day, kind, b.name.trim(), auth.change(&state, "calendar.update", None)).await?;
+    set_calendar_day(&state, &auth, day, kind, b.name.trim()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Declares one day, or returns it to the weekday rule (admins): the API and the calendar page.
+pub(crate) async fn set_calendar_day(
+    state: &AppState,
+    auth: &Auth,
+    day: NaiveDate,
+    kind: Option<DayKind>,
+    name: &str,
+) -> Result<(), ApiError> {
+    admin(auth)?;
+    state.store.set_calendar_day(day, kind, name, auth.change(state, "calendar.update", None)).await?;
+    Ok(())
+}
+
+/// What an import or a new holiday span recorded.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CalendarImported {
+    /// Entries written (each day of a span counts).
+    pub entries: usize,
+    /// The years they fall in, now recorded as arranged.
+    pub years: Vec<i32>,
+}
+
+fn row_issue(issue: &RowIssue, lang: Lang) -> FieldIssue {
+    let (field, key) = match issue.problem {
+        RowProblem::Columns => ("row", "calendar.row_columns"),
+        RowProblem::Date => ("date", "calendar.row_date"),
+        RowProblem::Year => ("date", "calendar.row_year"),
+        RowProblem::Kind => ("kind", "calendar.row_kind"),
+        RowProblem::Name => ("name", "calendar.row_name"),
+        RowProblem::Repeated { .. } => ("date", "calendar.row_repeated"),
+    };
+    let mut message = lang.t(key).to_string();
+    if let RowProblem::Repeated { first_row } = issue.problem {
+        message = message.replace("{row}", &first_row.to_string());
+    }
+    FieldIssue { field: field.into(), message, row: Some(issue.row) }
+}
+
+/// Records the official list of holidays and make-up working days (admins), one entry a line:
+/// `2027-01-01,holiday,元旦`. Every bad row is refused with its number, and then nothing is written.
+pub(crate) async fn import_calendar(
+    state: &AppState,
+    auth: &Auth,
+    bytes: &[u8],
+    lang: Lang,
+) -> Result<CalendarImported, ApiError> {
+    admin(auth)?;
+    let text = decode_text(bytes)?;
+    let entries = parse_entries(&text)
+        .map_err(|issues| ApiError::Validation(issues.iter().map(|i| row_issue(i, lang)).collect()))?;
+    if entries.is_empty() {
+        return Err(ApiError::field("file", lang.t("calendar.import_empty")));
+    }
+    if entries.len() > MAX_IMPORT_ROWS {
+        return Err(ApiError::field("file", lang.t("calendar.import_too_long")));
+    }
+    let years = state.store.import_calendar(&entries, auth.change(state, "calendar.import", None)).await?;
+    Ok(CalendarImported { entries: entries.len(), years })
+}
+
+/// Records one holiday span with its make-up working days (admins), all or nothing.
+pub(crate) async fn add_holiday_span(
+    state: &AppState,
+    auth: &Auth,
+    span: (&str, NaiveDate, NaiveDate),
+    workdays: &[NaiveDate],
+    lang: Lang,
+) -> Result<CalendarImported, ApiError> {
+    admin(auth)?;
+    let (name, from, to) = span;
+    let entries = holiday_span(name, from, to, workdays).map_err(|e| {
+        let (field, message) = match e {
+            SpanError::Backwards => ("to", lang.t("calendar.span_backwards").to_string()),
+            SpanError::TooLong => ("to", lang.t("calendar.span_too_long").replace("{n}", &MAX_SPAN_DAYS.to_string())),
+            SpanError::NoName => ("name", lang.t("calendar.row_name").to_string()),
+            SpanError::WorkdayInside(d) => {
+                ("workdays", lang.t("calendar.span_workday_inside").replace("{date}", &d.to_string()))
+            }
+        };
+        ApiError::field(field, message)
+    })?;
+    let years = state.store.import_calendar(&entries, auth.change(state, "calendar.add_span", None)).await?;
+    Ok(CalendarImported { entries: entries.len(), years })
+}
+
+/// Imports the official list of a year's holidays and make-up working days (admins): CSV or plain text, UTF-8 or
+/// GBK, one entry a line, `2027-01-01,holiday,元旦` (`workday` for a make-up working day). A bad row refuses the
+/// whole list, naming each bad row.
+#[utoipa::path(post, path = "/api/v1/calendar/import", operation_id = "import_calendar_days", tag = "requests",
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, description = "Recorded", body = CalendarImported), (status = 422, description = "Bad rows, by number")),
+    security(("bearer" = [])))]
+pub async fn import_calendar_days(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<CalendarImported>, ApiError> {
+    Ok(Json(import_calendar(&state, &auth, &body, Lang::from_headers(&headers)).await?))
+}
+
+/// A warning that the working calendar lacks a year it needs, with where to record it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CalendarWarning {
+    /// The year without an arrangement.
+    pub year: i32,
+    /// `urgent`: this year has none, deadlines are counted on weekends alone now; `upcoming`: next year has none
+    /// yet (from December).
+    pub urgency: &'static str,
+    /// What it means and what to do, in the caller's language.
+    pub message: String,
+    /// The calendar page where an admin records the year.
+    pub href: String,
+}
+
+impl CalendarWarning {
+    /// The warning for a gap, in `lang`.
+    pub fn new(gap: CalendarGap, lang: Lang) -> Self {
+        let (urgency, key) = match gap.urgency {
+            GapUrgency::Urgent => ("urgent", "calendar.gap_urgent"),
+            GapUrgency::Upcoming => ("upcoming", "calendar.gap_upcoming"),
+        };
+        Self {
+            year: gap.year,
+            urgency,
+            message: lang.t(key).replace("{year}", &gap.year.to_string()),
+            href: format!("/admin/calendar?year={}", gap.year),
+        }
+    }
+}
+
+/// The calendar's gap today, if any, in `lang`: shown on the dashboard, the duty wall and the calendar page.
+pub(crate) async fn calendar_warning(state: &AppState, lang: Lang) -> Result<Option<CalendarWarning>, ApiError> {
+    let years = state.store.calendar_years().await?;
+    Ok(calendar_gap(state.clock.today(), &years).map(|gap| CalendarWarning::new(gap, lang)))
 }

@@ -2,12 +2,15 @@
 //! rates and their trend, open and overdue requests and emergencies now; patrol rounds and open illegal
 //! construction; reception-day demands answered, volunteers and hours; activity participation and integration.
 
+use super::catalogue::{CalendarWarning, calendar_warning};
 use super::patrol::parse_date;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use chrono::{Datelike, Duration};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -56,17 +59,22 @@ async fn buildings_of(state: &AppState, c: i64, part: Part) -> Result<Vec<i64>, 
     Ok(Vec::new())
 }
 
-/// The four pillars of a community.
+/// The four pillars of a community, and `calendar_warning` ([`CalendarWarning`], or `null`) when the holiday
+/// calendar lacks this year or, from December, next year.
 #[utoipa::path(get, path = "/api/v1/dashboard", operation_id = "get_dashboard", tag = "dashboard", params(DashboardQuery),
     responses((status = 200, description = "The four pillars")), security(("bearer" = [])))]
 pub async fn get_dashboard(
     State(state): State<AppState>,
     auth: Auth,
+    headers: HeaderMap,
     Query(q): Query<DashboardQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     let part = Part { compound_id: q.compound_id, building_id: q.building_id };
-    Ok(Json(dashboard(&state, &auth, c, q.from.as_deref(), q.to.as_deref(), part).await?))
+    let mut d = dashboard(&state, &auth, c, q.from.as_deref(), q.to.as_deref(), part).await?;
+    let warning: Option<CalendarWarning> = calendar_warning(&state, Lang::from_headers(&headers)).await?;
+    d["calendar_warning"] = json!(warning);
+    Ok(Json(d))
 }
 
 /// The dashboard of one community, or of a part of it, as JSON, shared with the page. For a part, the figures that

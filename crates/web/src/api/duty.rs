@@ -1,12 +1,15 @@
 //! The 7×24 duty wall (值班墙): emergencies open now, requests whose deadline is about to pass, and who is on duty —
 //! as a snapshot, and as a server-sent event stream that sends a new snapshot whenever it changes. Each node reads
-//! the database, so the wall is live on every node.
+//! the database, so the wall is live on every node. It also says when the holiday calendar lacks a year, since the
+//! deadlines on it are then counted on weekends alone.
 
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::Duration;
 use serde::Deserialize;
@@ -24,8 +27,8 @@ pub struct WallQuery {
     pub community_id: Option<i64>,
 }
 
-/// The wall's snapshot.
-pub(crate) async fn wall(state: &AppState, auth: &Auth, c: i64) -> Result<Value, ApiError> {
+/// The wall's snapshot, with `calendar_warning` when the holiday calendar lacks a year it needs (in `lang`).
+pub(crate) async fn wall(state: &AppState, auth: &Auth, c: i64, lang: Lang) -> Result<Value, ApiError> {
     auth.require(Action::ViewRequests, Scope::community(c))?;
     let now = state.clock.now();
     let open: Vec<String> =
@@ -56,9 +59,9 @@ pub(crate) async fn wall(state: &AppState, auth: &Auth, c: i64) -> Result<Value,
         .into_iter()
         .map(|d| json!({"name": d.display_name, "until": d.ends_at, "note": d.note}))
         .collect();
-    Ok(
-        json!({"community_id": c, "emergencies": emergencies, "deadlines": soon, "on_duty": on_duty, "open": rows.len()}),
-    )
+    let calendar_warning = super::catalogue::calendar_warning(state, lang).await?;
+    Ok(json!({"community_id": c, "emergencies": emergencies, "deadlines": soon, "on_duty": on_duty, "open": rows.len(),
+        "calendar_warning": calendar_warning}))
 }
 
 /// The duty wall's snapshot.
@@ -67,10 +70,11 @@ pub(crate) async fn wall(state: &AppState, auth: &Auth, c: i64) -> Result<Value,
 pub async fn get_duty_wall(
     State(state): State<AppState>,
     auth: Auth,
+    headers: HeaderMap,
     Query(q): Query<WallQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
-    Ok(Json(wall(&state, &auth, c).await?))
+    Ok(Json(wall(&state, &auth, c, Lang::from_headers(&headers)).await?))
 }
 
 /// The duty wall as server-sent events: a `wall` event with the snapshot at once and whenever it changes.
@@ -79,11 +83,13 @@ pub async fn get_duty_wall(
 pub async fn get_duty_wall_stream(
     State(state): State<AppState>,
     auth: Auth,
+    headers: HeaderMap,
     Query(q): Query<WallQuery>,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
     let c = auth.community(q.community_id)?;
+    let lang = Lang::from_headers(&headers);
     // Check the right to see it before the stream starts.
-    let first = wall(&state, &auth, c).await?;
+    let first = wall(&state, &auth, c, lang).await?;
     let stream = futures_util::stream::unfold(
         (state, auth, Some(first), String::new()),
         move |(state, auth, pending, last)| async move {
@@ -94,7 +100,7 @@ pub async fn get_duty_wall_stream(
                     Some(s) => s,
                     None => {
                         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-                        wall(&state, &auth, c).await.ok()?
+                        wall(&state, &auth, c, lang).await.ok()?
                     }
                 };
                 // Minutes left change every minute; what matters is which requests are on the wall and their status.

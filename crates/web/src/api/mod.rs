@@ -5,7 +5,7 @@ pub(crate) mod activities;
 mod audit;
 pub(crate) mod batches;
 pub(crate) mod cases;
-mod catalogue;
+pub(crate) mod catalogue;
 pub(crate) mod dashboard;
 pub(crate) mod duty;
 mod hotline;
@@ -53,7 +53,7 @@ pub use accounts::UserOut;
         notifications::list_duty_shifts, notifications::create_duty_shift, notifications::list_deliveries,
         batches::list_knowledge, batches::create_knowledge, batches::create_request_batch, batches::get_request_batch,
         batches::update_request_batch, catalogue::create_category, catalogue::update_category, catalogue::list_calendar_days,
-        catalogue::update_calendar_day, hotline::import_hotline_orders, photos::create_request_photo,
+        catalogue::update_calendar_day, catalogue::import_calendar_days, hotline::import_hotline_orders, photos::create_request_photo,
         photos::list_request_photos, photos::get_photo, patrol::list_zones, patrol::create_zone, patrol::update_zone_member,
         patrol::create_checkpoint, patrol::create_patrol_plan, patrol::list_patrol_plans, patrol::list_patrol_rounds,
         patrol::get_patrol_round, patrol::create_patrol_checkin, patrol::update_patrol_round, patrol::create_patrol_finding,
@@ -85,6 +85,7 @@ pub use accounts::UserOut;
         structure::WorkerBody, structure::HouseholdBody, wujia_app::requests::TakeIn, requests::ActionBody,
         notifications::ChannelBody, notifications::DutyBody, batches::KnowledgeBody, batches::BatchBody, batches::AnswerBody,
         catalogue::NewCategoryBody, catalogue::CategoryPatch, catalogue::LimitBody, catalogue::DayBody,
+        catalogue::CalendarImported, catalogue::CalendarWarning,
         patrol::ZoneBody, patrol::MemberBody, patrol::CheckpointBody, patrol::PlanBody, patrol::CheckinBody,
         meetings::MeetingBody, meetings::Attendee, meetings::ActionBody, meetings::MinutesBody, meetings::ActionPatch,
         reception::ReceptionDayBody, reception::BookingBody, reception::DemandBody, reception::VisitBody, reception::DemandPatch,
@@ -154,6 +155,7 @@ pub fn routes() -> Router<AppState> {
         .route("/categories", get(requests::list_categories).post(catalogue::create_category))
         .route("/categories/{id}", axum::routing::patch(catalogue::update_category))
         .route("/calendar", get(catalogue::list_calendar_days))
+        .route("/calendar/import", post(catalogue::import_calendar_days))
         .route("/calendar/{date}", axum::routing::put(catalogue::update_calendar_day))
         .route("/requests", get(requests::list_requests).post(requests::create_request))
         .route("/requests/summary", get(requests::get_requests_summary))

@@ -3,6 +3,7 @@
 
 use super::{Layout, PageContext};
 use crate::AppState;
+use crate::api::catalogue::{CalendarWarning, calendar_warning};
 use crate::api::dashboard::dashboard;
 use crate::auth::Auth;
 use crate::charts::{bars, lines};
@@ -36,6 +37,7 @@ struct DashboardPage {
     rates_svg: String,
     mixing_svg: String,
     street: Vec<(String, String, String, String, String)>,
+    calendar_warning: Option<CalendarWarning>,
 }
 
 /// The three rates month by month, as a line chart, from a dashboard's `service` part.
@@ -219,6 +221,7 @@ async fn dashboard_page(
             }
         }
         Ok::<_, ApiError>(DashboardPage {
+            calendar_warning: calendar_warning(&state, lang).await?,
             l: ctx.layout(lang.t("dashboard.title"), Some(&auth)),
             community: all.iter().find(|x| x.id == c).map(|x| x.name.clone()).unwrap_or_default(),
             communities: mine,
@@ -374,6 +377,7 @@ struct WallPage {
     emergencies: Vec<(i64, String, String, String, String)>,
     deadlines: Vec<(i64, String, String, String, String)>,
     on_duty: Vec<String>,
+    calendar_warning: Option<CalendarWarning>,
 }
 
 /// The 7×24 duty wall route.
@@ -402,8 +406,9 @@ fn wall_items(v: &Value) -> Vec<(i64, String, String, String, String)> {
 async fn wall_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Response {
     let result = async {
         let c = auth.community(None)?;
-        let w = crate::api::duty::wall(&state, &auth, c).await?;
+        let w = crate::api::duty::wall(&state, &auth, c, ctx.lang).await?;
         Ok::<_, ApiError>(WallPage {
+            calendar_warning: calendar_warning(&state, ctx.lang).await?,
             l: ctx.layout(ctx.lang.t("duty.title"), Some(&auth)),
             emergencies: wall_items(&w["emergencies"]),
             deadlines: wall_items(&w["deadlines"]),

@@ -4,6 +4,7 @@ mod account;
 mod activities;
 mod admin;
 mod batches;
+mod calendar;
 mod dashboard;
 mod inbox;
 mod patrol;
@@ -142,6 +143,7 @@ impl PageContext {
             nav.push(("/inbox", "nav.inbox"));
             if a.can(Action::ManageAccounts, Scope::DEPLOYMENT) {
                 nav.push(("/admin/users", "nav.users"));
+                nav.push(("/admin/calendar", "nav.calendar"));
             }
             if a.can(Action::ViewAudit, Scope::DEPLOYMENT) {
                 nav.push(("/admin/audit", "nav.audit"));
@@ -346,6 +348,7 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(registry::routes())
         .merge(admin::routes())
+        .merge(calendar::routes())
         .merge(requests::routes())
         .merge(inbox::routes())
         .merge(patrol::routes())

@@ -8,10 +8,10 @@ mod common;
 mod activities;
 mod api;
 mod batches;
+mod calendar;
 mod disclosure;
 mod faults;
 mod figures;
-
 mod mail;
 mod patrol;
 mod proactive;
