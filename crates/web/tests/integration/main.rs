@@ -2,6 +2,7 @@
 //!
 //! One binary builds the database templates once and links once; add new suites as modules here.
 
+#[macro_use]
 mod common;
 
 mod activities;
