@@ -131,6 +131,7 @@ pub(crate) async fn plan(state: &AppState, auth: &Auth, b: &ActivityBody) -> Res
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// First Beijing date.
     pub from: Option<String>,

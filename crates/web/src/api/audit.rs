@@ -12,6 +12,7 @@ use wujia_store::StoreError;
 
 /// `?before=&entity=&entity_id=&limit=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventQuery {
     /// Only events before this position (for paging).
     pub before: Option<i64>,

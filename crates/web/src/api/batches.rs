@@ -15,6 +15,7 @@ use wujia_core::requests::{Command, Status};
 
 /// `?category=&q=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KnowledgeQuery {
     /// Category code or prefix.
     pub category: Option<String>,

@@ -17,6 +17,7 @@ use wujia_store::{Case, CaseUpdate};
 
 /// `?open=&building_id=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CasesQuery {
     /// Only open cases (default true).
     pub open: Option<bool>,

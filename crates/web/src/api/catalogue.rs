@@ -206,6 +206,7 @@ pub async fn update_category(
 
 /// `?year=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// The year (default: this year in Beijing).
     pub year: Option<i32>,

@@ -16,6 +16,7 @@ use wujia_core::accounts::{Action, Scope};
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
     /// First Beijing date (default: the first of the month a year ago).
     pub from: Option<String>,

@@ -19,6 +19,7 @@ pub const WARN_HOURS: i64 = 2;
 
 /// `?community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WallQuery {
     /// The community.
     pub community_id: Option<i64>,

@@ -17,6 +17,7 @@ use wujia_store::NewRequest;
 
 /// `?community_id=&dry_run=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HotlineQuery {
     /// The community.
     pub community_id: Option<i64>,

@@ -16,6 +16,7 @@ pub(crate) const NEEDS: [&str; 5] = ["living_alone", "elderly_80", "disability",
 
 /// `?building_id=&all=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MyHouseholdsQuery {
     /// One building (staff may look at any of their community's; social workers at their own).
     pub building_id: Option<i64>,

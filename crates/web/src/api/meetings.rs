@@ -237,6 +237,7 @@ pub(crate) async fn hold(state: &AppState, auth: &Auth, id: i64, b: &MinutesBody
 
 /// `?party=&open=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActionsQuery {
     /// One party's actions. Property and developer accounts always see their own party's.
     pub party: Option<String>,
@@ -351,6 +352,7 @@ pub async fn create_calendar_token(
 
 /// `?token=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     /// The calendar-feed token (calendar apps cannot log in).
     pub token: Option<String>,

@@ -29,6 +29,7 @@ pub async fn update_inbox(State(state): State<AppState>, auth: Auth) -> Result<S
 
 /// `?community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CommunityParam {
     /// The community; defaults to the caller's first.
     pub community_id: Option<i64>,
@@ -131,6 +132,7 @@ pub async fn create_notification_channel(
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DutyQuery {
     /// From (RFC 3339); default now.
     pub from: Option<DateTime<Utc>>,

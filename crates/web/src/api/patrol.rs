@@ -22,6 +22,7 @@ pub(crate) const FINDING_PHOTOS: usize = 4;
 
 /// `?community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CommunityQuery {
     /// The community; defaults to the caller's first.
     pub community_id: Option<i64>,
@@ -242,6 +243,7 @@ pub async fn list_patrol_plans(
 
 /// `?date=&from=&to=&zone_id=&mine=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RoundsQuery {
     /// One Beijing date (`2024-06-03`); default today.
     pub date: Option<String>,
@@ -597,6 +599,7 @@ async fn finding_json(state: &AppState, f: &Finding) -> Result<Value, ApiError> 
 
 /// `?kind=&zone_id=&building_id=&from=&to=&limit=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FindingsQuery {
     /// Type code.
     pub kind: Option<String>,
@@ -693,6 +696,7 @@ pub async fn get_patrol_photo(
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// First Beijing date (default: 30 days ago).
     pub from: Option<String>,

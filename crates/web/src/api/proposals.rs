@@ -18,6 +18,7 @@ pub const LOOKBACK_DAYS: i64 = 400;
 
 /// `?community_id=&status=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProposalQuery {
     /// The community.
     pub community_id: Option<i64>,

@@ -123,6 +123,7 @@ pub(crate) fn day_json(d: &ReceptionDay, now: chrono::DateTime<chrono::Utc>) -> 
 
 /// `?community_id=&upcoming=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DaysQuery {
     /// Only days that have not ended.
     pub upcoming: Option<bool>,
@@ -455,6 +456,7 @@ pub(crate) async fn answer(state: &AppState, auth: &Auth, id: i64, b: &DemandPat
 
 /// `?party=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DemandsQuery {
     /// One party's; property and developer accounts always see their own.
     pub party: Option<String>,
@@ -479,6 +481,7 @@ pub async fn list_reception_demands(
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// First Beijing date (default: a year ago).
     pub from: Option<String>,

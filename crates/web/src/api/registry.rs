@@ -19,6 +19,7 @@ use wujia_store::{HouseholdDetail, ImportReport, NewUser};
 
 /// `?community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CommunityQuery {
     /// The community; defaults to the caller's first.
     pub community_id: Option<i64>,
@@ -101,6 +102,7 @@ pub(crate) fn visible(auth: &Auth, action: Action, scope: Scope) -> Result<(), A
 
 /// `?q=&community_id=&limit=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Address text (`3号院7号楼2单元301`), a name, a phone tail (4 digits), a phone or an ID number.
     pub q: String,
@@ -365,6 +367,7 @@ pub(crate) async fn add_tag(state: &AppState, auth: &Auth, body: &TagBody) -> Re
 
 /// `?community_id=&dry_run=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// The community; defaults to the caller's first.
     pub community_id: Option<i64>,
@@ -414,6 +417,7 @@ pub(crate) async fn import_file(
 
 /// `?format=xlsx|csv`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     /// `xlsx` (default) or `csv`.
     pub format: Option<String>,

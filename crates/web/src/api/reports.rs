@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 /// `?from=&to=&community_id=`; the default is last month.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// First Beijing date.
     pub from: Option<String>,

@@ -226,6 +226,7 @@ fn co_handlers(r: &RequestRow) -> Vec<i64> {
 
 /// `?status=&category=&channel=&building_id=&mine=&from=&to=&limit=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Comma-separated status codes; `open` for every open status.
     pub status: Option<String>,
@@ -527,6 +528,7 @@ fn code<T: serde::Serialize>(v: &T) -> String {
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// From (YYYY-MM-DD, Beijing), inclusive.
     pub from: Option<String>,

@@ -12,6 +12,7 @@ use wujia_core::accounts::{Action, Role, Scope};
 
 /// `?q=&kind=&building_id=&from=&to=&limit=`
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// The words.
     pub q: String,

@@ -79,6 +79,7 @@ pub(crate) async fn apply(state: &AppState, auth: &Auth, b: &ApplicationBody) ->
 
 /// `?status=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VolunteersQuery {
     /// `applied`, `approved` or `rejected`.
     pub status: Option<String>,
@@ -250,6 +251,7 @@ pub(crate) async fn plan_shift(state: &AppState, auth: &Auth, b: &ShiftBody) -> 
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ShiftsQuery {
     /// First Beijing date (default today).
     pub from: Option<String>,
@@ -421,6 +423,7 @@ pub(crate) async fn attend(
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// First Beijing date (default a year ago).
     pub from: Option<String>,

@@ -10,6 +10,7 @@ mod api;
 mod batches;
 mod figures;
 mod mail;
+mod openapi;
 mod patrol;
 mod proactive;
 mod reception;
