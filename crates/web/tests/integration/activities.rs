@@ -1,10 +1,9 @@
 //! Integration over HTTP on SQLite and PostgreSQL: activities, invitation lists from the registry, registration with
 //! a waiting list that never over-books, check-in, and the integration figures.
 
-
+use crate::common::{TestApp, hidden};
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use crate::common::{TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

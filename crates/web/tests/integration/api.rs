@@ -1,6 +1,5 @@
 //! Every HTTP route against a real server and a real database, on SQLite and PostgreSQL.
 
-
 use crate::common::{PASSWORD, TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -1,7 +1,6 @@
 //! Integration on SQLite and PostgreSQL: merging requests from the queue page, one answer for every household, and
 //! the knowledge base page.
 
-
 use crate::common::{TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

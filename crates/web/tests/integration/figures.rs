@@ -1,9 +1,8 @@
 //! Integration on SQLite and PostgreSQL: the three rates read from the running tallies are the rates of the requests
 //! themselves, over the demo's history and as requests move through the workflow.
 
-
-use chrono::{Duration, NaiveDate};
 use crate::common::TestApp;
+use chrono::{Duration, NaiveDate};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use wujia_core::requests::{Followup, RequestFacts, Satisfaction, Solved, ThreeRates, three_rates};

@@ -1,7 +1,6 @@
 //! E-mail over SMTP on SQLite and PostgreSQL: an e-mail channel gets the emergencies, through a real SMTP dialogue
 //! with a small server in the test; a server that cannot be reached leaves the delivery to be retried.
 
-
 use crate::common::{Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -1,10 +1,9 @@
 //! The order pillar over HTTP on SQLite and PostgreSQL: plans and rounds, findings and cases, the zero board,
 //! joint meetings, figures and calendar feeds.
 
-
+use crate::common::{TestApp, hidden};
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use crate::common::{TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -1,9 +1,8 @@
 //! Integration over HTTP on SQLite and PostgreSQL: acting before the complaint (未诉先办) — the detector's
 //! proposals from the records, staff decisions on them, and their measured outcome.
 
-
-use chrono::Duration;
 use crate::common::{TestApp, hidden};
+use chrono::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -1,10 +1,9 @@
 //! Self-governance over HTTP on SQLite and PostgreSQL: reception days with bookings, the desk and every demand
 //! answered; the volunteer team with shifts and hours.
 
-
+use crate::common::{TestApp, hidden};
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use crate::common::{TestApp, hidden};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
