@@ -2,9 +2,9 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson, FieldIssue};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, FieldIssue};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -147,7 +147,7 @@ fn limit(field: &str, l: &LimitBody, issues: &mut Vec<FieldIssue>) -> Option<Lim
 pub async fn update_category(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<CategoryPatch>,
 ) -> Result<Json<Value>, ApiError> {
     admin(&auth)?;
@@ -218,7 +218,7 @@ pub struct YearQuery {
 pub async fn list_calendar_days(
     State(state): State<AppState>,
     _auth: Auth,
-    Query(q): Query<YearQuery>,
+    ApiQuery(q): ApiQuery<YearQuery>,
 ) -> Result<Json<Value>, ApiError> {
     use chrono::Datelike;
     let year = q.year.unwrap_or_else(|| state.clock.today().year());
@@ -246,7 +246,7 @@ pub struct DayBody {
 pub async fn update_calendar_day(
     State(state): State<AppState>,
     auth: Auth,
-    Path(date): Path<String>,
+    ApiPath(date): ApiPath<String>,
     ApiJson(b): ApiJson<DayBody>,
 ) -> Result<StatusCode, ApiError> {
     admin(&auth)?;

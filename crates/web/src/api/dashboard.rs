@@ -5,9 +5,9 @@
 use super::patrol::parse_date;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiQuery};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{Datelike, Duration};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -63,7 +63,7 @@ async fn buildings_of(state: &AppState, c: i64, part: Part) -> Result<Vec<i64>, 
 pub async fn get_dashboard(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<DashboardQuery>,
+    ApiQuery(q): ApiQuery<DashboardQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     let part = Part { compound_id: q.compound_id, building_id: q.building_id };

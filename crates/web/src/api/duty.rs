@@ -4,9 +4,9 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiQuery};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::Duration;
 use serde::Deserialize;
@@ -68,7 +68,7 @@ pub(crate) async fn wall(state: &AppState, auth: &Auth, c: i64) -> Result<Value,
 pub async fn get_duty_wall(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<WallQuery>,
+    ApiQuery(q): ApiQuery<WallQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     Ok(Json(wall(&state, &auth, c).await?))
@@ -80,7 +80,7 @@ pub async fn get_duty_wall(
 pub async fn get_duty_wall_stream(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<WallQuery>,
+    ApiQuery(q): ApiQuery<WallQuery>,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
     let c = auth.community(q.community_id)?;
     // Check the right to see it before the stream starts.

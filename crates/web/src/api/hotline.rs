@@ -3,10 +3,10 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiQuery};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use wujia_core::accounts::{Action, Scope};
@@ -35,7 +35,7 @@ pub struct HotlineQuery {
 pub async fn import_hotline_orders(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<HotlineQuery>,
+    ApiQuery(q): ApiQuery<HotlineQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let body = body.map_err(|_| ApiError::PayloadTooLarge)?;

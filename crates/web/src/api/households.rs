@@ -3,9 +3,9 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiQuery};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use wujia_core::accounts::{Action, Scope};
@@ -121,7 +121,7 @@ pub(crate) async fn my_households(
 pub async fn list_my_households(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<MyHouseholdsQuery>,
+    ApiQuery(q): ApiQuery<MyHouseholdsQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (list, counts) = my_households(&state, &auth, &q).await?;
     Ok(Json(serde_json::json!({"households": list, "needs": counts})))

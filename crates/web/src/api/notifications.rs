@@ -2,9 +2,9 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson, FieldIssue};
+use crate::error::{ApiError, ApiJson, ApiQuery, FieldIssue};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -47,7 +47,7 @@ fn dispatcher(auth: &Auth, community: Option<i64>) -> Result<i64, ApiError> {
 pub async fn list_notification_channels(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<CommunityParam>,
+    ApiQuery(q): ApiQuery<CommunityParam>,
 ) -> Result<Json<Value>, ApiError> {
     let c = dispatcher(&auth, q.community_id)?;
     Ok(Json(json!(state.store.channels(c).await?)))
@@ -148,7 +148,7 @@ pub struct DutyQuery {
 pub async fn list_duty_shifts(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<DutyQuery>,
+    ApiQuery(q): ApiQuery<DutyQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     auth.require(Action::ViewRequests, Scope::community(c))?;
@@ -213,7 +213,7 @@ pub async fn create_duty_shift(
 pub async fn list_deliveries(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<CommunityParam>,
+    ApiQuery(q): ApiQuery<CommunityParam>,
 ) -> Result<Json<Value>, ApiError> {
     let c = dispatcher(&auth, q.community_id)?;
     let mut rows = state.store.deliveries(c, 200).await?;
