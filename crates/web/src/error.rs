@@ -4,8 +4,10 @@
 //! answered with a generic message; internal text never reaches the client.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, RawPathParams, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -30,6 +32,9 @@ pub enum ApiError {
     /// No such record (or not visible to the caller).
     #[error("not found")]
     NotFound,
+    /// The route exists, but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// Input that fails validation, field by field.
     #[error("validation failed")]
     Validation(Vec<FieldIssue>),
@@ -72,6 +77,9 @@ impl ApiError {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "需要登录 / Authentication required"),
             Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "无权执行此操作 / Not permitted"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not-found", "记录不存在 / Not found"),
+            Self::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "不支持此请求方法 / Method not allowed")
+            }
             Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "输入有误 / Invalid input"),
             Self::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad-request", "请求无法解析 / Bad request"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "冲突 / Conflict"),
@@ -124,15 +132,56 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem: the body of every API failure, sent as `application/problem+json`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/validation", "title": "输入有误 / Invalid input", "status": 422,
+    "detail": "name: 不能为空 / required", "errors": [{"field": "name", "message": "不能为空 / required"}],
+}))]
+pub struct Problem {
+    /// The kind of problem: `/problems/{code}`, a page that explains it and what to do.
     #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    detail: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    errors: Vec<FieldIssue>,
+    #[schema(example = "/problems/validation")]
+    pub kind: String,
+    /// A short summary of the kind.
+    pub title: String,
+    /// The HTTP status.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What went wrong this time, safe to show to the person.
+    pub detail: String,
+    /// The fields at fault (and rows of a file), when known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldIssue>,
+}
+
+/// Every kind of problem: its status and the code in its `type` URI (`/problems/{code}`).
+pub const PROBLEM_KINDS: [(StatusCode, &str); 11] = [
+    (StatusCode::BAD_REQUEST, "bad-request"),
+    (StatusCode::UNAUTHORIZED, "unauthorized"),
+    (StatusCode::FORBIDDEN, "forbidden"),
+    (StatusCode::NOT_FOUND, "not-found"),
+    (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
+    (StatusCode::CONFLICT, "conflict"),
+    (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
+    (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-file"),
+    (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+    (StatusCode::TOO_MANY_REQUESTS, "too-many-requests"),
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+];
+
+impl ApiError {
+    /// The problem this error is answered with.
+    pub fn problem(&self) -> Problem {
+        let (status, code, title) = self.parts();
+        Problem {
+            kind: format!("/problems/{code}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            errors: self.issues(),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -140,15 +189,7 @@ impl IntoResponse for ApiError {
         if let Self::Internal(cause) = &self {
             tracing::error!(%cause, "internal error");
         }
-        let (status, code, title) = self.parts();
-        let body = Problem {
-            kind: format!("/problems/{code}"),
-            title,
-            status: status.as_u16(),
-            detail: self.detail(),
-            errors: self.issues(),
-        };
-        let mut res = (status, Json(body)).into_response();
+        let mut res = (self.status(), Json(self.problem())).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Self::TooManyRequests { retry_after } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
@@ -232,16 +273,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 fn json_rejection(r: JsonRejection) -> ApiError {
     match r {
         JsonRejection::JsonDataError(e) => {
-            // serde's path comes first: "username: missing field" or "missing field `username` at line …".
             let text = e.body_text();
             let detail = text.split_once("target type: ").map_or(text.as_str(), |(_, d)| d).to_string();
-            let field = detail
-                .split_once(": ")
-                .map(|(f, _)| f.to_string())
-                .filter(|f| !f.contains(' '))
-                .or_else(|| detail.split('`').nth(1).map(str::to_string));
-            match field {
-                Some(f) => ApiError::Validation(vec![FieldIssue { field: f, message: detail, row: None }]),
+            match field_of(&detail) {
+                Some(f) => {
+                    let message = detail.strip_prefix(&format!("{f}: ")).unwrap_or(&detail).to_string();
+                    ApiError::Validation(vec![FieldIssue { field: f, message, row: None }])
+                }
                 None => ApiError::BadRequest { field: None, detail },
             }
         }
@@ -255,5 +293,109 @@ fn json_rejection(r: JsonRejection) -> ApiError {
         },
         JsonRejection::BytesRejection(_) => ApiError::PayloadTooLarge,
         _ => ApiError::BadRequest { field: None, detail: "请求体无法读取 / unreadable body".into() },
+    }
+}
+
+/// The field a serde error names: its path comes first ("username: invalid type …"), or the message quotes it
+/// ("missing field `username` at line …").
+fn field_of(detail: &str) -> Option<String> {
+    detail
+        .split_once(": ")
+        .map(|(f, _)| f.to_string())
+        .filter(|f| !f.contains(' '))
+        .or_else(|| detail.split('`').nth(1).map(str::to_string))
+}
+
+/// Path parameters extractor whose rejections are problems naming the parameter (`/households/abc` → `id`).
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(Self(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let names: Vec<String> = match RawPathParams::from_request_parts(parts, state).await {
+                    Ok(raw) => raw.iter().map(|(k, _)| k.to_string()).collect(),
+                    Err(_) => Vec::new(),
+                };
+                Err(path_rejection(e.into_kind(), &names))
+            }
+            Err(_) => Err(ApiError::Internal("a path extractor on a route without parameters".into())),
+        }
+    }
+}
+
+fn path_rejection(kind: ErrorKind, names: &[String]) -> ApiError {
+    let (field, value, expected) = match kind {
+        ErrorKind::ParseErrorAtKey { key, value, expected_type } => (Some(key), value, expected_type),
+        ErrorKind::ParseErrorAtIndex { index, value, expected_type } => {
+            (names.get(index).cloned(), value, expected_type)
+        }
+        ErrorKind::ParseError { value, expected_type } => (names.first().cloned(), value, expected_type),
+        ErrorKind::InvalidUtf8InPathParam { key } => {
+            return ApiError::BadRequest { field: Some(key), detail: "不是合法的 UTF-8 / not valid UTF-8".into() };
+        }
+        ErrorKind::DeserializeError { key, message, .. } => {
+            return ApiError::BadRequest { field: Some(key), detail: message };
+        }
+        other => return ApiError::Internal(format!("path parameters: {other}")),
+    };
+    let what = match expected {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => {
+            "应为整数 / expected an integer"
+        }
+        "f32" | "f64" => "应为数字 / expected a number",
+        "bool" => "应为 true 或 false / expected true or false",
+        _ => "格式不对 / malformed",
+    };
+    ApiError::BadRequest { field, detail: format!("「{value}」{what}") }
+}
+
+/// Query string extractor whose rejections are problems naming the parameter (`?limit=x` → `limit`).
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::try_from_uri(&parts.uri) {
+            Ok(Query(v)) => Ok(Self(v)),
+            Err(rejection) => {
+                // "Failed to deserialize query string: limit: invalid digit found in string"
+                let text = rejection.body_text();
+                let detail = text.split_once(": ").map_or(text.as_str(), |(_, d)| d).to_string();
+                Err(ApiError::BadRequest { field: field_of(&detail), detail })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_is_a_listed_problem_kind() {
+        let errors = [
+            ApiError::Unauthorized,
+            ApiError::Forbidden,
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed,
+            ApiError::Validation(Vec::new()),
+            ApiError::BadRequest { field: None, detail: String::new() },
+            ApiError::Conflict(String::new()),
+            ApiError::TooManyRequests { retry_after: 1 },
+            ApiError::PayloadTooLarge,
+            ApiError::UnsupportedFile(String::new()),
+            ApiError::Internal(String::new()),
+        ];
+        assert_eq!(errors.len(), PROBLEM_KINDS.len());
+        for e in &errors {
+            let p = e.problem();
+            let code = p.kind.strip_prefix("/problems/").unwrap();
+            assert!(PROBLEM_KINDS.contains(&(e.status(), code)), "{e:?} is {} {code}", p.status);
+        }
     }
 }

@@ -140,7 +140,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .merge(api::routes())
         .merge(open311::routes())
         .merge(ops::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))

@@ -3,10 +3,10 @@
 
 use crate::AppState;
 use crate::auth::{Auth, api_key_auth};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiPath, ApiQuery};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -156,8 +156,8 @@ async fn leaves(state: &AppState) -> Result<Vec<Category>, ApiError> {
 /// `GET services.{fmt}` and `GET requests.{fmt}`.
 async fn get_root(
     State(state): State<AppState>,
-    Path(file): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    ApiPath(file): ApiPath<String>,
+    ApiQuery(q): ApiQuery<HashMap<String, String>>,
 ) -> Response {
     let (name, fmt) = match split(&file) {
         Ok(x) => x,
@@ -192,7 +192,7 @@ fn discovery(fmt: Fmt) -> Response {
 }
 
 /// `GET services/{code}.{fmt}`: the service definition with the category's questions as attributes.
-async fn get_service(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+async fn get_service(State(state): State<AppState>, ApiPath(file): ApiPath<String>) -> Response {
     let (code, fmt) = match split(&file) {
         Ok(x) => x,
         Err(e) => return e.into_response(),
@@ -231,7 +231,7 @@ async fn client(state: &AppState, key: Option<&str>, fmt: Fmt) -> Result<Auth, O
 }
 
 /// `POST requests.{fmt}`: a new request, form-encoded as the spec says.
-async fn post_root(State(state): State<AppState>, Path(file): Path<String>, body: Bytes) -> Response {
+async fn post_root(State(state): State<AppState>, ApiPath(file): ApiPath<String>, body: Bytes) -> Response {
     let (name, fmt) = match split(&file) {
         Ok(x) => x,
         Err(e) => return e.into_response(),
@@ -434,8 +434,8 @@ async fn one_from_path(state: &AppState, file: &str, q: &HashMap<String, String>
 /// `GET requests/{id}.{fmt}`.
 async fn get_request(
     State(state): State<AppState>,
-    Path(file): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    ApiPath(file): ApiPath<String>,
+    ApiQuery(q): ApiQuery<HashMap<String, String>>,
 ) -> Response {
     one_from_path(&state, &file, &q, false).await
 }
@@ -443,8 +443,8 @@ async fn get_request(
 /// `GET tokens/{token}.{fmt}`: requests are realtime, so a token is the request number itself.
 async fn get_token(
     State(state): State<AppState>,
-    Path(file): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    ApiPath(file): ApiPath<String>,
+    ApiQuery(q): ApiQuery<HashMap<String, String>>,
 ) -> Response {
     one_from_path(&state, &file, &q, true).await
 }

@@ -2,9 +2,9 @@
 
 use crate::AppState;
 use crate::auth::{API_TOKEN_PREFIX, Auth, hash_password_blocking, new_token, token_hash};
-use crate::error::{ApiError, ApiJson, FieldIssue};
+use crate::error::{ApiError, ApiJson, ApiPath, FieldIssue};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -164,7 +164,7 @@ pub struct UserPatch {
 pub async fn update_user(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> Result<Json<UserOut>, ApiError> {
     auth.require(Action::ManageAccounts, Scope::DEPLOYMENT)?;

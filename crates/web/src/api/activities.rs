@@ -6,11 +6,11 @@ use super::patrol::{beijing_start, parse_date};
 use super::photos::{clean, keep, serve};
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::form::field_error;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
@@ -131,6 +131,7 @@ pub(crate) async fn plan(state: &AppState, auth: &Auth, b: &ActivityBody) -> Res
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// First Beijing date.
     pub from: Option<String>,
@@ -172,7 +173,7 @@ fn period(
 pub async fn list_activities(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<PeriodQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Json<Vec<Activity>>, ApiError> {
     let c = auth.community(q.community_id)?;
     let (from, to) = period(&state, &q, 31, 62)?;
@@ -185,7 +186,7 @@ pub async fn list_activities(
 pub async fn get_activity(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let a = activity_for(&state, &auth, id).await?;
     let mut v = json!(a);
@@ -214,7 +215,7 @@ pub async fn get_activity(
 pub async fn list_activity_invitations(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(invitations(&state, &auth, id).await?))
 }
@@ -267,7 +268,7 @@ pub struct RegistrationBody {
 pub async fn create_activity_registration(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RegistrationBody>,
 ) -> Result<(StatusCode, Json<Registration>), ApiError> {
     Ok((StatusCode::CREATED, Json(register(&state, &auth, id, &b).await?)))
@@ -334,7 +335,7 @@ pub struct RegistrationAction {
 pub async fn update_activity_registration(
     State(state): State<AppState>,
     auth: Auth,
-    Path((id, rid)): Path<(i64, i64)>,
+    ApiPath((id, rid)): ApiPath<(i64, i64)>,
     ApiJson(b): ApiJson<RegistrationAction>,
 ) -> Result<Json<Value>, ApiError> {
     let offered = registration_step(&state, &auth, id, rid, &b).await?;
@@ -453,7 +454,7 @@ pub struct CheckinBody {
 pub async fn create_activity_checkin(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<CheckinBody>,
 ) -> Result<(StatusCode, Json<Registration>), ApiError> {
     Ok((StatusCode::CREATED, Json(check_in_code(&state, &auth, id, &b.code).await?)))
@@ -502,7 +503,7 @@ pub struct ActivityPatch {
 pub async fn update_activity(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<ActivityPatch>,
 ) -> Result<Json<Activity>, ApiError> {
     let a = activity_for(&state, &auth, id).await?;
@@ -525,7 +526,7 @@ pub async fn update_activity(
 pub async fn create_activity_photo(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
     let body = body.map_err(|_| ApiError::PayloadTooLarge)?;
@@ -547,7 +548,7 @@ pub async fn create_activity_photo(
 pub async fn get_activity_photo(
     State(state): State<AppState>,
     auth: Auth,
-    Path(blob): Path<String>,
+    ApiPath(blob): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let media = state
         .store
@@ -566,7 +567,7 @@ pub async fn get_activity_photo(
 pub async fn get_activities_summary(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<PeriodQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     if !manage(&auth, c) && !auth.can(Action::ViewSummary, Scope::community(c)) {
@@ -652,7 +653,7 @@ pub(crate) async fn recommended(state: &AppState, auth: &Auth) -> Result<Vec<Val
 pub async fn get_activity_calendar(
     State(state): State<AppState>,
     crate::pages::MaybeAuth(auth): crate::pages::MaybeAuth,
-    Query(q): Query<super::meetings::FeedQuery>,
+    ApiQuery(q): ApiQuery<super::meetings::FeedQuery>,
 ) -> Result<Response, ApiError> {
     use icalendar::{Calendar, Component, Event, EventLike};
     let auth = feed_auth(&state, auth, &q).await?;
@@ -681,7 +682,7 @@ pub async fn get_activity_calendar(
 pub async fn export_activity_attendance(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let a = activity_for(&state, &auth, id).await?;
     auth.require(Action::ManageActivities, Scope::community(a.community_id))?;

@@ -2,9 +2,9 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiQuery};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use wujia_core::accounts::{Action, Scope};
@@ -12,6 +12,7 @@ use wujia_store::StoreError;
 
 /// `?before=&entity=&entity_id=&limit=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventQuery {
     /// Only events before this position (for paging).
     pub before: Option<i64>,
@@ -29,7 +30,7 @@ pub struct EventQuery {
 pub async fn list_events(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<EventQuery>,
+    ApiQuery(q): ApiQuery<EventQuery>,
 ) -> Result<Json<Value>, ApiError> {
     auth.require(Action::ViewAudit, Scope::DEPLOYMENT)?;
     let entity = match (&q.entity, &q.entity_id) {

@@ -3,9 +3,9 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson, FieldIssue};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, FieldIssue};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,6 +15,7 @@ use wujia_core::requests::{Command, Status};
 
 /// `?category=&q=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KnowledgeQuery {
     /// Category code or prefix.
     pub category: Option<String>,
@@ -30,7 +31,7 @@ pub struct KnowledgeQuery {
 pub async fn list_knowledge(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<KnowledgeQuery>,
+    ApiQuery(q): ApiQuery<KnowledgeQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
@@ -167,7 +168,7 @@ pub(crate) async fn merge(
 pub async fn get_request_batch(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let (batch, rows) = state.store.batch(id).await?;
     if !auth.can(Action::ViewRequests, Scope::community(batch.community_id)) {
@@ -194,7 +195,7 @@ pub struct AnswerBody {
 pub async fn update_request_batch(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<AnswerBody>,
 ) -> Result<Json<Value>, ApiError> {
     let (resolved, knowledge_id) = answer(&state, &auth, id, &b.answer, b.publish.unwrap_or(true)).await?;

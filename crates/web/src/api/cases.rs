@@ -4,10 +4,10 @@ use super::patrol::CommunityQuery;
 use super::photos::clean;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::form::{PhotoForm, field_error};
 use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,6 +17,7 @@ use wujia_store::{Case, CaseUpdate};
 
 /// `?open=&building_id=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CasesQuery {
     /// Only open cases (default true).
     pub open: Option<bool>,
@@ -32,7 +33,7 @@ pub struct CasesQuery {
 pub async fn list_patrol_cases(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<CasesQuery>,
+    ApiQuery(q): ApiQuery<CasesQuery>,
 ) -> Result<Json<Vec<Case>>, ApiError> {
     let c = auth.community(q.community_id)?;
     auth.require(Action::ViewPatrol, Scope::community(c))?;
@@ -45,7 +46,7 @@ pub async fn list_patrol_cases(
 pub async fn get_patrol_case(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(case_json(&state, &auth, id).await?))
 }
@@ -85,7 +86,7 @@ pub(crate) async fn case_json(state: &AppState, auth: &Auth, id: i64) -> Result<
 pub async fn create_case_step(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let form = PhotoForm::read(multipart).await?;
@@ -207,7 +208,7 @@ pub(crate) async fn step(state: &AppState, auth: &Auth, id: i64, form: &PhotoFor
 pub async fn get_patrol_board(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<CommunityQuery>,
+    ApiQuery(q): ApiQuery<CommunityQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     auth.require(Action::ViewPatrol, Scope::community(c))?;
@@ -235,7 +236,7 @@ pub async fn get_patrol_board(
 pub async fn create_building_baseline(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let form = PhotoForm::read(multipart).await?;
@@ -284,7 +285,7 @@ async fn baselines_json(state: &AppState, building: i64) -> Result<Value, ApiErr
 pub async fn list_building_baselines(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let b = state.store.building(id).await?;
     auth.require(Action::ViewPatrol, Scope::building(b.community_id, id))?;

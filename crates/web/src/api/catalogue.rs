@@ -2,11 +2,11 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson, FieldIssue};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, FieldIssue};
 use crate::i18n::Lang;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -153,7 +153,7 @@ fn limit(field: &str, l: &LimitBody, issues: &mut Vec<FieldIssue>) -> Option<Lim
 pub async fn update_category(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<CategoryPatch>,
 ) -> Result<Json<Value>, ApiError> {
     admin(&auth)?;
@@ -212,6 +212,7 @@ pub async fn update_category(
 
 /// `?year=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// The year (default: this year in Beijing).
     pub year: Option<i32>,
@@ -229,7 +230,7 @@ pub(crate) fn year_range(year: i32) -> Result<(NaiveDate, NaiveDate), ApiError> 
 pub async fn list_calendar_days(
     State(state): State<AppState>,
     _auth: Auth,
-    Query(q): Query<YearQuery>,
+    ApiQuery(q): ApiQuery<YearQuery>,
 ) -> Result<Json<Vec<CalendarEntry>>, ApiError> {
     let (from, to) = year_range(q.year.unwrap_or_else(|| state.clock.today().year()))?;
     Ok(Json(state.store.calendar_entries(from, to).await?))
@@ -252,7 +253,7 @@ pub struct DayBody {
 pub async fn update_calendar_day(
     State(state): State<AppState>,
     auth: Auth,
-    Path(date): Path<String>,
+    ApiPath(date): ApiPath<String>,
     ApiJson(b): ApiJson<DayBody>,
 ) -> Result<StatusCode, ApiError> {
     admin(&auth)?;

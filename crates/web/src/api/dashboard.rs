@@ -6,10 +6,10 @@ use super::catalogue::{CalendarWarning, calendar_warning};
 use super::patrol::parse_date;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiQuery};
 use crate::i18n::Lang;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use chrono::{Datelike, Duration};
 use serde::Deserialize;
@@ -19,6 +19,7 @@ use wujia_core::accounts::{Action, Scope};
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
     /// First Beijing date (default: the first of the month a year ago).
     pub from: Option<String>,
@@ -67,7 +68,7 @@ pub async fn get_dashboard(
     State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
-    Query(q): Query<DashboardQuery>,
+    ApiQuery(q): ApiQuery<DashboardQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     let part = Part { compound_id: q.compound_id, building_id: q.building_id };

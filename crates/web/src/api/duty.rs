@@ -5,10 +5,10 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiQuery};
 use crate::i18n::Lang;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::Duration;
@@ -22,6 +22,7 @@ pub const WARN_HOURS: i64 = 2;
 
 /// `?community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WallQuery {
     /// The community.
     pub community_id: Option<i64>,
@@ -71,7 +72,7 @@ pub async fn get_duty_wall(
     State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
-    Query(q): Query<WallQuery>,
+    ApiQuery(q): ApiQuery<WallQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     Ok(Json(wall(&state, &auth, c, Lang::from_headers(&headers)).await?))
@@ -84,7 +85,7 @@ pub async fn get_duty_wall_stream(
     State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
-    Query(q): Query<WallQuery>,
+    ApiQuery(q): ApiQuery<WallQuery>,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
     let c = auth.community(q.community_id)?;
     let lang = Lang::from_headers(&headers);

@@ -3,15 +3,16 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiQuery};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use wujia_app::requests::hotline::{self, HotlineImport};
 
 /// `?community_id=&dry_run=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HotlineQuery {
     /// The community.
     pub community_id: Option<i64>,
@@ -29,7 +30,7 @@ pub struct HotlineQuery {
 pub async fn import_hotline_orders(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<HotlineQuery>,
+    ApiQuery(q): ApiQuery<HotlineQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<HotlineImport>, ApiError> {
     let body = body.map_err(|_| ApiError::PayloadTooLarge)?;

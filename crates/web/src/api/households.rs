@@ -3,9 +3,9 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiQuery};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use wujia_core::accounts::{Action, Scope};
@@ -16,6 +16,7 @@ pub(crate) const NEEDS: [&str; 5] = ["living_alone", "elderly_80", "disability",
 
 /// `?building_id=&all=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MyHouseholdsQuery {
     /// One building (staff may look at any of their community's; social workers at their own).
     pub building_id: Option<i64>,
@@ -120,7 +121,7 @@ pub(crate) async fn my_households(
 pub async fn list_my_households(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<MyHouseholdsQuery>,
+    ApiQuery(q): ApiQuery<MyHouseholdsQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (list, counts) = my_households(&state, &auth, &q).await?;
     Ok(Json(serde_json::json!({"households": list, "needs": counts})))

@@ -3,9 +3,9 @@
 use super::patrol::{CommunityQuery, parse_date};
 use crate::AppState;
 use crate::auth::{Auth, calendar_auth};
-use crate::error::{ApiError, ApiJson, FieldIssue};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, FieldIssue};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
@@ -73,7 +73,7 @@ pub(crate) async fn schedule(state: &AppState, auth: &Auth, b: &MeetingBody) -> 
 pub async fn list_meetings(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<CommunityQuery>,
+    ApiQuery(q): ApiQuery<CommunityQuery>,
 ) -> Result<Json<Vec<Meeting>>, ApiError> {
     let c = auth.community(q.community_id)?;
     auth.require(Action::ViewPatrol, Scope::community(c))?;
@@ -86,7 +86,7 @@ pub async fn list_meetings(
 pub async fn get_meeting(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(meeting_json(&state, &auth, id).await?))
 }
@@ -158,7 +158,7 @@ pub struct MinutesBody {
 pub async fn create_meeting_minutes(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<MinutesBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     hold(&state, &auth, id, &b).await?;
@@ -237,6 +237,7 @@ pub(crate) async fn hold(state: &AppState, auth: &Auth, id: i64, b: &MinutesBody
 
 /// `?party=&open=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActionsQuery {
     /// One party's actions. Property and developer accounts always see their own party's.
     pub party: Option<String>,
@@ -261,7 +262,7 @@ pub(crate) fn own_party(auth: &Auth) -> Option<&'static str> {
 pub async fn list_meeting_actions(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<ActionsQuery>,
+    ApiQuery(q): ApiQuery<ActionsQuery>,
 ) -> Result<Json<Vec<MeetingAction>>, ApiError> {
     let c = auth.community(q.community_id)?;
     auth.require(Action::ViewPatrol, Scope::community(c))?;
@@ -288,7 +289,7 @@ pub struct ActionPatch {
 pub async fn update_meeting_action(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<ActionPatch>,
 ) -> Result<Json<MeetingAction>, ApiError> {
     Ok(Json(progress(&state, &auth, id, &b).await?))
@@ -351,6 +352,7 @@ pub async fn create_calendar_token(
 
 /// `?token=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     /// The calendar-feed token (calendar apps cannot log in).
     pub token: Option<String>,
@@ -376,7 +378,7 @@ pub(crate) fn ics(cal: Calendar) -> Response {
 pub async fn get_patrol_calendar(
     State(state): State<AppState>,
     crate::pages::MaybeAuth(auth): crate::pages::MaybeAuth,
-    Query(q): Query<FeedQuery>,
+    ApiQuery(q): ApiQuery<FeedQuery>,
 ) -> Result<Response, ApiError> {
     let auth = feed_auth(&state, auth, &q).await?;
     let zones = state.store.zones_of(auth.user.id).await?;
@@ -407,7 +409,7 @@ pub async fn get_patrol_calendar(
 pub async fn get_meeting_calendar(
     State(state): State<AppState>,
     crate::pages::MaybeAuth(auth): crate::pages::MaybeAuth,
-    Query(q): Query<FeedQuery>,
+    ApiQuery(q): ApiQuery<FeedQuery>,
 ) -> Result<Response, ApiError> {
     let auth = feed_auth(&state, auth, &q).await?;
     let mut cal = Calendar::new();

@@ -26,58 +26,27 @@ pub(crate) mod topics;
 pub(crate) mod volunteers;
 
 use crate::AppState;
+use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::Router;
-use axum::routing::{get, post};
-use utoipa::OpenApi;
+use axum::http::StatusCode;
+use axum::routing::{any, get};
+use std::sync::Arc;
+use utoipa::openapi::content::{Content, ContentBuilder};
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 pub use accounts::UserOut;
 
-/// The OpenAPI document.
+/// The document's frame: its information, schemas and security; the paths come from the routes in [`api`].
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Wujia 吾家 API", description = "Community governance: registry, accounts and audit.", version = "1"),
-    paths(
-        sessions::create_session, sessions::delete_session, sessions::get_me, sessions::change_password,
-        registry::get_registry_summary, registry::list_communities, registry::list_compounds, registry::list_buildings,
-        registry::list_units, registry::search_households, registry::get_household, registry::create_resident,
-        registry::get_resident, registry::update_resident, registry::reveal_id_card, registry::list_tags,
-        registry::create_tag, registry::import_residents, registry::get_import_template, registry::export_residents,
-        registry::create_signup_code, registry::create_signup, structure::create_community, structure::create_compound,
-        structure::create_building, structure::update_building_social_worker, structure::create_household,
-        accounts::list_users, accounts::create_user, accounts::update_user, accounts::create_api_token,
-        audit::list_events, audit::verify_audit, requests::list_categories, requests::create_request, requests::list_requests,
-        requests::get_request, requests::update_request, requests::get_requests_summary, notifications::list_inbox,
-        notifications::update_inbox, notifications::list_notification_channels, notifications::create_notification_channel,
-        notifications::list_duty_shifts, notifications::create_duty_shift, notifications::list_deliveries,
-        batches::list_knowledge, batches::create_knowledge, batches::create_request_batch, batches::get_request_batch,
-        batches::update_request_batch, catalogue::create_category, catalogue::update_category, catalogue::list_calendar_days,
-        catalogue::update_calendar_day, catalogue::import_calendar_days, hotline::import_hotline_orders, photos::create_request_photo,
-        photos::list_request_photos, photos::get_photo, patrol::list_zones, patrol::create_zone, patrol::update_zone_member,
-        patrol::create_checkpoint, patrol::create_patrol_plan, patrol::list_patrol_plans, patrol::list_patrol_rounds,
-        patrol::get_patrol_round, patrol::create_patrol_checkin, patrol::update_patrol_round, patrol::create_patrol_finding,
-        patrol::list_patrol_findings, patrol::get_patrol_finding, patrol::get_patrol_photo, patrol::get_patrol_summary,
-        cases::list_patrol_cases, cases::get_patrol_case, cases::create_case_step, cases::get_patrol_board,
-        cases::create_building_baseline, cases::list_building_baselines, meetings::create_meeting, meetings::list_meetings,
-        meetings::get_meeting, meetings::create_meeting_minutes, meetings::list_meeting_actions, meetings::update_meeting_action,
-        meetings::create_calendar_token, meetings::get_patrol_calendar, meetings::get_meeting_calendar,
-        reception::create_reception_day, reception::list_reception_days, reception::get_reception_day,
-        reception::create_reception_booking, reception::create_reception_visit, reception::update_reception_demand,
-        reception::list_reception_demands, reception::get_reception_summary, reception::get_reception_calendar,
-        volunteers::create_volunteer, volunteers::list_volunteers, volunteers::update_volunteer, volunteers::get_volunteer_record,
-        volunteers::create_shift, volunteers::list_shifts, volunteers::create_shift_signup, volunteers::update_shift_signup,
-        volunteers::get_volunteers_summary, households::list_my_households, topics::create_topic, topics::list_topics,
-        topics::get_topic, topics::create_topic_support, topics::create_topic_comment, topics::update_topic_comment,
-        topics::update_topic, topics::create_ballot, topics::update_community_settings, activities::create_activity,
-        activities::list_activities, activities::get_activity, activities::list_activity_invitations,
-        activities::create_activity_registration, activities::update_activity_registration, activities::create_activity_checkin,
-        activities::update_activity, activities::create_activity_photo, activities::get_activity_photo,
-        activities::get_activities_summary, activities::list_recommended_activities, activities::get_activity_calendar,
-        activities::export_activity_attendance, dashboard::get_dashboard, reports::get_governance_report, proposals::list_proposals, proposals::get_proposal,
-        proposals::create_proposal_scan, proposals::create_proposal_decision,
-        reports::export_governance_report, duty::get_duty_wall, duty::get_duty_wall_stream, search::search_records,
-    ),
     components(schemas(
         crate::error::FieldIssue, crate::view::ResidentOut, proposals::ScanBody, proposals::DecisionBody, sessions::LoginBody, sessions::PasswordBody,
         accounts::UserOut, accounts::NewUserBody, accounts::UserPatch, accounts::TokenBody, registry::ResidentBody,
@@ -85,7 +54,6 @@ pub use accounts::UserOut;
         structure::WorkerBody, structure::HouseholdBody, wujia_app::requests::TakeIn, requests::ActionBody,
         notifications::ChannelBody, notifications::DutyBody, batches::KnowledgeBody, batches::BatchBody, batches::AnswerBody,
         catalogue::NewCategoryBody, catalogue::CategoryPatch, catalogue::LimitBody, catalogue::DayBody,
-        catalogue::CalendarImported, catalogue::CalendarWarning,
         patrol::ZoneBody, patrol::MemberBody, patrol::CheckpointBody, patrol::PlanBody, patrol::CheckinBody,
         meetings::MeetingBody, meetings::Attendee, meetings::ActionBody, meetings::MinutesBody, meetings::ActionPatch,
         reception::ReceptionDayBody, reception::BookingBody, reception::DemandBody, reception::VisitBody, reception::DemandPatch,
@@ -112,167 +80,295 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// Declares on every operation the problems it can answer with (`application/problem+json`, the `Problem` schema,
+/// an example), as shared responses under `components/responses`, and a described success where the operation
+/// declares none. What an operation declares itself stays; a problem status it declares without a body gets the
+/// problem body.
+struct ProblemResponses;
+
+/// One shared problem response: its status, its name under `components/responses`, and the error of its example.
+fn problem_responses() -> Vec<(StatusCode, &'static str, ApiError)> {
+    vec![
+        (
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            ApiError::BadRequest {
+                field: Some("id".into()), detail: "「abc」应为整数 / expected an integer".into()
+            },
+        ),
+        (StatusCode::UNAUTHORIZED, "Unauthorized", ApiError::Unauthorized),
+        (StatusCode::FORBIDDEN, "Forbidden", ApiError::Forbidden),
+        (StatusCode::NOT_FOUND, "NotFound", ApiError::NotFound),
+        (
+            StatusCode::CONFLICT,
+            "Conflict",
+            ApiError::Conflict("记录已被修改,请刷新后重试 / the record changed; reload and retry".into()),
+        ),
+        (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge", ApiError::PayloadTooLarge),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedFile",
+            ApiError::UnsupportedFile("不是 CSV 或 XLSX 文件 / not a CSV or XLSX file".into()),
+        ),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            ApiError::field("phone", "手机号应为 11 位 / a mobile number has 11 digits"),
+        ),
+        (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", ApiError::TooManyRequests { retry_after: 900 }),
+        (StatusCode::INTERNAL_SERVER_ERROR, "Internal", ApiError::Internal(String::new())),
+    ]
+}
+
+/// The problem content of a response: the schema and an example.
+fn problem_content(example: &ApiError) -> Content {
+    ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(<Problem as utoipa::ToSchema>::name())))
+        .example(serde_json::to_value(example.problem()).ok())
+        .build()
+}
+
+/// The statuses an operation can answer with a problem, from what it takes: input can be malformed (400) or
+/// invalid (422), bodies too large (413) or files unreadable (415); secured operations need a caller (401) with the
+/// right (403); ids can name nothing (404); changes can collide (409). Anything can fail inside (500).
+fn problem_statuses(path: &str, method: &str, op: &Operation) -> Vec<StatusCode> {
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let has_body = op.request_body.is_some();
+    let has_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+    let names_ids = path.contains('{') || params.iter().any(|p| p.name == "id" || p.name.ends_with("_id"));
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let file = op.request_body.as_ref().is_some_and(|b| b.content.keys().any(|k| k != "application/json"));
+    let mut out = Vec::new();
+    if has_body || !params.is_empty() {
+        out.push(StatusCode::BAD_REQUEST);
+    }
+    if secured {
+        out.extend([StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN]);
+    }
+    if names_ids {
+        out.push(StatusCode::NOT_FOUND);
+    }
+    if secured && method != "get" {
+        out.push(StatusCode::CONFLICT);
+    }
+    if has_body {
+        out.push(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    if file {
+        out.push(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+    if has_body || has_query {
+        out.push(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    out.push(StatusCode::INTERNAL_SERVER_ERROR);
+    out
+}
+
+impl Modify for ProblemResponses {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let shared = problem_responses();
+        let components = doc.components.get_or_insert_with(Default::default);
+        let mut schemas =
+            vec![(<Problem as utoipa::ToSchema>::name().into_owned(), <Problem as utoipa::PartialSchema>::schema())];
+        <Problem as utoipa::ToSchema>::schemas(&mut schemas);
+        components.schemas.extend(schemas);
+        for (status, name, example) in &shared {
+            let title = example.problem().title;
+            let response = ResponseBuilder::new()
+                .description(format!("{} {title}", status.as_u16()))
+                .content("application/problem+json", problem_content(example))
+                .build();
+            components.responses.insert(name.to_string(), RefOr::T(response));
+        }
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let ops = [
+                ("get", &mut item.get),
+                ("put", &mut item.put),
+                ("post", &mut item.post),
+                ("delete", &mut item.delete),
+                ("patch", &mut item.patch),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let statuses = problem_statuses(path, method, op);
+                let responses = &mut op.responses.responses;
+                if !responses.keys().any(|k| k.starts_with('2')) {
+                    let ok = ResponseBuilder::new().description("成功 / Success").build();
+                    responses.insert("200".into(), RefOr::T(ok));
+                }
+                for (status, name, example) in &shared {
+                    let key = status.as_u16().to_string();
+                    match responses.get_mut(&key) {
+                        // Declared by the operation with its own description: it gets the problem body.
+                        Some(RefOr::T(r)) if r.content.is_empty() => {
+                            r.content.insert("application/problem+json".into(), problem_content(example));
+                        }
+                        Some(_) => {}
+                        None if statuses.contains(status) => {
+                            responses.insert(key, RefOr::Ref(Ref::from_response_name(*name)));
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The largest form with photos: four photos at the largest size, and the fields.
 pub(crate) const PHOTO_FORM_BYTES: usize = 4 * wujia_core::media::MAX_PHOTO_BYTES + 64 * 1024;
 
-/// All `/api/v1` routes.
+/// All `/api/v1` routes and the OpenAPI document that describes them, from one list: each handler's
+/// `#[utoipa::path]` gives both its route and its operation, so the two cannot drift.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(sessions::create_session, sessions::delete_session))
+        .routes(routes!(sessions::get_me))
+        .routes(routes!(sessions::change_password))
+        .routes(routes!(registry::get_registry_summary))
+        .routes(routes!(registry::import_residents).layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES)))
+        .routes(routes!(registry::get_import_template))
+        .routes(routes!(registry::export_residents))
+        .routes(routes!(registry::list_communities, structure::create_community))
+        .routes(routes!(registry::list_compounds, structure::create_compound))
+        .routes(routes!(registry::list_buildings, structure::create_building))
+        .routes(routes!(structure::update_building_social_worker))
+        .routes(routes!(registry::list_units))
+        .routes(routes!(structure::create_household))
+        .routes(routes!(registry::search_households))
+        .routes(routes!(registry::get_household))
+        .routes(routes!(registry::create_resident))
+        .routes(routes!(registry::create_signup_code))
+        .routes(routes!(registry::get_resident, registry::update_resident))
+        .routes(routes!(registry::reveal_id_card))
+        .routes(routes!(registry::list_tags, registry::create_tag))
+        .routes(routes!(registry::create_signup))
+        .routes(routes!(accounts::list_users, accounts::create_user))
+        .routes(routes!(accounts::update_user))
+        .routes(routes!(accounts::create_api_token))
+        .routes(routes!(audit::list_events))
+        .routes(routes!(audit::verify_audit))
+        .routes(routes!(requests::list_categories, catalogue::create_category))
+        .routes(routes!(catalogue::update_category))
+        .routes(routes!(catalogue::list_calendar_days))
+        .routes(routes!(catalogue::import_calendar_days))
+        .routes(routes!(catalogue::update_calendar_day))
+        .routes(routes!(requests::list_requests, requests::create_request))
+        .routes(routes!(requests::get_requests_summary))
+        .routes(
+            routes!(hotline::import_hotline_orders).layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES)),
+        )
+        .routes(routes!(requests::get_request))
+        .routes(routes!(requests::update_request))
+        .routes(
+            routes!(photos::list_request_photos, photos::create_request_photo)
+                .layer(axum::extract::DefaultBodyLimit::max(wujia_core::media::MAX_PHOTO_BYTES + 1024)),
+        )
+        .routes(routes!(photos::get_photo))
+        .routes(routes!(batches::list_knowledge, batches::create_knowledge))
+        .routes(routes!(batches::create_request_batch))
+        .routes(routes!(batches::get_request_batch))
+        .routes(routes!(batches::update_request_batch))
+        .routes(routes!(notifications::list_inbox))
+        .routes(routes!(notifications::update_inbox))
+        .routes(routes!(notifications::list_notification_channels, notifications::create_notification_channel))
+        .routes(routes!(notifications::list_duty_shifts, notifications::create_duty_shift))
+        .routes(routes!(notifications::list_deliveries))
+        .routes(routes!(patrol::list_zones, patrol::create_zone))
+        .routes(routes!(patrol::update_zone_member))
+        .routes(routes!(patrol::create_checkpoint))
+        .routes(routes!(patrol::list_patrol_plans, patrol::create_patrol_plan))
+        .routes(routes!(patrol::list_patrol_rounds))
+        .routes(routes!(meetings::get_patrol_calendar))
+        .routes(routes!(patrol::get_patrol_round))
+        .routes(routes!(patrol::create_patrol_checkin))
+        .routes(routes!(patrol::update_patrol_round))
+        .routes(
+            routes!(patrol::list_patrol_findings, patrol::create_patrol_finding)
+                .layer(axum::extract::DefaultBodyLimit::max(PHOTO_FORM_BYTES)),
+        )
+        .routes(routes!(patrol::get_patrol_finding))
+        .routes(routes!(patrol::get_patrol_photo))
+        .routes(routes!(patrol::get_patrol_summary))
+        .routes(routes!(cases::list_patrol_cases))
+        .routes(routes!(cases::get_patrol_case))
+        .routes(routes!(cases::create_case_step).layer(axum::extract::DefaultBodyLimit::max(PHOTO_FORM_BYTES)))
+        .routes(routes!(cases::get_patrol_board))
+        .routes(
+            routes!(cases::list_building_baselines, cases::create_building_baseline)
+                .layer(axum::extract::DefaultBodyLimit::max(PHOTO_FORM_BYTES)),
+        )
+        .routes(routes!(meetings::list_meetings, meetings::create_meeting))
+        .routes(routes!(meetings::get_meeting_calendar))
+        .routes(routes!(meetings::get_meeting))
+        .routes(routes!(meetings::create_meeting_minutes))
+        .routes(routes!(meetings::list_meeting_actions))
+        .routes(routes!(meetings::update_meeting_action))
+        .routes(routes!(meetings::create_calendar_token))
+        .routes(routes!(households::list_my_households))
+        .routes(routes!(topics::list_topics, topics::create_topic))
+        .routes(routes!(topics::get_topic))
+        .routes(routes!(topics::create_topic_support))
+        .routes(routes!(topics::create_topic_comment))
+        .routes(routes!(topics::update_topic_comment))
+        .routes(routes!(topics::update_topic))
+        .routes(routes!(topics::create_ballot))
+        .routes(routes!(topics::update_community_settings))
+        .routes(routes!(dashboard::get_dashboard))
+        .routes(routes!(proposals::list_proposals))
+        .routes(routes!(proposals::create_proposal_scan))
+        .routes(routes!(proposals::get_proposal))
+        .routes(routes!(proposals::create_proposal_decision))
+        .routes(routes!(search::search_records))
+        .routes(routes!(duty::get_duty_wall))
+        .routes(routes!(duty::get_duty_wall_stream))
+        .routes(routes!(reports::get_governance_report))
+        .routes(routes!(reports::export_governance_report))
+        .routes(routes!(activities::list_activities, activities::create_activity))
+        .routes(routes!(activities::get_activity_calendar))
+        .routes(routes!(activities::get_activities_summary))
+        .routes(routes!(activities::list_recommended_activities))
+        .routes(routes!(activities::get_activity, activities::update_activity))
+        .routes(routes!(activities::list_activity_invitations))
+        .routes(routes!(activities::create_activity_registration))
+        .routes(routes!(activities::update_activity_registration))
+        .routes(routes!(activities::create_activity_checkin))
+        .routes(
+            routes!(activities::create_activity_photo)
+                .layer(axum::extract::DefaultBodyLimit::max(wujia_core::media::MAX_PHOTO_BYTES + 1024)),
+        )
+        .routes(routes!(activities::export_activity_attendance))
+        .routes(routes!(activities::get_activity_photo))
+        .routes(routes!(reception::list_reception_days, reception::create_reception_day))
+        .routes(routes!(reception::get_reception_calendar))
+        .routes(routes!(reception::get_reception_day))
+        .routes(routes!(reception::create_reception_booking))
+        .routes(routes!(reception::create_reception_visit))
+        .routes(routes!(reception::list_reception_demands))
+        .routes(routes!(reception::update_reception_demand))
+        .routes(routes!(reception::get_reception_summary))
+        .routes(routes!(volunteers::list_volunteers, volunteers::create_volunteer))
+        .routes(routes!(volunteers::get_volunteers_summary))
+        .routes(routes!(volunteers::update_volunteer))
+        .routes(routes!(volunteers::get_volunteer_record))
+        .routes(routes!(volunteers::list_shifts, volunteers::create_shift))
+        .routes(routes!(volunteers::create_shift_signup))
+        .routes(routes!(volunteers::update_shift_signup))
+        .split_for_parts();
+    ProblemResponses.modify(&mut doc);
+    (router, doc)
+}
+
+/// All `/api/v1` routes (with their prefix), the document at `/api/v1/openapi.json`, and problems for the rest.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi))
-        .route("/sessions", post(sessions::create_session).delete(sessions::delete_session))
-        .route("/me", get(sessions::get_me))
-        .route("/me/password", post(sessions::change_password))
-        .route("/registry/summary", get(registry::get_registry_summary))
-        .route(
-            "/registry/imports",
-            post(registry::import_residents).layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES)),
-        )
-        .route("/registry/template", get(registry::get_import_template))
-        .route("/registry/export", get(registry::export_residents))
-        .route("/communities", get(registry::list_communities).post(structure::create_community))
-        .route("/communities/{id}/compounds", get(registry::list_compounds).post(structure::create_compound))
-        .route("/compounds/{id}/buildings", get(registry::list_buildings).post(structure::create_building))
-        .route("/buildings/{id}/social_worker", axum::routing::put(structure::update_building_social_worker))
-        .route("/buildings/{id}/units", get(registry::list_units))
-        .route("/units/{id}/households", post(structure::create_household))
-        .route("/households", get(registry::search_households))
-        .route("/households/{id}", get(registry::get_household))
-        .route("/households/{id}/residents", post(registry::create_resident))
-        .route("/households/{id}/signup_codes", post(registry::create_signup_code))
-        .route("/residents/{id}", get(registry::get_resident).put(registry::update_resident))
-        .route("/residents/{id}/id_card", post(registry::reveal_id_card))
-        .route("/tags", get(registry::list_tags).post(registry::create_tag))
-        .route("/signup", post(registry::create_signup))
-        .route("/users", get(accounts::list_users).post(accounts::create_user))
-        .route("/users/{id}", axum::routing::patch(accounts::update_user))
-        .route("/api_tokens", post(accounts::create_api_token))
-        .route("/audit/events", get(audit::list_events))
-        .route("/audit/verify", get(audit::verify_audit))
-        .route("/categories", get(requests::list_categories).post(catalogue::create_category))
-        .route("/categories/{id}", axum::routing::patch(catalogue::update_category))
-        .route("/calendar", get(catalogue::list_calendar_days))
-        .route("/calendar/import", post(catalogue::import_calendar_days))
-        .route("/calendar/{date}", axum::routing::put(catalogue::update_calendar_day))
-        .route("/requests", get(requests::list_requests).post(requests::create_request))
-        .route("/requests/summary", get(requests::get_requests_summary))
-        .route(
-            "/requests/imports",
-            post(hotline::import_hotline_orders).layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES)),
-        )
-        .route("/requests/{id}", get(requests::get_request))
-        .route("/requests/{id}/actions", post(requests::update_request))
-        .route(
-            "/requests/{id}/photos",
-            get(photos::list_request_photos)
-                .post(photos::create_request_photo)
-                .layer(axum::extract::DefaultBodyLimit::max(wujia_core::media::MAX_PHOTO_BYTES + 1024)),
-        )
-        .route("/photos/{blob}", get(photos::get_photo))
-        .route("/knowledge", get(batches::list_knowledge).post(batches::create_knowledge))
-        .route("/request_batches", post(batches::create_request_batch))
-        .route("/request_batches/{id}", get(batches::get_request_batch))
-        .route("/request_batches/{id}/answer", post(batches::update_request_batch))
-        .route("/inbox", get(notifications::list_inbox))
-        .route("/inbox/read", post(notifications::update_inbox))
-        .route(
-            "/notification_channels",
-            get(notifications::list_notification_channels).post(notifications::create_notification_channel),
-        )
-        .route("/duty", get(notifications::list_duty_shifts).post(notifications::create_duty_shift))
-        .route("/deliveries", get(notifications::list_deliveries))
-        .route("/zones", get(patrol::list_zones).post(patrol::create_zone))
-        .route("/zones/{id}/members/{user_id}", axum::routing::put(patrol::update_zone_member))
-        .route("/zones/{id}/checkpoints", post(patrol::create_checkpoint))
-        .route("/patrol/plans", get(patrol::list_patrol_plans).post(patrol::create_patrol_plan))
-        .route("/patrol/rounds", get(patrol::list_patrol_rounds))
-        .route("/patrol/rounds.ics", get(meetings::get_patrol_calendar))
-        .route("/patrol/rounds/{id}", get(patrol::get_patrol_round))
-        .route("/patrol/rounds/{id}/checkins", post(patrol::create_patrol_checkin))
-        .route("/patrol/rounds/{id}/completion", post(patrol::update_patrol_round))
-        .route(
-            "/patrol/findings",
-            get(patrol::list_patrol_findings)
-                .post(patrol::create_patrol_finding)
-                .layer(axum::extract::DefaultBodyLimit::max(PHOTO_FORM_BYTES)),
-        )
-        .route("/patrol/findings/{id}", get(patrol::get_patrol_finding))
-        .route("/patrol/photos/{blob}", get(patrol::get_patrol_photo))
-        .route("/patrol/summary", get(patrol::get_patrol_summary))
-        .route("/patrol/cases", get(cases::list_patrol_cases))
-        .route("/patrol/cases/{id}", get(cases::get_patrol_case))
-        .route(
-            "/patrol/cases/{id}/steps",
-            post(cases::create_case_step).layer(axum::extract::DefaultBodyLimit::max(PHOTO_FORM_BYTES)),
-        )
-        .route("/patrol/board", get(cases::get_patrol_board))
-        .route(
-            "/buildings/{id}/baselines",
-            get(cases::list_building_baselines)
-                .post(cases::create_building_baseline)
-                .layer(axum::extract::DefaultBodyLimit::max(PHOTO_FORM_BYTES)),
-        )
-        .route("/meetings", get(meetings::list_meetings).post(meetings::create_meeting))
-        .route("/meetings.ics", get(meetings::get_meeting_calendar))
-        .route("/meetings/{id}", get(meetings::get_meeting))
-        .route("/meetings/{id}/minutes", post(meetings::create_meeting_minutes))
-        .route("/meeting_actions", get(meetings::list_meeting_actions))
-        .route("/meeting_actions/{id}", axum::routing::patch(meetings::update_meeting_action))
-        .route("/me/calendar_token", post(meetings::create_calendar_token))
-        .route("/my/households", get(households::list_my_households))
-        .route("/topics", get(topics::list_topics).post(topics::create_topic))
-        .route("/topics/{id}", get(topics::get_topic))
-        .route("/topics/{id}/supports", post(topics::create_topic_support))
-        .route("/topics/{id}/comments", post(topics::create_topic_comment))
-        .route("/topics/{id}/comments/{comment}/hidden", post(topics::update_topic_comment))
-        .route("/topics/{id}/actions", post(topics::update_topic))
-        .route("/topics/{id}/ballots", post(topics::create_ballot))
-        .route("/communities/{id}/settings", axum::routing::patch(topics::update_community_settings))
-        .route("/dashboard", get(dashboard::get_dashboard))
-        .route("/proposals", get(proposals::list_proposals))
-        .route("/proposals/scan", post(proposals::create_proposal_scan))
-        .route("/proposals/{id}", get(proposals::get_proposal))
-        .route("/proposals/{id}/decision", post(proposals::create_proposal_decision))
-        .route("/search", get(search::search_records))
-        .route("/duty_wall", get(duty::get_duty_wall))
-        .route("/duty_wall/stream", get(duty::get_duty_wall_stream))
-        .route("/reports/governance", get(reports::get_governance_report))
-        .route("/reports/governance.xlsx", get(reports::export_governance_report))
-        .route("/activities", get(activities::list_activities).post(activities::create_activity))
-        .route("/activities.ics", get(activities::get_activity_calendar))
-        .route("/activities/summary", get(activities::get_activities_summary))
-        .route("/activities/recommended", get(activities::list_recommended_activities))
-        .route("/activities/{id}", get(activities::get_activity).patch(activities::update_activity))
-        .route("/activities/{id}/invitations", get(activities::list_activity_invitations))
-        .route("/activities/{id}/registrations", post(activities::create_activity_registration))
-        .route("/activities/{id}/registrations/{registration}", post(activities::update_activity_registration))
-        .route("/activities/{id}/checkins", post(activities::create_activity_checkin))
-        .route(
-            "/activities/{id}/photos",
-            post(activities::create_activity_photo)
-                .layer(axum::extract::DefaultBodyLimit::max(wujia_core::media::MAX_PHOTO_BYTES + 1024)),
-        )
-        .route("/activities/{id}/attendance.xlsx", get(activities::export_activity_attendance))
-        .route("/activity_photos/{blob}", get(activities::get_activity_photo))
-        .route("/reception_days", get(reception::list_reception_days).post(reception::create_reception_day))
-        .route("/reception_days.ics", get(reception::get_reception_calendar))
-        .route("/reception_days/{id}", get(reception::get_reception_day))
-        .route("/reception_days/{id}/bookings", post(reception::create_reception_booking))
-        .route("/reception_days/{id}/visits", post(reception::create_reception_visit))
-        .route("/reception_demands", get(reception::list_reception_demands))
-        .route("/reception_demands/{id}", axum::routing::patch(reception::update_reception_demand))
-        .route("/reception/summary", get(reception::get_reception_summary))
-        .route("/volunteers", get(volunteers::list_volunteers).post(volunteers::create_volunteer))
-        .route("/volunteers/summary", get(volunteers::get_volunteers_summary))
-        .route("/volunteers/{id}", axum::routing::patch(volunteers::update_volunteer))
-        .route("/volunteers/{id}/record", get(volunteers::get_volunteer_record))
-        .route("/shifts", get(volunteers::list_shifts).post(volunteers::create_shift))
-        .route("/shifts/{id}/signups", post(volunteers::create_shift_signup))
-        .route("/shifts/{id}/signups/{volunteer_id}/attendance", post(volunteers::update_shift_signup))
-        .fallback(|| async { crate::error::ApiError::NotFound })
+    let (router, doc) = api();
+    let doc = Arc::new(doc);
+    let not_found = || async { ApiError::NotFound };
+    router
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+        .route("/api/v1", any(not_found))
+        .route("/api/v1/{*rest}", any(not_found))
 }
 
 #[cfg(test)]
@@ -281,7 +377,7 @@ mod tests {
 
     #[test]
     fn operation_ids_are_verb_underscore_resource() {
-        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let doc = serde_json::to_value(api().1).unwrap();
         let verbs =
             ["get", "list", "create", "update", "delete", "search", "import", "export", "reveal", "verify", "change"];
         let mut n = 0;

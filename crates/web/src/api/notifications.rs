@@ -2,9 +2,9 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson, FieldIssue};
+use crate::error::{ApiError, ApiJson, ApiQuery, FieldIssue};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -29,6 +29,7 @@ pub async fn update_inbox(State(state): State<AppState>, auth: Auth) -> Result<S
 
 /// `?community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CommunityParam {
     /// The community; defaults to the caller's first.
     pub community_id: Option<i64>,
@@ -46,7 +47,7 @@ fn dispatcher(auth: &Auth, community: Option<i64>) -> Result<i64, ApiError> {
 pub async fn list_notification_channels(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<CommunityParam>,
+    ApiQuery(q): ApiQuery<CommunityParam>,
 ) -> Result<Json<Value>, ApiError> {
     let c = dispatcher(&auth, q.community_id)?;
     Ok(Json(json!(state.store.channels(c).await?)))
@@ -131,6 +132,7 @@ pub async fn create_notification_channel(
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DutyQuery {
     /// From (RFC 3339); default now.
     pub from: Option<DateTime<Utc>>,
@@ -146,7 +148,7 @@ pub struct DutyQuery {
 pub async fn list_duty_shifts(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<DutyQuery>,
+    ApiQuery(q): ApiQuery<DutyQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     auth.require(Action::ViewRequests, Scope::community(c))?;
@@ -211,7 +213,7 @@ pub async fn create_duty_shift(
 pub async fn list_deliveries(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<CommunityParam>,
+    ApiQuery(q): ApiQuery<CommunityParam>,
 ) -> Result<Json<Value>, ApiError> {
     let c = dispatcher(&auth, q.community_id)?;
     let mut rows = state.store.deliveries(c, 200).await?;

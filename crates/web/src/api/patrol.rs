@@ -4,10 +4,10 @@
 use super::photos::clean;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::form::{PhotoForm, field_error};
 use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
@@ -22,6 +22,7 @@ pub(crate) const FINDING_PHOTOS: usize = 4;
 
 /// `?community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CommunityQuery {
     /// The community; defaults to the caller's first.
     pub community_id: Option<i64>,
@@ -43,7 +44,7 @@ pub(crate) fn patrol_community(auth: &Auth, requested: Option<i64>) -> Result<i6
 pub async fn list_zones(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<CommunityQuery>,
+    ApiQuery(q): ApiQuery<CommunityQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = patrol_community(&auth, q.community_id)?;
     let mut out = Vec::new();
@@ -97,7 +98,7 @@ pub struct MemberBody {
 pub async fn update_zone_member(
     State(state): State<AppState>,
     auth: Auth,
-    Path((id, user_id)): Path<(i64, i64)>,
+    ApiPath((id, user_id)): ApiPath<(i64, i64)>,
     ApiJson(b): ApiJson<MemberBody>,
 ) -> Result<StatusCode, ApiError> {
     let z = state.store.zone(id).await?;
@@ -125,7 +126,7 @@ pub struct CheckpointBody {
 pub async fn create_checkpoint(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<CheckpointBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let cp = add_checkpoint(&state, &auth, id, &b).await?;
@@ -234,7 +235,7 @@ fn plan_json(p: &wujia_store::Plan) -> Value {
 pub async fn list_patrol_plans(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<CommunityQuery>,
+    ApiQuery(q): ApiQuery<CommunityQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = patrol_community(&auth, q.community_id)?;
     Ok(Json(json!(state.store.plans(c).await?.iter().map(plan_json).collect::<Vec<_>>())))
@@ -242,6 +243,7 @@ pub async fn list_patrol_plans(
 
 /// `?date=&from=&to=&zone_id=&mine=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RoundsQuery {
     /// One Beijing date (`2024-06-03`); default today.
     pub date: Option<String>,
@@ -276,7 +278,7 @@ pub(crate) fn round_json(r: &Round, now: chrono::DateTime<chrono::Utc>) -> Value
 pub async fn list_patrol_rounds(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<RoundsQuery>,
+    ApiQuery(q): ApiQuery<RoundsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let rounds = rounds_for(&state, &auth, &q).await?;
     let now = state.clock.now();
@@ -325,7 +327,7 @@ pub(crate) async fn may_walk(state: &AppState, auth: &Auth, community: i64, zone
 pub async fn get_patrol_round(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let r = state.store.round(id).await?;
     if !auth.can(Action::ViewPatrol, Scope::community(r.community_id)) {
@@ -361,7 +363,7 @@ pub struct CheckinBody {
 pub async fn create_patrol_checkin(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<CheckinBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let r = check_in(&state, &auth, id, &b).await?;
@@ -415,7 +417,7 @@ pub(crate) async fn check_in(state: &AppState, auth: &Auth, id: i64, b: &Checkin
 pub async fn update_patrol_round(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let r = finish(&state, &auth, id).await?;
     Ok(Json(round_json(&r, state.clock.now())))
@@ -597,6 +599,7 @@ async fn finding_json(state: &AppState, f: &Finding) -> Result<Value, ApiError> 
 
 /// `?kind=&zone_id=&building_id=&from=&to=&limit=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FindingsQuery {
     /// Type code.
     pub kind: Option<String>,
@@ -620,7 +623,7 @@ pub struct FindingsQuery {
 pub async fn list_patrol_findings(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<FindingsQuery>,
+    ApiQuery(q): ApiQuery<FindingsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     auth.require(Action::ViewPatrol, Scope::community(c))?;
@@ -662,7 +665,7 @@ pub(crate) fn beijing_start(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
 pub async fn get_patrol_finding(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let f = state.store.finding(id).await?;
     if !auth.can(Action::ViewPatrol, Scope::community(f.community_id)) && f.recorded_by != auth.user.id {
@@ -678,7 +681,7 @@ pub async fn get_patrol_finding(
 pub async fn get_patrol_photo(
     State(state): State<AppState>,
     auth: Auth,
-    Path(blob): Path<String>,
+    ApiPath(blob): ApiPath<String>,
 ) -> Result<axum::response::Response, ApiError> {
     let owners = state.store.patrol_photo_owners(&blob).await?;
     let media = owners
@@ -693,6 +696,7 @@ pub async fn get_patrol_photo(
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// First Beijing date (default: 30 days ago).
     pub from: Option<String>,
@@ -710,7 +714,7 @@ pub struct SummaryQuery {
 pub async fn get_patrol_summary(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<SummaryQuery>,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     auth.require(Action::ViewPatrol, Scope::community(c))?;

@@ -3,10 +3,10 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiPath};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -26,7 +26,7 @@ pub(crate) const MAX_PHOTOS: usize = 9;
 pub async fn create_request_photo(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body = body.map_err(|_| ApiError::PayloadTooLarge)?;
@@ -82,7 +82,7 @@ pub(crate) async fn attach(
 pub async fn list_request_photos(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let r = state.store.request(id).await?;
     if !may_view(&auth, &r)? {
@@ -105,7 +105,7 @@ pub async fn list_request_photos(
 pub async fn get_photo(
     State(state): State<AppState>,
     auth: Auth,
-    Path(blob): Path<String>,
+    ApiPath(blob): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let owners = state.store.photo_owners(&blob).await?;
     let mut media = None;

@@ -3,9 +3,9 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,6 +18,7 @@ pub const LOOKBACK_DAYS: i64 = 400;
 
 /// `?community_id=&status=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProposalQuery {
     /// The community.
     pub community_id: Option<i64>,
@@ -39,7 +40,7 @@ pub(crate) async fn with_effect(state: &AppState, p: Proposal) -> Result<Value, 
 pub async fn list_proposals(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<ProposalQuery>,
+    ApiQuery(q): ApiQuery<ProposalQuery>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     Ok(Json(list(&state, &auth, q.community_id, q.status.as_deref()).await?))
 }
@@ -72,7 +73,7 @@ pub(crate) async fn list(
 pub async fn get_proposal(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let p = state.store.proposal(id).await?;
     if !auth.can(Action::ViewRequests, Scope::community(p.community_id)) {
@@ -138,7 +139,7 @@ pub struct DecisionBody {
 pub async fn create_proposal_decision(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<DecisionBody>,
 ) -> Result<Json<Value>, ApiError> {
     let p = decide(&state, &auth, id, &b).await?;

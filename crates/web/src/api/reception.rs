@@ -5,10 +5,10 @@ use super::meetings::{beijing_time, own_party};
 use super::patrol::parse_date;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson, FieldIssue};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, FieldIssue};
 use crate::form::field_error;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Duration;
 use serde::Deserialize;
@@ -123,6 +123,7 @@ pub(crate) fn day_json(d: &ReceptionDay, now: chrono::DateTime<chrono::Utc>) -> 
 
 /// `?community_id=&upcoming=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DaysQuery {
     /// Only days that have not ended.
     pub upcoming: Option<bool>,
@@ -136,7 +137,7 @@ pub struct DaysQuery {
 pub async fn list_reception_days(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<DaysQuery>,
+    ApiQuery(q): ApiQuery<DaysQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     let now = state.clock.now();
@@ -156,7 +157,7 @@ pub async fn list_reception_days(
 pub async fn get_reception_day(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let d = day_for(&state, &auth, id).await?;
     let bookings = state.store.bookings(id).await?;
@@ -230,7 +231,7 @@ pub struct BookingBody {
 pub async fn create_reception_booking(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<BookingBody>,
 ) -> Result<(StatusCode, Json<wujia_store::Booking>), ApiError> {
     Ok((StatusCode::CREATED, Json(book(&state, &auth, id, &b).await?)))
@@ -301,7 +302,7 @@ pub struct VisitBody {
 pub async fn create_reception_visit(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<VisitBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let v = register(&state, &auth, id, &b).await?;
@@ -396,7 +397,7 @@ pub struct DemandPatch {
 pub async fn update_reception_demand(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<DemandPatch>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(demand_json(&answer(&state, &auth, id, &b).await?)))
@@ -455,6 +456,7 @@ pub(crate) async fn answer(state: &AppState, auth: &Auth, id: i64, b: &DemandPat
 
 /// `?party=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DemandsQuery {
     /// One party's; property and developer accounts always see their own.
     pub party: Option<String>,
@@ -468,7 +470,7 @@ pub struct DemandsQuery {
 pub async fn list_reception_demands(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<DemandsQuery>,
+    ApiQuery(q): ApiQuery<DemandsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     auth.require(Action::ViewReception, Scope::community(c))?;
@@ -479,6 +481,7 @@ pub async fn list_reception_demands(
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// First Beijing date (default: a year ago).
     pub from: Option<String>,
@@ -495,7 +498,7 @@ pub struct SummaryQuery {
 pub async fn get_reception_summary(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<SummaryQuery>,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     auth.require(Action::ViewReception, Scope::community(c))?;
@@ -527,7 +530,7 @@ pub(crate) async fn summary(state: &AppState, c: i64, from: Option<&str>, to: Op
 pub async fn get_reception_calendar(
     State(state): State<AppState>,
     crate::pages::MaybeAuth(auth): crate::pages::MaybeAuth,
-    Query(q): Query<super::meetings::FeedQuery>,
+    ApiQuery(q): ApiQuery<super::meetings::FeedQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     use icalendar::{Calendar, Component, Event, EventLike};
     let auth = super::meetings::feed_auth(&state, auth, &q).await?;

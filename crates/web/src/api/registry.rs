@@ -2,11 +2,11 @@
 
 use crate::AppState;
 use crate::auth::{Auth, hash_password_blocking, token_hash};
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::view::{ResidentOut, log_phone_reads, resident_out, resident_scope};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
@@ -19,6 +19,7 @@ use wujia_store::{HouseholdDetail, ImportReport, NewUser};
 
 /// `?community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CommunityQuery {
     /// The community; defaults to the caller's first.
     pub community_id: Option<i64>,
@@ -30,7 +31,7 @@ pub struct CommunityQuery {
 pub async fn get_registry_summary(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<CommunityQuery>,
+    ApiQuery(q): ApiQuery<CommunityQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let community = auth.community(q.community_id)?;
     auth.require(Action::ViewSummary, Scope::community(community))?;
@@ -58,7 +59,7 @@ pub async fn list_communities(State(state): State<AppState>, auth: Auth) -> Resu
 pub async fn list_compounds(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let community = auth.community(Some(id))?;
     auth.require(Action::ViewAddresses, Scope::community(community))?;
@@ -71,7 +72,7 @@ pub async fn list_compounds(
 pub async fn list_buildings(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let compound = state.store.compound(id).await?;
     visible(&auth, Action::ViewAddresses, Scope::community(compound.community_id))?;
@@ -84,7 +85,7 @@ pub async fn list_buildings(
 pub async fn list_units(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let b = state.store.building(id).await?;
     visible(&auth, Action::ViewAddresses, Scope::building(b.community_id, b.id))?;
@@ -101,6 +102,7 @@ pub(crate) fn visible(auth: &Auth, action: Action, scope: Scope) -> Result<(), A
 
 /// `?q=&community_id=&limit=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Address text (`3号院7号楼2单元301`), a name, a phone tail (4 digits), a phone or an ID number.
     pub q: String,
@@ -116,7 +118,7 @@ pub struct SearchQuery {
 pub async fn search_households(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<SearchQuery>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let hits = search(&state, &auth, q.community_id, &q.q, q.limit.unwrap_or(50)).await?;
     Ok(Json(json!(hits)))
@@ -167,7 +169,7 @@ pub(crate) async fn household_for(
 pub async fn get_household(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let (h, residents) = household_for(&state, &auth, id).await?;
     Ok(Json(json!({
@@ -195,7 +197,7 @@ pub struct ResidentBody {
 pub async fn create_resident(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ResidentBody>,
 ) -> Result<(StatusCode, Json<ResidentOut>), ApiError> {
     let r = add_resident(&state, &auth, id, &body.fields).await?;
@@ -226,7 +228,7 @@ pub(crate) async fn add_resident(
 pub async fn get_resident(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ResidentOut>, ApiError> {
     let v = state.store.resident(id, state.clock.today()).await?;
     visible(&auth, Action::ViewResidents, resident_scope(&v))?;
@@ -243,7 +245,7 @@ pub async fn get_resident(
 pub async fn update_resident(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ResidentBody>,
 ) -> Result<Json<ResidentOut>, ApiError> {
     let version = body
@@ -282,7 +284,7 @@ pub(crate) async fn edit_resident(
 pub async fn reveal_id_card(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({"id_card": reveal(&state, &auth, id).await?})))
 }
@@ -303,7 +305,7 @@ pub(crate) async fn reveal(state: &AppState, auth: &Auth, id: i64) -> Result<Opt
 pub async fn list_tags(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<CommunityQuery>,
+    ApiQuery(q): ApiQuery<CommunityQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let community = auth.community(q.community_id)?;
     auth.require(Action::ViewResidents, Scope::community(community))
@@ -365,6 +367,7 @@ pub(crate) async fn add_tag(state: &AppState, auth: &Auth, body: &TagBody) -> Re
 
 /// `?community_id=&dry_run=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// The community; defaults to the caller's first.
     pub community_id: Option<i64>,
@@ -383,7 +386,7 @@ pub struct ImportQuery {
 pub async fn import_residents(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<ImportQuery>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ImportReport>, ApiError> {
     // A body over the limit is refused while it is read; say so as a problem, like every other error.
@@ -414,6 +417,7 @@ pub(crate) async fn import_file(
 
 /// `?format=xlsx|csv`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     /// `xlsx` (default) or `csv`.
     pub format: Option<String>,
@@ -437,7 +441,7 @@ pub(crate) fn file_response(format: Format, name: &str, bytes: Vec<u8>) -> Respo
 /// The import template with its Chinese headers and an example row.
 #[utoipa::path(get, path = "/api/v1/registry/template", operation_id = "get_import_template", tag = "registry",
     params(FormatQuery), responses((status = 200, description = "The template file")), security(("bearer" = [])))]
-pub async fn get_import_template(_auth: Auth, Query(q): Query<FormatQuery>) -> Result<Response, ApiError> {
+pub async fn get_import_template(_auth: Auth, ApiQuery(q): ApiQuery<FormatQuery>) -> Result<Response, ApiError> {
     let format = format_of(&q)?;
     let bytes = transfer::template(format).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(file_response(format, "registry-template", bytes))
@@ -449,7 +453,7 @@ pub async fn get_import_template(_auth: Auth, Query(q): Query<FormatQuery>) -> R
 pub async fn export_residents(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<FormatQuery>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> Result<Response, ApiError> {
     let format = format_of(&q)?;
     let community = auth.community(q.community_id)?;
@@ -528,7 +532,7 @@ pub(crate) async fn export_file(
 pub async fn create_signup_code(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (code, expires) = issue_code(&state, &auth, id).await?;
     Ok((StatusCode::CREATED, Json(json!({"code": code, "expires_at": expires}))))

@@ -4,8 +4,8 @@
 use super::patrol::beijing_start;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
-use axum::extract::{Query, State};
+use crate::error::{ApiError, ApiQuery};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, Duration, NaiveDate};
@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 /// `?from=&to=&community_id=`; the default is last month.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// First Beijing date.
     pub from: Option<String>,
@@ -247,7 +248,7 @@ pub(crate) async fn report(
 pub async fn get_governance_report(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<ReportQuery>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     let (from, to) = report_period(&state, &q)?;
@@ -260,7 +261,7 @@ pub async fn get_governance_report(
 pub async fn export_governance_report(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<ReportQuery>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let c = auth.community(q.community_id)?;
     let (from, to) = report_period(&state, &q)?;

@@ -2,9 +2,9 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
@@ -36,6 +36,7 @@ pub async fn create_request(
 
 /// `?status=&category=&channel=&building_id=&mine=&buildings=&from=&to=&limit=&community_id=`
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Comma-separated status codes; `open` for every open status.
     pub status: Option<String>,
@@ -117,7 +118,7 @@ impl QueueQuery {
 pub async fn list_requests(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<QueueQuery>,
+    ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> Result<Json<Vec<RequestView>>, ApiError> {
     Ok(Json(requests::queue(&state.app, &auth, &q.filter()?).await?))
 }
@@ -130,7 +131,7 @@ pub async fn list_requests(
 pub async fn get_request(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<RequestDetail>, ApiError> {
     Ok(Json(requests::get(&state.app, &auth, id).await?))
 }
@@ -157,7 +158,7 @@ pub struct ActionBody {
 pub async fn update_request(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<ActionBody>,
 ) -> Result<Json<RequestView>, ApiError> {
     Ok(Json(requests::act(&state.app, &auth, id, b.version, &b.command).await?))
@@ -165,6 +166,7 @@ pub async fn update_request(
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// From (YYYY-MM-DD, Beijing), inclusive.
     pub from: Option<String>,
@@ -192,7 +194,7 @@ impl SummaryQuery {
 pub async fn get_requests_summary(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<SummaryQuery>,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
 ) -> Result<Json<RequestsSummary>, ApiError> {
     Ok(Json(requests::summary(&state.app, &auth, &q.period()?).await?))
 }

@@ -2,16 +2,17 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiQuery};
 use crate::search::Hit;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use wujia_core::accounts::{Action, Role, Scope};
 
 /// `?q=&kind=&building_id=&from=&to=&limit=`
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// The words.
     pub q: String,
@@ -79,7 +80,7 @@ pub(crate) async fn search(state: &AppState, auth: &Auth, q: &SearchQuery) -> Re
 pub async fn search_records(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<SearchQuery>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let hits = search(&state, &auth, &q).await?;
     Ok(Json(json!({"q": q.q, "hits": hits})))

@@ -3,9 +3,9 @@
 use super::registry::visible;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson, FieldIssue};
+use crate::error::{ApiError, ApiJson, ApiPath, FieldIssue};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -99,7 +99,7 @@ pub struct CompoundBody {
 pub async fn create_compound(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<CompoundBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     visible(&auth, Action::ManageStructure, Scope::community(id))?;
@@ -138,7 +138,7 @@ pub struct BuildingBody {
 pub async fn create_building(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<BuildingBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let compound = state.store.compound(id).await?;
@@ -175,7 +175,7 @@ pub struct WorkerBody {
 pub async fn update_building_social_worker(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<WorkerBody>,
 ) -> Result<Json<Value>, ApiError> {
     let building = state.store.building(id).await?;
@@ -207,7 +207,7 @@ pub struct HouseholdBody {
 pub async fn create_household(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<HouseholdBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let room = b.room.trim();

@@ -4,10 +4,10 @@
 use super::meetings::beijing_time;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::form::field_error;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Duration;
 use serde::Deserialize;
@@ -126,7 +126,7 @@ pub async fn list_topics(State(state): State<AppState>, auth: Auth) -> Result<Js
 pub async fn get_topic(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let t = topic_for(&state, &auth, id).await?;
     Ok(Json(topic_json(&state, &auth, &t).await?))
@@ -139,7 +139,7 @@ pub async fn get_topic(
 pub async fn create_topic_support(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let t = support(&state, &auth, id).await?;
     Ok((StatusCode::CREATED, Json(topic_json(&state, &auth, &t).await?)))
@@ -169,7 +169,7 @@ pub struct CommentBody {
 pub async fn create_topic_comment(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<CommentBody>,
 ) -> Result<StatusCode, ApiError> {
     comment(&state, &auth, id, &b.text).await?;
@@ -198,7 +198,7 @@ pub(crate) async fn comment(state: &AppState, auth: &Auth, id: i64, text: &str) 
 pub async fn update_topic_comment(
     State(state): State<AppState>,
     auth: Auth,
-    Path((id, cid)): Path<(i64, i64)>,
+    ApiPath((id, cid)): ApiPath<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
     let t = topic_for(&state, &auth, id).await?;
     auth.require(Action::ManageReception, Scope::community(t.community_id))?;
@@ -242,7 +242,7 @@ pub struct TopicAction {
 pub async fn update_topic(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<TopicAction>,
 ) -> Result<Json<Value>, ApiError> {
     let t = act(&state, &auth, id, &b).await?;
@@ -352,7 +352,7 @@ pub struct BallotBody {
 pub async fn create_ballot(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<BallotBody>,
 ) -> Result<StatusCode, ApiError> {
     vote(&state, &auth, id, &b).await?;
@@ -413,7 +413,7 @@ pub struct SettingsBody {
 pub async fn update_community_settings(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<SettingsBody>,
 ) -> Result<StatusCode, ApiError> {
     auth.require(Action::ManageStructure, Scope::community(id))?;

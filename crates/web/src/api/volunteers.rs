@@ -5,10 +5,10 @@ use super::meetings::beijing_time;
 use super::patrol::parse_date;
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::form::field_error;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Duration;
 use serde::Deserialize;
@@ -79,6 +79,7 @@ pub(crate) async fn apply(state: &AppState, auth: &Auth, b: &ApplicationBody) ->
 
 /// `?status=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VolunteersQuery {
     /// `applied`, `approved` or `rejected`.
     pub status: Option<String>,
@@ -92,7 +93,7 @@ pub struct VolunteersQuery {
 pub async fn list_volunteers(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<VolunteersQuery>,
+    ApiQuery(q): ApiQuery<VolunteersQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     auth.require(Action::ManageVolunteers, Scope::community(c))?;
@@ -119,7 +120,7 @@ pub struct DecisionBody {
 pub async fn update_volunteer(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<DecisionBody>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(volunteer_json(&decide(&state, &auth, id, &b).await?)))
@@ -179,7 +180,7 @@ async fn volunteer_for(state: &AppState, auth: &Auth, id: Option<i64>) -> Result
 pub async fn get_volunteer_record(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let v = volunteer_for(&state, &auth, Some(id)).await?;
     let record = state.store.service_record(v.id).await?;
@@ -250,6 +251,7 @@ pub(crate) async fn plan_shift(state: &AppState, auth: &Auth, b: &ShiftBody) -> 
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ShiftsQuery {
     /// First Beijing date (default today).
     pub from: Option<String>,
@@ -265,7 +267,7 @@ pub struct ShiftsQuery {
 pub async fn list_shifts(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<ShiftsQuery>,
+    ApiQuery(q): ApiQuery<ShiftsQuery>,
 ) -> Result<Json<Vec<Shift>>, ApiError> {
     let c = auth.community(q.community_id)?;
     let from = q
@@ -300,7 +302,7 @@ pub struct SignupBody {
 pub async fn create_shift_signup(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<SignupBody>,
 ) -> Result<(StatusCode, Json<wujia_store::Signup>), ApiError> {
     Ok((StatusCode::CREATED, Json(sign_up(&state, &auth, id, b.volunteer_id).await?)))
@@ -340,7 +342,7 @@ pub struct AttendanceBody {
 pub async fn update_shift_signup(
     State(state): State<AppState>,
     auth: Auth,
-    Path((id, volunteer_id)): Path<(i64, i64)>,
+    ApiPath((id, volunteer_id)): ApiPath<(i64, i64)>,
     ApiJson(b): ApiJson<AttendanceBody>,
 ) -> Result<Json<wujia_store::Signup>, ApiError> {
     Ok(Json(attend(&state, &auth, id, volunteer_id, &b).await?))
@@ -421,6 +423,7 @@ pub(crate) async fn attend(
 
 /// `?from=&to=&community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// First Beijing date (default a year ago).
     pub from: Option<String>,
@@ -436,7 +439,7 @@ pub struct SummaryQuery {
 pub async fn get_volunteers_summary(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<SummaryQuery>,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = auth.community(q.community_id)?;
     if !auth.can(Action::ManageVolunteers, Scope::community(c)) && !auth.can(Action::ViewReception, Scope::community(c))

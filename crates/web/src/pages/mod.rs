@@ -8,6 +8,7 @@ mod calendar;
 mod dashboard;
 mod inbox;
 mod patrol;
+mod problems;
 mod proposals;
 mod reception;
 mod registry;
@@ -343,6 +344,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(index))
         .route("/lang/{code}", get(set_lang))
         .route("/a11y", get(toggle_large))
+        .route("/problems/{code}", get(problems::get_problem))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .merge(account::routes())

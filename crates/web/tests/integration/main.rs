@@ -13,6 +13,7 @@ mod disclosure;
 mod faults;
 mod figures;
 mod mail;
+mod openapi;
 mod patrol;
 mod proactive;
 mod reception;
