@@ -714,6 +714,18 @@ impl Store {
         self.hits(&sql, &params).await
     }
 
+    /// The households at a typed address (`3-7-1-102`, `3号院7号楼1单元102`); anything that is not an address
+    /// (a phone, an ID number, a name) finds nothing. For the location of a finding or a request, which must never
+    /// turn personal data into a home address.
+    pub async fn households_at_address(&self, community_id: i64, text: &str, limit: i64) -> Result<Vec<SearchHit>> {
+        let text = text.trim();
+        let digits = text.chars().all(|c| c.is_ascii_digit() || c == 'X' || c == 'x');
+        match AddressQuery::parse(text) {
+            Some(q) if !digits => self.search_address(community_id, q, limit.clamp(1, 1000)).await,
+            _ => Ok(Vec::new()),
+        }
+    }
+
     async fn search_address(&self, community_id: i64, q: AddressQuery, limit: i64) -> Result<Vec<SearchHit>> {
         // Only the parts the query names become conditions, so that each join can use its unique index.
         let mut sql = String::from(

@@ -81,7 +81,7 @@ pub async fn import_orders(
             },
         };
         let household = if AddressQuery::parse(&o.address).is_some_and(|a| a.is_complete()) {
-            match app.store.search(community, &o.address, 2).await?.as_slice() {
+            match app.store.households_at_address(community, &o.address, 2).await?.as_slice() {
                 [hit] => Some(app.store.household(hit.household_id, app.clock.today()).await?),
                 _ => None,
             }

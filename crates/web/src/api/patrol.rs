@@ -468,19 +468,27 @@ pub(crate) async fn record_finding(
         ),
         None => None,
     };
-    // A household typed as an address on the phone (`3-7-1-102`, `3号院7号楼1单元102`) is looked up.
+    // A household typed as an address on the phone (`3-7-1-102`, `3号院7号楼1单元102`) is looked up, by address
+    // only and for someone who may record findings there: a phone, an ID number or a name never becomes a home.
     let typed = match form.text("address") {
         Some(text) => {
             let c = match &round {
                 Some(r) => r.community_id,
                 None => auth.community(form.id("community_id")?)?,
             };
-            let hits = state.store.search(c, text, 5).await?;
+            auth.require(Action::PatrolRounds, Scope::community(c))?;
+            let hits = state.store.households_at_address(c, text, 5).await?;
             let mut ids: Vec<i64> = hits.iter().map(|h| h.household_id).collect();
             ids.dedup();
             match ids.as_slice() {
                 [one] => Some(*one),
-                [] => return Err(ApiError::field("address", "找不到这个住户地址 / no household at this address")),
+                [] => {
+                    return Err(ApiError::field(
+                        "address",
+                        "找不到这个住户地址，请写成 1-2-1-101 或 1号院2号楼1单元101，公共区域请写在地点里 / no household at this \
+                         address: write it as 1-2-1-101, or name a public place",
+                    ));
+                }
                 _ => {
                     return Err(ApiError::field(
                         "address",

@@ -587,7 +587,7 @@ async fn new_submit(State(state): State<AppState>, ctx: PageContext, auth: Auth,
         // A full address typed by staff is resolved to its household; anything else is a place.
         let mut household_id = None;
         if AddressQuery::parse(&f.location).is_some_and(|q| q.is_complete()) {
-            let hits = crate::api::registry::search(&state, &auth, None, &f.location, 2).await.unwrap_or_default();
+            let hits = state.store.households_at_address(auth.community(None)?, &f.location, 2).await?;
             if let [hit] = hits.as_slice() {
                 household_id = Some(hit.household_id);
             }
