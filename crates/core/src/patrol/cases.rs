@@ -1,8 +1,27 @@
 //! Rectification cases (整改): a finding not fixed on the spot is followed from the notice to the household,
 //! through visits and an agreed deadline, to joint handling, a re-inspection with a photo, and closing (销号).
 
+use crate::accounts::{Action, Actor, Role, Scope, authorize};
 use chrono::NaiveDate;
 use serde::Serialize;
+
+/// Whether `actor` may see a rectification case of `community` handed to `handled_by`: the community's patrol
+/// viewers see every case; the property company only the cases handed to it; the developer none (no case is
+/// handed to it). What is not theirs reads as absent.
+pub fn may_view_case(actor: &Actor, community: i64, handled_by: Option<HandledBy>) -> bool {
+    match actor.role {
+        Role::Property => actor.communities.contains(&community) && handled_by == Some(HandledBy::Property),
+        Role::Developer => false,
+        _ => authorize(actor, Action::ViewPatrol, Scope::community(community)).is_ok(),
+    }
+}
+
+/// Whether `actor` may record a step on a case it may see: those who manage patrols record any step; the party a
+/// case is handed to records its re-inspection (the removal done, with its photo), and the community closes it.
+pub fn may_record_case_step(actor: &Actor, community: i64, handled_by: Option<HandledBy>, reinspection: bool) -> bool {
+    authorize(actor, Action::ManagePatrol, Scope::community(community)).is_ok()
+        || (reinspection && actor.role == Role::Property && may_view_case(actor, community, handled_by))
+}
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -282,5 +301,27 @@ mod tests {
         for s in [Noticed, Visiting, Agreed, Handling, Reinspected, Closed] {
             assert_eq!(CaseStatus::parse(s.code()), Some(s));
         }
+    }
+
+    fn actor(role: Role) -> Actor {
+        Actor { user_id: 1, role, communities: vec![1], buildings: vec![], household: None }
+    }
+
+    #[test]
+    fn the_property_company_sees_and_reinspects_only_the_cases_handed_to_it() {
+        let property = actor(Role::Property);
+        assert!(may_view_case(&property, 1, Some(HandledBy::Property)));
+        assert!(!may_view_case(&property, 1, None), "not handed to anyone yet");
+        assert!(!may_view_case(&property, 1, Some(HandledBy::Household)));
+        assert!(!may_view_case(&property, 2, Some(HandledBy::Property)), "another community");
+        assert!(may_record_case_step(&property, 1, Some(HandledBy::Property), true));
+        assert!(!may_record_case_step(&property, 1, Some(HandledBy::Property), false), "closing stays with staff");
+        assert!(!may_record_case_step(&property, 1, Some(HandledBy::Household), true));
+        assert!(!may_view_case(&actor(Role::Developer), 1, Some(HandledBy::Property)));
+        for role in [Role::Staff, Role::Street, Role::SocialWorker, Role::Patrol] {
+            assert!(may_view_case(&actor(role), 1, None), "{role:?}");
+        }
+        assert!(may_record_case_step(&actor(Role::Staff), 1, None, false));
+        assert!(!may_record_case_step(&actor(Role::Street), 1, None, false));
     }
 }

@@ -12,7 +12,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use wujia_core::accounts::{Action, Scope};
-use wujia_core::patrol::cases::{CaseCommand, CaseStatus, HandledBy, VisitOutcome, decide};
+use wujia_core::patrol::cases::{
+    CaseCommand, CaseStatus, HandledBy, VisitOutcome, decide, may_record_case_step, may_view_case,
+};
 use wujia_store::{Case, CaseUpdate};
 
 /// `?open=&building_id=&community_id=`
@@ -37,7 +39,9 @@ pub async fn list_patrol_cases(
 ) -> Result<Json<Vec<Case>>, ApiError> {
     let c = auth.community(q.community_id)?;
     auth.require(Action::ViewPatrol, Scope::community(c))?;
-    Ok(Json(state.store.cases(c, q.open.unwrap_or(true), q.building_id, 500).await?))
+    let mut cases = state.store.cases(c, q.open.unwrap_or(true), q.building_id, 500).await?;
+    cases.retain(|case| may_view_case(&auth.actor, case.community_id, handled_by(case)));
+    Ok(Json(cases))
 }
 
 /// A case with its steps and the finding that opened it.
@@ -51,9 +55,14 @@ pub async fn get_patrol_case(
     Ok(Json(case_json(&state, &auth, id).await?))
 }
 
+/// Who a case is handed to.
+pub(crate) fn handled_by(c: &Case) -> Option<HandledBy> {
+    c.handled_by.as_deref().and_then(HandledBy::parse)
+}
+
 pub(crate) async fn case_json(state: &AppState, auth: &Auth, id: i64) -> Result<Value, ApiError> {
     let c = state.store.case(id).await?;
-    if !auth.can(Action::ViewPatrol, Scope::community(c.community_id)) {
+    if !may_view_case(&auth.actor, c.community_id, handled_by(&c)) {
         return Err(ApiError::NotFound);
     }
     let steps = state.store.case_steps(id).await?;
@@ -97,10 +106,13 @@ pub async fn create_case_step(
 /// Checks a step with the case rules and records it.
 pub(crate) async fn step(state: &AppState, auth: &Auth, id: i64, form: &PhotoForm) -> Result<Case, ApiError> {
     let c = state.store.case(id).await?;
-    if !auth.can(Action::ViewPatrol, Scope::community(c.community_id)) {
+    if !may_view_case(&auth.actor, c.community_id, handled_by(&c)) {
         return Err(ApiError::NotFound);
     }
-    auth.require(Action::ManagePatrol, Scope::community(c.community_id))?;
+    let reinspection = form.text("action") == Some("reinspect");
+    if !may_record_case_step(&auth.actor, c.community_id, handled_by(&c), reinspection) {
+        return Err(ApiError::Forbidden);
+    }
     if let Some(v) = form.id("version")?
         && v != c.version
     {

@@ -394,7 +394,15 @@ async fn board_page(
         let now = state.clock.now();
         let board = state.store.zero_board(c, now).await?;
         let lang = ctx.lang;
-        let cases = state.store.cases(c, true, None, 500).await?;
+        let mut cases = state.store.cases(c, true, None, 500).await?;
+        // The board's counts are the community's; the list of cases shows those the viewer may open.
+        cases.retain(|case| {
+            wujia_core::patrol::cases::may_view_case(
+                &auth.actor,
+                case.community_id,
+                crate::api::cases::handled_by(case),
+            )
+        });
         Ok(BoardPage {
             l: ctx.layout(lang.t("patrol.board"), Some(&auth)),
             open: board.open,

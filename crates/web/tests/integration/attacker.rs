@@ -4,7 +4,10 @@ use crate::common::TestApp;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-on_both!(a_phone_an_id_number_or_a_name_never_becomes_a_home_address);
+on_both!(
+    a_phone_an_id_number_or_a_name_never_becomes_a_home_address,
+    the_property_company_reads_and_works_only_the_cases_handed_to_it
+);
 
 fn form(pairs: &[(&str, &str)]) -> reqwest::multipart::Form {
     pairs.iter().fold(reqwest::multipart::Form::new(), |f, (k, v)| f.text(k.to_string(), v.to_string()))
@@ -46,4 +49,56 @@ async fn a_phone_an_id_number_or_a_name_never_becomes_a_home_address(app: TestAp
         let (status, body) = post_finding(&app, &property, &[("kind", "corridor_clutter"), ("address", probe)]).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{probe}: {body}");
     }
+}
+
+async fn the_property_company_reads_and_works_only_the_cases_handed_to_it(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let property = app.token("wuye").await;
+    let developer = app.token("kaifa").await;
+    let patrol = app.token("patrol_li").await;
+    // Two cases from two findings not fixed on the spot: one handed to the property company, one not yet.
+    let mut cases = Vec::new();
+    for address in ["3-7-1-102", "6-1-2-501"] {
+        let (status, body) = post_finding(&app, &patrol, &[("kind", "window_guard"), ("address", address)]).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let finding: Value = serde_json::from_str(&body).unwrap();
+        cases.push(finding["case_id"].as_i64().expect("a finding not fixed on the spot opens a case"));
+    }
+    let step = |token: String, id: i64, pairs: Vec<(&'static str, String)>| {
+        let url = app.url(&format!("/api/v1/patrol/cases/{id}/steps"));
+        let f = pairs.into_iter().fold(reqwest::multipart::Form::new(), |f, (k, v)| f.text(k, v));
+        let req = app.client.post(url).bearer_auth(token).multipart(f);
+        async move { req.send().await.unwrap() }
+    };
+    let (theirs, other) = (cases[0], cases[1]);
+    // She agreed on a visit (test clock: 2024-02-26); the property company removes it.
+    let agreed = vec![("action", "visit".into()), ("outcome", "agreed".into()), ("deadline", "2024-03-10".to_string())];
+    assert_eq!(step(staff.clone(), theirs, agreed).await.status(), StatusCode::CREATED);
+    let res = step(staff.clone(), theirs, vec![("action", "handle".into()), ("handled_by", "property".into())]).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    assert_eq!(app.get(&property, &format!("/api/v1/patrol/cases/{theirs}")).await.status(), StatusCode::OK);
+    for (who, token) in [("property", &property), ("developer", &developer)] {
+        let res = app.get(token, &format!("/api/v1/patrol/cases/{other}")).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{who} reads a case not handed to it");
+    }
+    assert_eq!(app.get(&developer, &format!("/api/v1/patrol/cases/{theirs}")).await.status(), StatusCode::NOT_FOUND);
+    let listed = app.get_json(&property, "/api/v1/patrol/cases").await;
+    let ids: Vec<i64> = listed.as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    assert!(ids.contains(&theirs) && !ids.contains(&other), "{ids:?}");
+    assert!(app.get_json(&staff, "/api/v1/patrol/cases").await.to_string().contains(&format!("\"id\":{other}")));
+
+    // Theirs to act on: the removal done, with its photo; closing and other cases are not.
+    let photo = crate::common::jpeg();
+    let url = app.url(&format!("/api/v1/patrol/cases/{theirs}/steps"));
+    let f = reqwest::multipart::Form::new()
+        .text("action", "reinspect")
+        .text("passed", "true")
+        .part("photo", reqwest::multipart::Part::bytes(photo).file_name("done.jpg"));
+    let res = app.client.post(url).bearer_auth(&property).multipart(f).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let res = step(property.clone(), theirs, vec![("action", "close".into())]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = step(property.clone(), other, vec![("action", "reinspect".into()), ("passed", "true".into())]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

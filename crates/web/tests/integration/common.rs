@@ -351,3 +351,11 @@ pub fn python(script: &str, args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).expect("the checker prints UTF-8")
 }
+
+/// A minimal JPEG with EXIF, as phones send.
+pub fn jpeg() -> Vec<u8> {
+    let mut j = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x0C];
+    j.extend(b"Exif\0\0GPS!");
+    j.extend([0xFF, 0xDB, 0x00, 0x04, 0x01, 0x02, 0xFF, 0xDA, 0x00, 0x02, 0x10, 0x20, 0xFF, 0xD9]);
+    j
+}
