@@ -87,9 +87,8 @@ pub async fn list_units(
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let b = state.store.building(id).await?;
-    visible(&auth, Action::ViewAddresses, Scope::building(b.community_id, b.id))?;
-    Ok(Json(json!({"building": b, "units": state.store.units(id).await?})))
+    let (building, units) = wujia_app::registry::building_units(&state.app, &auth, id).await?;
+    Ok(Json(json!({"building": building, "units": units})))
 }
 
 /// Outside the caller's communities a record is "not found"; inside but not permitted it is "forbidden".

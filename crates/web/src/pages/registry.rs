@@ -107,16 +107,7 @@ struct BuildingPage {
 
 async fn building(State(state): State<AppState>, ctx: PageContext, auth: Auth, Path(id): Path<i64>) -> Response {
     let result = async {
-        let building = state.store.building(id).await?;
-        visible(&auth, Action::ViewAddresses, Scope::building(building.community_id, building.id))?;
-        let mut units = state.store.units(id).await?;
-        if !auth.can(Action::ViewResidents, Scope::building(building.community_id, building.id)) {
-            for u in &mut units {
-                for h in &mut u.households {
-                    h.head_name = None;
-                }
-            }
-        }
+        let (building, units) = wujia_app::registry::building_units(&state.app, &auth, id).await?;
         let title = format!("{}{}{}", building.compound_name, building.number, ctx.lang.t("registry.building_suffix"));
         Ok::<_, ApiError>(BuildingPage { l: ctx.layout(&title, Some(&auth)), building, units })
     }

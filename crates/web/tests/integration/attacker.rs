@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 on_both!(
     a_phone_an_id_number_or_a_name_never_becomes_a_home_address,
-    the_property_company_reads_and_works_only_the_cases_handed_to_it
+    the_property_company_reads_and_works_only_the_cases_handed_to_it,
+    the_property_company_sees_addresses_not_the_names_behind_them
 );
 
 fn form(pairs: &[(&str, &str)]) -> reqwest::multipart::Form {
@@ -101,4 +102,30 @@ async fn the_property_company_reads_and_works_only_the_cases_handed_to_it(app: T
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = step(property.clone(), other, vec![("action", "reinspect".into()), ("passed", "true".into())]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+async fn the_property_company_sees_addresses_not_the_names_behind_them(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let hu = app.get_json(&staff, "/api/v1/households?q=3-7-1-102").await[0]["household_id"].as_i64().unwrap();
+    let building = app.get_json(&staff, &format!("/api/v1/households/{hu}")).await["building_id"].as_i64().unwrap();
+    let path = format!("/api/v1/buildings/{building}/units");
+    let names = |v: &Value| -> Vec<String> {
+        v["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|u| u["households"].as_array().unwrap().iter())
+            .filter_map(|h| h["head_name"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert!(!names(&app.get_json(&staff, &path).await).is_empty(), "staff see the heads of household");
+    let property = app.token("wuye").await;
+    let theirs = app.get_json(&property, &path).await;
+    assert!(theirs["units"].as_array().is_some_and(|u| !u.is_empty()), "the property company sees the addresses");
+    assert_eq!(names(&theirs), Vec::<String>::new(), "the API shows names the search hides");
+    let page = app.browser("wuye").await.get(app.url(&format!("/buildings/{building}"))).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("102"), "the building page lists the rooms");
+    assert!(!html.contains("胡桂兰"), "the building page shows a name to the property company");
 }
