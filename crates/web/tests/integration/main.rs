@@ -13,6 +13,7 @@ mod disclosure;
 mod faults;
 mod figures;
 mod mail;
+mod once;
 mod openapi;
 mod patrol;
 mod proactive;
