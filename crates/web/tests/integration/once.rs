@@ -101,7 +101,9 @@ async fn the_order_import_keeps_the_api_limits_and_names_the_row_excel_shows(app
     let (status, p) = problem(post_orders(&app, &staff, future).await).await;
     assert_eq!((status, issues(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec![(2, "受理时间".to_string())]));
     // A CSV's blank line is a row Excel shows.
-    let csv = format!("{HEADER}\nBJ1,2024-02-26 08:15,停电,停电,琉璃井路3号院,,,,,\n\nBJ2,2024-02-26 08:15,外星人,停电,琉璃井路3号院,,,,,\n");
+    let csv = format!(
+        "{HEADER}\nBJ1,2024-02-26 08:15,停电,停电,琉璃井路3号院,,,,,\n\nBJ2,2024-02-26 08:15,外星人,停电,琉璃井路3号院,,,,,\n"
+    );
     let (_, p) = problem(post_orders(&app, &staff, csv).await).await;
     assert_eq!(issues(&p), [(4, "诉求类别".to_string())]);
     // An XLSX whose first rows are empty, with a blank row and a stray note: Excel's row numbers.
@@ -173,7 +175,8 @@ async fn control_characters_are_refused_at_the_edge_naming_the_field(app: TestAp
     let body = json!({"category_id": leaf, "description": "电梯\u{1}停了", "location": "3号院"});
     let (status, p) = problem(app.send(Method::POST, &staff, "/api/v1/requests", &body).await).await;
     assert_eq!((status, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("description")));
-    let body = json!({"category_id": leaf, "description": "电梯", "location": "3号院", "answers": {"楼层": "三\u{7f}"}});
+    let body =
+        json!({"category_id": leaf, "description": "电梯", "location": "3号院", "answers": {"楼层": "三\u{7f}"}});
     let (status, p) = problem(app.send(Method::POST, &staff, "/api/v1/requests", &body).await).await;
     assert_eq!((status, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("answers.楼层")));
     app.create_request(&staff, &json!({"category_id": leaf, "description": "电梯\n\t停了", "location": "3号院"})).await;
@@ -250,7 +253,8 @@ async fn open311_xml_stays_well_formed_whatever_the_database_holds(app: TestApp)
     let staff = app.token("zhangli").await;
     let cats = app.get_json(&staff, "/api/v1/categories").await;
     let leaf = cats.as_array().unwrap().iter().find(|c| c["code"] == "property.repair.elevator").unwrap()["id"].clone();
-    let row = app.create_request(&staff, &json!({"category_id": leaf, "description": "电梯停了", "location": "3号院"})).await;
+    let row =
+        app.create_request(&staff, &json!({"category_id": leaf, "description": "电梯停了", "location": "3号院"})).await;
     // Text written before intake refused control characters.
     let chr = match app.backend {
         crate::common::Backend::Sqlite => "char",
