@@ -16,5 +16,6 @@ pub mod proactive;
 pub mod reception;
 pub mod registry;
 pub mod requests;
+pub mod text;
 pub mod transfer;
 pub mod volunteers;

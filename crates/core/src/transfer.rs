@@ -92,10 +92,21 @@ pub struct ImportRow {
     pub resident: ResidentDraft,
 }
 
-/// Cells as text, with the header row first.
-pub type Table = Vec<Vec<String>>;
+/// One non-blank row of a file: the number a person sees for it (Excel's row number, or the CSV line, with
+/// blank lines and rows above the data counted) and its cells as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Row number as the spreadsheet shows it, from 1.
+    pub number: usize,
+    /// The cells, from the sheet's first used column.
+    pub cells: Vec<String>,
+}
 
-/// Reads a file's cells, detecting XLSX by content and CSV's encoding.
+/// A file's non-blank rows, the header row first.
+pub type Table = Vec<Row>;
+
+/// Reads a file's cells, detecting XLSX by content and CSV's encoding. Blank rows are left out, but every row
+/// keeps the number a person sees for it.
 pub fn read_table(bytes: &[u8]) -> Result<Table, FileError> {
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(FileError::TooLarge { limit: MAX_IMPORT_BYTES });
@@ -108,14 +119,22 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, FileError> {
     }
     let text = decode_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    reader
-        .records()
-        .map(|r| {
-            r.map(|rec| rec.iter().map(|c| c.trim().to_string()).collect::<Vec<String>>())
-                .map_err(|e| FileError::Damaged(e.to_string()))
-        })
-        .filter(|r| !matches!(r, Ok(cells) if is_blank(cells)))
-        .collect()
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    // Excel shows each record as a row (a quoted cell may span lines) and each blank line as an empty row. The
+    // csv reader skips blank lines without a record; a record's position is where that skipping began.
+    let mut number = 0;
+    while reader.read_record(&mut record).map_err(|e| FileError::Damaged(e.to_string()))? {
+        let start = record.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+        let skipped = text.as_bytes().get(start..).unwrap_or_default();
+        let blanks = skipped.iter().take_while(|b| matches!(b, b'\n' | b'\r')).filter(|b| **b == b'\n').count();
+        number += 1 + blanks;
+        let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
+        if !is_blank(&cells) {
+            rows.push(Row { number, cells });
+        }
+    }
+    Ok(rows)
 }
 
 fn is_blank(cells: &[String]) -> bool {
@@ -138,7 +157,14 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, FileError> {
 fn read_xlsx(bytes: &[u8]) -> Result<Table, FileError> {
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|_| FileError::WrongType)?;
     let sheet = book.worksheet_range_at(0).ok_or(FileError::Empty)?.map_err(|e| FileError::Damaged(e.to_string()))?;
-    Ok(sheet.rows().map(|row| row.iter().map(cell_text).collect::<Vec<_>>()).filter(|cells| !is_blank(cells)).collect())
+    // The range starts at the first used cell; Excel counts from A1.
+    let first = sheet.start().map_or(0, |(row, _)| row as usize);
+    Ok(sheet
+        .rows()
+        .enumerate()
+        .map(|(i, row)| Row { number: first + i + 1, cells: row.iter().map(cell_text).collect() })
+        .filter(|row| !is_blank(&row.cells))
+        .collect())
 }
 
 fn cell_text(cell: &Data) -> String {
@@ -176,7 +202,7 @@ pub fn parse_rows(table: &Table, today: NaiveDate) -> Result<Vec<ImportRow>, Vec
 pub fn check_rows(table: &Table, today: NaiveDate) -> Result<Parsed, Vec<RowError>> {
     let header = table.first().ok_or_else(|| vec![file_error(FileError::Empty)])?;
     let mut index: HashMap<&str, usize> = HashMap::new();
-    for (i, h) in header.iter().enumerate() {
+    for (i, h) in header.cells.iter().enumerate() {
         let h = h.trim();
         if let Some((key, _, _)) = COLUMNS.iter().find(|(k, zh, _)| *k == h || *zh == h) {
             index.insert(key, i);
@@ -191,11 +217,16 @@ pub fn check_rows(table: &Table, today: NaiveDate) -> Result<Parsed, Vec<RowErro
     let mut rows = Vec::with_capacity(table.len() - 1);
     let mut errors = Vec::new();
     let mut seen_ids: HashMap<String, usize> = HashMap::new();
-    for (i, cells) in table.iter().enumerate().skip(1) {
-        let row = i + 1;
+    for Row { number: row, cells } in table.iter().skip(1) {
+        let row = *row;
         let get =
             |key: &str| index.get(key).and_then(|&c| cells.get(c)).map(|s| s.trim().to_string()).unwrap_or_default();
         let mut row_errors: Vec<FieldError> = Vec::new();
+        for (key, _, _) in COLUMNS {
+            if crate::text::has_forbidden(&get(key)) {
+                row_errors.push(FieldError::new(key, crate::text::FORBIDDEN_MESSAGE));
+            }
+        }
         let compound = get("compound");
         if compound.is_empty() {
             row_errors.push(FieldError::new("compound", "不能为空 / required"));
@@ -421,6 +452,20 @@ mod tests {
         assert_eq!(rows[0].household.room, "301");
         assert_eq!(rows[0].resident.name, "胡秀兰");
         assert_eq!(rows[1].row, 3);
+    }
+
+    #[test]
+    fn rows_keep_the_number_excel_shows() {
+        let csv = "a,b\n\n1,\"two\nlines\"\n,\n\n3,x\n";
+        let numbers: Vec<usize> = read_table(csv.as_bytes()).unwrap().iter().map(|r| r.number).collect();
+        assert_eq!(numbers, [1, 3, 6]);
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(2, 1, "a").unwrap();
+        sheet.write_string(4, 3, "b").unwrap();
+        let xlsx = book.save_to_buffer().unwrap();
+        let rows = read_table(&xlsx).unwrap();
+        assert_eq!(rows.iter().map(|r| (r.number, r.cells.len())).collect::<Vec<_>>(), [(3, 3), (5, 3)]);
     }
 
     #[test]

@@ -568,17 +568,34 @@ impl Store {
     }
 
     /// Records a finding with its photos; one not fixed on the spot opens a case, in the same transaction. A
-    /// finding sent again with the same `client_id` (a phone retrying after a lost answer) is returned, not doubled.
+    /// finding sent again with the same `client_id` (a phone retrying after a lost answer) is returned, not doubled:
+    /// the column is unique, so a retry racing the first send loses at the insert and is answered with the winner.
     pub async fn record_finding(&self, new: &NewFinding, change: Change) -> Result<(Finding, bool)> {
-        if let Some(cid) = &new.client_id {
-            let known: Option<i64> = with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT id FROM patrol_findings WHERE client_id = $1")
-                .bind(cid).fetch_optional(pool).await?);
-            if let Some(id) = known {
-                return Ok((self.finding(id).await?, false));
-            }
+        if let Some(known) = self.finding_sent_as(new).await? {
+            return Ok((known, false));
         }
-        let ids = self.record_findings(std::slice::from_ref(&(new.clone(), change))).await?;
-        Ok((self.finding(ids[0]).await?, true))
+        match self.record_findings(std::slice::from_ref(&(new.clone(), change))).await {
+            Ok(ids) => Ok((self.finding(ids[0]).await?, true)),
+            Err(StoreError::Conflict(m)) => match self.finding_sent_as(new).await? {
+                Some(known) => Ok((known, false)),
+                None => Err(StoreError::Conflict(m)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The finding already recorded under `new`'s `client_id` by the same person in the same community.
+    async fn finding_sent_as(&self, new: &NewFinding) -> Result<Option<Finding>> {
+        let Some(cid) = &new.client_id else { return Ok(None) };
+        let known: Option<i64> = with_db!(self, read, pool, _pg => sqlx::query_scalar("SELECT id FROM patrol_findings WHERE client_id = $1")
+            .bind(cid).fetch_optional(pool).await?);
+        let Some(id) = known else { return Ok(None) };
+        let found = self.finding(id).await?;
+        if found.community_id == new.community_id {
+            Ok(Some(found))
+        } else {
+            Err(StoreError::Conflict("此 client_id 已被使用 / this client_id is taken".into()))
+        }
     }
 
     /// Records many findings in one transaction, all or none: a phone's queue sent at once, or patrol records

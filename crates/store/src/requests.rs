@@ -594,7 +594,8 @@ impl Store {
                 .bind(new.respond_due)
                 .bind(new.resolve_due)
                 .fetch_one(&mut *tx)
-                .await?;
+                .await
+                .map_err(|e| taken_order(e, new.external_no.as_deref()))?;
                 let change = Change {
                     community_id: Some(new.community_id),
                     entity: "request".into(),
@@ -614,10 +615,11 @@ impl Store {
         })
     }
 
-    /// Which of these 12345 order numbers a community already holds.
+    /// The 12345 order numbers a community already holds (each once: `service_requests_external_no_once`).
     pub async fn known_external_numbers(&self, community_id: i64) -> Result<Vec<String>> {
         Ok(with_db!(self, read, pool, _pg => sqlx::query_scalar(
-            "SELECT external_no FROM service_requests WHERE community_id = $1 AND external_no IS NOT NULL",
+            "SELECT external_no FROM service_requests \
+             WHERE community_id = $1 AND external_no IS NOT NULL AND channel = 'hotline_12345'",
         )
         .bind(community_id)
         .fetch_all(pool)
@@ -1084,5 +1086,23 @@ impl Store {
             .fetch_all(pool)
             .await?),
         )
+    }
+}
+
+/// A 12345 order number the community already holds (the unique index `service_requests_external_no_once`, or on
+/// SQLite its columns) is a conflict naming the order: another import or entry took it in first.
+fn taken_order(e: sqlx::Error, external_no: Option<&str>) -> StoreError {
+    let ours = match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            db.constraint() == Some("service_requests_external_no_once") || db.message().contains("external_no")
+        }
+        _ => false,
+    };
+    match external_no {
+        Some(no) if ours => StoreError::Conflict(format!(
+            "工单 {no} 已收入(另一次导入或录入在先),本次未写入 / order {no} is already taken in (another import \
+             or entry came first); nothing was written"
+        )),
+        _ => StoreError::Database(e),
     }
 }

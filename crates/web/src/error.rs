@@ -256,17 +256,59 @@ impl From<FileError> for ApiError {
     }
 }
 
-/// JSON body extractor whose rejections are problem details naming the field.
+/// JSON body extractor whose rejections are problem details naming the field. A string (or key) holding a
+/// control character is refused naming its field (`answers.楼层`, `items[2].note`) before the body is read into
+/// `T`, so no handler sees one.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json" || (v.starts_with("application/") && v.ends_with("+json")));
+        if !is_json {
+            return Err(ApiError::BadRequest {
+                field: None,
+                detail: "需要 Content-Type: application/json / expected Content-Type: application/json".into(),
+            });
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(_) => return Err(ApiError::PayloadTooLarge),
+        };
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            && let Some(field) = forbidden_in(&value, "")
+        {
+            return Err(ApiError::field(&field, wujia_core::text::FORBIDDEN_MESSAGE));
+        }
+        match Json::<T>::from_bytes(&bytes) {
             Ok(Json(v)) => Ok(Self(v)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// The path of the first string or key in `v` holding a forbidden character, as serde names fields.
+fn forbidden_in(v: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if wujia_core::text::has_forbidden(s) => {
+            Some(if path.is_empty() { "body".into() } else { path.into() })
+        }
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| forbidden_in(item, &format!("{path}[{i}]")))
+        }
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            if wujia_core::text::has_forbidden(k) { Some(here) } else { forbidden_in(item, &here) }
+        }),
+        _ => None,
     }
 }
 

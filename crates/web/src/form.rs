@@ -15,7 +15,8 @@ pub struct PhotoForm {
 }
 
 impl PhotoForm {
-    /// Reads a form whose file fields are named `photo` or `photos`.
+    /// Reads a form whose file fields are named `photo` or `photos`. A text field holding a control character
+    /// (other than newline and tab) is refused naming the field.
     pub async fn read(mut multipart: Multipart) -> Result<Self, ApiError> {
         let mut form = Self::default();
         let unreadable = || ApiError::BadRequest {
@@ -31,6 +32,10 @@ impl PhotoForm {
                 }
             } else {
                 let text = field.text().await.map_err(|_| unreadable())?;
+                if wujia_core::text::has_forbidden(&name) || wujia_core::text::has_forbidden(&text) {
+                    let name: String = name.chars().filter(|c| !wujia_core::text::is_forbidden(*c)).collect();
+                    return Err(ApiError::field(&name, wujia_core::text::FORBIDDEN_MESSAGE));
+                }
                 form.fields.insert(name, text);
             }
         }

@@ -10,6 +10,7 @@ mod demo;
 mod error;
 mod form;
 mod i18n;
+mod intake;
 mod jobs;
 pub mod mail;
 mod open311;
@@ -143,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(open311::routes())
         .merge(ops::routes())
+        .layer(axum::middleware::from_fn(intake::refuse_control_characters))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -11,11 +11,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
-use quick_xml::escape::escape;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use wujia_app::requests::{TakeIn, may_view, take_in};
 use wujia_core::requests::{Channel, Status};
+use wujia_core::text::Coordinates;
 use wujia_store::{Category, RequestFilter, RequestRow};
 
 /// Response format, from the path's extension.
@@ -104,7 +104,7 @@ fn xml_fields(xml: &mut String, v: &Value) {
                         xml.push_str(&format!("<{singular}>"));
                         match item {
                             Value::Object(_) => xml_fields(xml, item),
-                            other => xml.push_str(&escape(scalar(other))),
+                            other => xml.push_str(&escape(&scalar(other))),
                         }
                         xml.push_str(&format!("</{singular}>"));
                     }
@@ -115,10 +115,30 @@ fn xml_fields(xml: &mut String, v: &Value) {
                     xml_fields(xml, v);
                     xml.push_str(&format!("</{k}>"));
                 }
-                other => xml.push_str(&format!("<{k}>{}</{k}>", escape(scalar(other)))),
+                other => xml.push_str(&format!("<{k}>{}</{k}>", escape(&scalar(other)))),
             }
         }
     }
+}
+
+/// Text as XML 1.0 character data: markup escaped, and the characters XML cannot carry at all (control
+/// characters other than tab and line breaks, U+FFFE, U+FFFF) left out. Intake refuses them; text stored before
+/// it did must still not make the document one that parsers reject.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn scalar(v: &Value) -> String {
@@ -251,7 +271,9 @@ async fn post_root(State(state): State<AppState>, ApiPath(file): ApiPath<String>
             .ok_or_else(|| O311Error::new(StatusCode::BAD_REQUEST, fmt, format!("service_code {code} not found")))?;
         let location = match (get("address_string"), get("lat"), get("long")) {
             (Some(a), _, _) => a,
-            (None, Some(lat), Some(long)) if lat.parse::<f64>().is_ok() && long.parse::<f64>().is_ok() => format!("{lat},{long}"),
+            (None, Some(lat), Some(long)) => Coordinates::parse(&lat, &long)
+                .map_err(|(field, why)| O311Error::new(StatusCode::BAD_REQUEST, fmt, format!("{field}: {why}")))?
+                .to_string(),
             _ => return Err(O311Error::new(StatusCode::BAD_REQUEST, fmt, "a location is required: address_string, or lat and long")),
         };
         let qs = questions(category);

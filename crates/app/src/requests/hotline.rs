@@ -1,5 +1,6 @@
 //! Orders transferred from the city's 12345 hotline, imported from the city's file: all or none, and an order
-//! already taken in is not taken in twice.
+//! already taken in is not taken in twice. The database holds each order number once per community, so two
+//! imports of one file at once cannot both write it: the later one is a conflict naming the order.
 
 use crate::{App, AppError, Caller, Result, notify};
 use serde::Serialize;
@@ -35,9 +36,10 @@ pub async fn import_orders(
 ) -> Result<HotlineImport> {
     let community = caller.community(community)?;
     caller.require(Action::DispatchRequests, Scope::community(community))?;
+    let now = app.clock.now();
     let orders = tokio::task::spawn_blocking(move || {
         let table = read_table(&file)?;
-        hotline::parse_orders(&table).map_err(AppError::from)
+        hotline::parse_orders(&table, now).map_err(AppError::from)
     })
     .await
     .map_err(|e| AppError::Internal(format!("the order reader stopped: {e}")))??;
@@ -89,11 +91,7 @@ pub async fn import_orders(
             None
         };
         let sla = category.sla();
-        let description = if o.lead_unit.is_empty() && o.co_units.is_empty() {
-            o.description.clone()
-        } else {
-            format!("{}(12345 主办:{};协办:{})", o.description, o.lead_unit, o.co_units)
-        };
+        let description = o.request_description();
         let new = NewRequest {
             community_id: community,
             category_id: category.id,

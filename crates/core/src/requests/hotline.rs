@@ -55,71 +55,142 @@ fn beijing_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Checks every row; all good rows, or every error with its row and column.
-pub fn parse_orders(table: &Table) -> Result<Vec<HotlineOrder>, Vec<RowError>> {
-    let header = table.first().ok_or_else(|| {
-        vec![RowError { row: 1, column: String::new(), message: "文件中没有数据行 / no rows".into() }]
-    })?;
-    let index = |key: &str| {
-        let (_, zh, _) = COLUMNS.iter().find(|(k, _, _)| *k == key).expect("known column");
-        header.iter().position(|h| h.trim() == *zh || h.trim() == key)
-    };
-    let missing: Vec<RowError> = COLUMNS
-        .iter()
-        .filter(|(k, _, req)| *req && index(k).is_none())
-        .map(|(_, zh, _)| RowError {
-            row: 1,
-            column: zh.to_string(),
-            message: format!("缺少必填列「{zh}」/ missing column"),
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Err(missing);
+/// The longest description the API takes, which an imported order keeps to as well.
+pub const MAX_DESCRIPTION: usize = 2000;
+
+impl HotlineOrder {
+    /// The request's description: what the resident said, with the units the city named.
+    pub fn request_description(&self) -> String {
+        if self.lead_unit.is_empty() && self.co_units.is_empty() {
+            self.description.clone()
+        } else {
+            format!("{}(12345 主办:{};协办:{})", self.description, self.lead_unit, self.co_units)
+        }
     }
-    let mut orders = Vec::new();
+}
+
+/// Longest text per column, as the API's own fields take it.
+fn max_chars(key: &str) -> usize {
+    match key {
+        "external_no" => 64,
+        "description" => MAX_DESCRIPTION,
+        "address" => 200,
+        "contact_name" => 40,
+        "lead_unit" | "co_units" => 100,
+        _ => 64,
+    }
+}
+
+/// Checks every row; all good rows, or every error with the row number the spreadsheet shows and the column.
+/// The header is the first row naming a column of the file; a column named twice refuses the file. An order
+/// received after `now` is refused.
+pub fn parse_orders(table: &Table, now: DateTime<Utc>) -> Result<Vec<HotlineOrder>, Vec<RowError>> {
+    let known = |h: &str| COLUMNS.iter().position(|(k, zh, _)| h.trim() == *zh || h.trim() == *k);
+    if table.is_empty() {
+        return Err(vec![RowError {
+            row: 1, column: String::new(), message: "文件中没有数据行 / no rows".into()
+        }]);
+    }
+    // Rows above the header (a title, a note) are not orders.
+    let start = table.iter().position(|r| r.cells.iter().any(|h| known(h).is_some())).unwrap_or(0);
+    let header = &table[start];
+    let mut index: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
     let mut errors = Vec::new();
+    for (c, h) in header.cells.iter().enumerate() {
+        if let Some(k) = known(h) {
+            if index[k].is_some() {
+                let zh = COLUMNS[k].1;
+                errors.push(RowError {
+                    row: header.number,
+                    column: zh.to_string(),
+                    message: format!("表头中「{zh}」出现了两次 / the header names this column twice"),
+                });
+            } else {
+                index[k] = Some(c);
+            }
+        }
+    }
+    errors.extend(COLUMNS.iter().zip(&index).filter(|((_, _, req), i)| *req && i.is_none()).map(|((_, zh, _), _)| {
+        RowError {
+            row: header.number, column: zh.to_string(), message: format!("缺少必填列「{zh}」/ missing column")
+        }
+    }));
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let column = |key: &str| COLUMNS.iter().position(|(k, _, _)| *k == key).expect("known column");
+    let mut orders = Vec::new();
     let mut seen = std::collections::HashMap::new();
-    for (i, cells) in table.iter().enumerate().skip(1) {
-        let row = i + 1;
-        let get = |key: &str| index(key).and_then(|c| cells.get(c)).map(|s| s.trim().to_string()).unwrap_or_default();
-        let mut err = |key: &str, message: &str| {
-            let (_, zh, _) = COLUMNS.iter().find(|(k, _, _)| *k == key).expect("known column");
-            errors.push(RowError { row, column: zh.to_string(), message: message.to_string() });
+    for r in &table[start + 1..] {
+        let row = r.number;
+        let get = |key: &str| {
+            index[column(key)].and_then(|c| r.cells.get(c)).map(|s| s.trim().to_string()).unwrap_or_default()
         };
+        let mut row_errors = Vec::new();
+        let at = |key: &str, message: &str| RowError {
+            row,
+            column: COLUMNS[column(key)].1.to_string(),
+            message: message.to_string(),
+        };
+        for (key, _, _) in COLUMNS {
+            let text = get(key);
+            if crate::text::has_forbidden(&text) {
+                row_errors.push(at(key, crate::text::FORBIDDEN_MESSAGE));
+            } else if text.chars().count() > max_chars(key) {
+                row_errors.push(at(
+                    key,
+                    &format!("不超过 {} 个字符 / at most {} characters", max_chars(key), max_chars(key)),
+                ));
+            }
+        }
         let external_no = get("external_no");
-        if external_no.is_empty() || external_no.chars().count() > 64 {
-            err("external_no", "工单编号不能为空 / the order number is required");
+        if external_no.is_empty() {
+            row_errors.push(at("external_no", "工单编号不能为空 / the order number is required"));
         } else if let Some(first) = seen.insert(external_no.clone(), row) {
-            err("external_no", &format!("与第 {first} 行的工单编号重复 / same order number as row {first}"));
+            row_errors
+                .push(at("external_no", &format!("与第 {first} 行的工单编号重复 / same order number as row {first}")));
         }
         let received_at = beijing_time(&get("received_at"));
-        if received_at.is_none() {
-            err("received_at", "时间应为 YYYY-MM-DD HH:MM / time must be YYYY-MM-DD HH:MM");
+        match received_at {
+            None => row_errors.push(at("received_at", "时间应为 YYYY-MM-DD HH:MM / time must be YYYY-MM-DD HH:MM")),
+            Some(t) if t > now => row_errors.push(at("received_at", "受理时间晚于现在 / received after now")),
+            Some(_) => {}
         }
         for key in ["category", "description", "address"] {
             if get(key).is_empty() {
-                err(key, "不能为空 / required");
+                row_errors.push(at(key, "不能为空 / required"));
             }
         }
         let deadline_text = get("city_deadline");
         let city_deadline = if deadline_text.is_empty() { None } else { beijing_time(&deadline_text) };
         if !deadline_text.is_empty() && city_deadline.is_none() {
-            err("city_deadline", "时间应为 YYYY-MM-DD HH:MM / time must be YYYY-MM-DD HH:MM");
+            row_errors.push(at("city_deadline", "时间应为 YYYY-MM-DD HH:MM / time must be YYYY-MM-DD HH:MM"));
         }
-        if let Some(r) = received_at {
-            orders.push(HotlineOrder {
-                row,
-                external_no,
-                received_at: r,
-                category: get("category"),
-                description: get("description"),
-                address: get("address"),
-                contact_name: get("contact_name"),
-                contact_phone: get("contact_phone"),
-                lead_unit: get("lead_unit"),
-                co_units: get("co_units"),
-                city_deadline,
-            });
+        let order = received_at.map(|received_at| HotlineOrder {
+            row,
+            external_no,
+            received_at,
+            category: get("category"),
+            description: get("description"),
+            address: get("address"),
+            contact_name: get("contact_name"),
+            contact_phone: get("contact_phone"),
+            lead_unit: get("lead_unit"),
+            co_units: get("co_units"),
+            city_deadline,
+        });
+        if let Some(o) = &order
+            && row_errors.is_empty()
+            && o.request_description().chars().count() > MAX_DESCRIPTION
+        {
+            row_errors.push(at(
+                "description",
+                "诉求内容连同主办、协办单位超过 2000 字 / with its units the description is over 2000 characters",
+            ));
+        }
+        match order {
+            Some(o) if row_errors.is_empty() => orders.push(o),
+            _ => errors.append(&mut row_errors),
         }
     }
     if errors.is_empty() { Ok(orders) } else { Err(errors) }
@@ -130,6 +201,10 @@ mod tests {
     use super::*;
     use crate::transfer::read_table;
 
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 2, 26, 12, 0, 0).unwrap()
+    }
+
     #[test]
     fn reads_orders_and_reports_bad_rows() {
         let csv = "工单编号,受理时间,诉求类别,诉求内容,地址,联系人,联系电话,主办单位,协办单位,办结时限\n\
@@ -137,11 +212,11 @@ mod tests {
             ,2024-02-26,入学咨询,怎么登记,琉璃井路3号院,,,,,\n\
             BJ2024022600123,昨天,入学咨询,,琉璃井路3号院,,,,,明天\n";
         let table = read_table(csv.as_bytes()).unwrap();
-        let errs = parse_orders(&table).unwrap_err();
+        let errs = parse_orders(&table, now()).unwrap_err();
         let got: Vec<(usize, &str)> = errs.iter().map(|e| (e.row, e.column.as_str())).collect();
         assert_eq!(got, [(3, "工单编号"), (4, "工单编号"), (4, "受理时间"), (4, "诉求内容"), (4, "办结时限")]);
         let good = csv.lines().take(2).collect::<Vec<_>>().join("\n");
-        let orders = parse_orders(&read_table(good.as_bytes()).unwrap()).unwrap();
+        let orders = parse_orders(&read_table(good.as_bytes()).unwrap(), now()).unwrap();
         assert_eq!(orders[0].received_at, Utc.with_ymd_and_hms(2024, 2, 26, 0, 15, 0).unwrap());
         assert_eq!(orders[0].city_deadline, Some(Utc.with_ymd_and_hms(2024, 2, 27, 0, 15, 0).unwrap()));
     }
@@ -149,7 +224,7 @@ mod tests {
     #[test]
     fn a_file_without_the_order_number_column_is_refused() {
         let table = read_table("受理时间,诉求内容\n2024-02-26,x\n".as_bytes()).unwrap();
-        let errs = parse_orders(&table).unwrap_err();
+        let errs = parse_orders(&table, now()).unwrap_err();
         assert_eq!(errs[0].column, "工单编号");
     }
 }

@@ -193,7 +193,18 @@ async fn attendance_submit(
     if let Err(e) = auth.check_csrf(&f.csrf) {
         return error_page(&ctx, Some(&auth), e);
     }
-    let hours: Option<f64> = f.minutes.as_deref().and_then(|m| m.trim().parse().ok());
+    // The field gives hours of service: a finite number up to a day's 24.
+    let hours = match f.minutes.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        None => None,
+        Some(m) => match wujia_core::text::bounded_number(m, 24.0) {
+            Some(h) => Some(h),
+            None => {
+                let e =
+                    ApiError::field("minutes", "服务时长应为 0 到 24 小时 / hours of service must be between 0 and 24");
+                return error_page(&ctx, Some(&auth), e);
+            }
+        },
+    };
     let body = AttendanceBody { action: f.action.clone(), minutes: hours.map(|h| (h * 60.0).round() as i64) };
     match attend(&state, &auth, id, volunteer, &body).await {
         Ok(_) => Redirect::to(&super::safe_next(f.back.as_deref())).into_response(),

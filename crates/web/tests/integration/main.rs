@@ -14,6 +14,7 @@ mod disclosure;
 mod faults;
 mod figures;
 mod mail;
+mod once;
 mod openapi;
 mod patrol;
 mod proactive;
