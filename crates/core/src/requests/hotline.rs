@@ -86,6 +86,11 @@ pub fn parse_orders(table: &Table) -> Result<Vec<HotlineOrder>, Vec<RowError>> {
             let (_, zh, _) = COLUMNS.iter().find(|(k, _, _)| *k == key).expect("known column");
             errors.push(RowError { row, column: zh.to_string(), message: message.to_string() });
         };
+        for (key, _, _) in COLUMNS {
+            if index(key).and_then(|c| cells.get(c)).is_some_and(|s| crate::transfer::is_formula_like(s)) {
+                err(key, crate::transfer::formula_message());
+            }
+        }
         let external_no = get("external_no");
         if external_no.is_empty() || external_no.chars().count() > 64 {
             err("external_no", "工单编号不能为空 / the order number is required");
@@ -151,5 +156,13 @@ mod tests {
         let table = read_table("受理时间,诉求内容\n2024-02-26,x\n".as_bytes()).unwrap();
         let errs = parse_orders(&table).unwrap_err();
         assert_eq!(errs[0].column, "工单编号");
+    }
+
+    #[test]
+    fn an_order_with_a_formula_cell_is_refused() {
+        let csv = "工单编号,受理时间,诉求类别,诉求内容,地址\n\
+            BJ1,2024-02-26 08:15,停电,=HYPERLINK(\"http://evil.example\"),琉璃井路6号院\n";
+        let errs = parse_orders(&read_table(csv.as_bytes()).unwrap()).unwrap_err();
+        assert_eq!((errs[0].row, errs[0].column.as_str()), (2, "诉求内容"));
     }
 }

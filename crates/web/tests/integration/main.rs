@@ -17,3 +17,4 @@ mod openapi;
 mod patrol;
 mod proactive;
 mod reception;
+mod security;
