@@ -1,6 +1,7 @@
-//! Integration on SQLite and PostgreSQL, playing the attacker: formula injection through the exports.
+//! Integration on SQLite and PostgreSQL, playing the attacker: formula injection through the exports, pages that
+//! could be framed, sniffed, cached or scripted, and metrics read by anyone.
 
-use crate::common::TestApp;
+use crate::common::{Backend, METRICS_TOKEN, TestApp};
 use calamine::{Data, Reader, Xlsx};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -10,6 +11,8 @@ on_both!(
     a_formula_in_an_attendance_list_is_text,
     a_formula_in_the_governance_report_is_text,
     an_import_with_a_formula_cell_is_refused,
+    every_response_sends_the_security_headers,
+    metrics_need_the_token,
 );
 
 const EVIL: &str = "=HYPERLINK(\"http://evil.example/\",\"点我\")";
@@ -117,4 +120,81 @@ async fn an_import_with_a_formula_cell_is_refused(app: TestApp) {
 
 fn csv_again() -> String {
     "小区(院),楼号,单元,房号,姓名\n琉璃井路3号院,7,2,301,@SUM(A1)\n".to_string()
+}
+
+fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
+    res.headers().get(name).map_or("", |v| v.to_str().unwrap())
+}
+
+async fn every_response_sends_the_security_headers(app: TestApp) {
+    let browser = app.browser("zhangli").await;
+    let staff = app.token("zhangli").await;
+    let page = browser.get(app.url("/")).send().await.unwrap();
+    let api = app.get(&staff, "/api/v1/me").await;
+    let login = app.client.get(app.url("/login")).send().await.unwrap();
+    for res in [&page, &api, &login] {
+        let csp = header(res, "content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+        assert_eq!(header(res, "x-content-type-options"), "nosniff");
+        assert_eq!(header(res, "referrer-policy"), "same-origin");
+        assert_eq!(header(res, "cache-control"), "no-store", "{}", res.url());
+        assert_eq!(header(res, "strict-transport-security"), "", "no HSTS over plain HTTP");
+    }
+    let js = app.client.get(app.url("/assets/app.js")).send().await.unwrap();
+    assert!(header(&js, "cache-control").starts_with("public"), "assets stay cacheable");
+    // The pages' own code obeys the policy: no inline script and no inline handler in any template.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let html = std::fs::read_to_string(&path).unwrap();
+        for (i, _) in html.match_indices("<script") {
+            assert!(html[i..].split('>').next().unwrap().contains(" src="), "inline script in {}", path.display());
+        }
+        for attr in
+            [" onclick=", " onload=", " onchange=", " onsubmit=", " oninput=", " onerror=", "javascript:", " style="]
+        {
+            assert!(!html.contains(attr), "{attr} in {}", path.display());
+        }
+    }
+    // Behind TLS: HSTS, and the session cookie is Secure.
+    let backend = app.backend;
+    drop(app);
+    let Some(tls) = TestApp::spawn_with(backend, |c| c.secure_cookies = true).await else { return };
+    let login = tls.client.get(tls.url("/login")).send().await.unwrap();
+    assert!(header(&login, "strict-transport-security").starts_with("max-age="));
+    let form_cookie = header(&login, "set-cookie");
+    assert!(form_cookie.starts_with("wujia_form_csrf=") && form_cookie.contains("Secure"), "{form_cookie}");
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(tls.url("/login"))
+        .form(&[("username", "zhangli"), ("password", crate::common::PASSWORD), ("csrf", "x"), ("next", "/")])
+        .header("cookie", "wujia_form_csrf=x")
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<&str> = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
+    assert!(cookies.iter().any(|c| c.starts_with("wujia_session")), "logged in: {cookies:?}");
+    assert!(cookies.iter().all(|c| c.contains("Secure")), "{cookies:?}");
+}
+
+async fn metrics_need_the_token(app: TestApp) {
+    let get = |token: Option<&'static str>| {
+        let mut req = app.client.get(app.url("/metrics"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move { req.send().await.unwrap().status() }
+    };
+    assert_eq!(get(None).await, StatusCode::UNAUTHORIZED, "anyone reading the metrics");
+    assert_eq!(get(Some("guess")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(get(Some(METRICS_TOKEN)).await, StatusCode::OK);
+    assert!(!format!("{:?}", app.state.config).contains(METRICS_TOKEN), "the token is never printed");
+    let backend: Backend = app.backend;
+    drop(app);
+    let Some(off) = TestApp::spawn_with(backend, |c| c.metrics_token = None).await else { return };
+    let res = off.client.get(off.url("/metrics")).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "no token configured: no metrics");
 }
