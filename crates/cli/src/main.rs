@@ -48,6 +48,10 @@ enum Command {
         /// The bearer token Prometheus must send to read /metrics; without it /metrics is not served.
         #[arg(long, env = "WUJIA_METRICS_TOKEN", hide_env_values = true)]
         metrics_token: Option<String>,
+        /// Hosts (`host` or `host:port`, comma-separated) that notification webhooks may call although they are
+        /// on this machine or a private network.
+        #[arg(long, env = "WUJIA_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
+        webhook_allow_hosts: Vec<String>,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -387,7 +391,7 @@ async fn community_id(store: &Store, code: Option<&str>) -> Result<i64> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { db, listen, demo, seed, secure_cookies, metrics_token } => {
+        Command::Serve { db, listen, demo, seed, secure_cookies, metrics_token, webhook_allow_hosts } => {
             let store = open(&db).await?;
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
@@ -406,6 +410,7 @@ async fn run(cli: Cli) -> Result<()> {
             let config = wujia_web::Config {
                 secure_cookies,
                 metrics_token: metrics_token.and_then(wujia_web::MetricsToken::new),
+                webhook_allow_hosts,
                 blob_dir: db.data_dir.join("blobs"),
                 search_dir: Some(db.data_dir.join("search")),
                 smtp: smtp_from_env(),

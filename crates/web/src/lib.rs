@@ -59,6 +59,9 @@ pub struct Config {
     pub search_dir: Option<std::path::PathBuf>,
     /// The SMTP server for e-mail channels; `None` refuses e-mail channels.
     pub smtp: Option<mail::SmtpConfig>,
+    /// Hosts (`host` or `host:port`) that notification webhooks may call although they are loopback or private
+    /// (`WUJIA_WEBHOOK_ALLOW_HOSTS`, comma-separated); others must be public.
+    pub webhook_allow_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -71,6 +74,7 @@ impl Default for Config {
             session_cache_seconds: 2,
             search_dir: None,
             smtp: None,
+            webhook_allow_hosts: Vec::new(),
         }
     }
 }

@@ -178,6 +178,8 @@ impl TestApp {
         let mut config = Config {
             blob_dir: blob_dir.clone(),
             metrics_token: wujia_web::MetricsToken::new(METRICS_TOKEN),
+            // The tests' robots listen on 127.0.0.1, allowed as an admin would allow an intranet host.
+            webhook_allow_hosts: vec!["127.0.0.1".into()],
             ..Config::default()
         };
         configure(&mut config);

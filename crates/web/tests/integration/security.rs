@@ -13,6 +13,7 @@ on_both!(
     an_import_with_a_formula_cell_is_refused,
     every_response_sends_the_security_headers,
     metrics_need_the_token,
+    webhooks_to_this_machine_or_the_intranet_are_refused,
 );
 
 const EVIL: &str = "=HYPERLINK(\"http://evil.example/\",\"点我\")";
@@ -197,4 +198,48 @@ async fn metrics_need_the_token(app: TestApp) {
     let Some(off) = TestApp::spawn_with(backend, |c| c.metrics_token = None).await else { return };
     let res = off.client.get(off.url("/metrics")).bearer_auth(METRICS_TOKEN).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND, "no token configured: no metrics");
+}
+
+async fn webhooks_to_this_machine_or_the_intranet_are_refused(app: TestApp) {
+    let backend = app.backend;
+    drop(app);
+    let Some(app) = TestApp::spawn_with(backend, |c| c.webhook_allow_hosts.clear()).await else { return };
+    let staff = app.token("zhangli").await;
+    let (hook, seen) = crate::api::robot(false).await;
+    let channel = |target: String| {
+        let (app, staff) = (&app, staff.clone());
+        async move {
+            app.send(
+                Method::POST,
+                &staff,
+                "/api/v1/notification_channels",
+                &json!({"name": "值班群", "kind": "wecom", "target": target, "purpose": "all"}),
+            )
+            .await
+        }
+    };
+    for target in [
+        hook.clone(),
+        "http://169.254.169.254/latest/meta-data/".into(),
+        "http://localhost:6379/".into(),
+        "http://[::1]/x".into(),
+    ] {
+        let res = channel(target.clone()).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{target}");
+        let p: Value = res.json().await.unwrap();
+        assert_eq!(p["errors"][0]["field"], "target", "{p}");
+        assert!(p["errors"][0]["message"].as_str().unwrap().contains("WUJIA_WEBHOOK_ALLOW_HOSTS"), "{p}");
+    }
+    // A channel stored with a public address that later points here is refused when it is called.
+    let res = channel("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=robot-secret".into()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    app.raw_sql(&format!("UPDATE notification_channels SET target = '{hook}?key=robot-secret'")).await;
+    let leaf = crate::api::category_id(&app, &staff, "utilities.supply.power").await;
+    app.create_request(&staff, &json!({"category_id": leaf, "description": "6号院停电", "location": "6号院"})).await;
+    let report = wujia_web::run_jobs_once(&app.state).await.unwrap();
+    assert_eq!(report.delivered, 0);
+    assert!(seen.lock().unwrap().is_empty(), "the robot on this machine was never called");
+    let d = &app.get_json(&staff, "/api/v1/deliveries").await[0];
+    let error = d["last_error"].as_str().unwrap();
+    assert!(error.contains("WUJIA_WEBHOOK_ALLOW_HOSTS") && !error.contains("robot-secret"), "{error}");
 }
