@@ -220,8 +220,13 @@ pub async fn list_deliveries(
     let c = dispatcher(&auth, q.community_id)?;
     let mut rows = state.store.deliveries(c, 200).await?;
     for d in &mut rows {
-        // Robot URLs carry their secret key.
-        d.target = d.target.split('?').next().unwrap_or("").to_string();
+        // Robot URLs carry their secret key, in the query (WeCom, DingTalk) or in the path (Feishu): only the
+        // scheme and host are shown. E-mail targets are addresses and stay.
+        if let Ok(url) = reqwest::Url::parse(&d.target)
+            && url.has_host()
+        {
+            d.target = url.origin().ascii_serialization();
+        }
     }
     Ok(Json(json!(rows)))
 }

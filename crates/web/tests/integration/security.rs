@@ -233,7 +233,7 @@ async fn webhooks_to_this_machine_or_the_intranet_are_refused(app: TestApp) {
     // A channel stored with a public address that later points here is refused when it is called.
     let res = channel("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=robot-secret".into()).await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    app.raw_sql(&format!("UPDATE notification_channels SET target = '{hook}?key=robot-secret'")).await;
+    app.raw_sql(&format!("UPDATE notification_channels SET target = '{hook}/robot-secret?key=robot-secret'")).await;
     let leaf = crate::api::category_id(&app, &staff, "utilities.supply.power").await;
     app.create_request(&staff, &json!({"category_id": leaf, "description": "6号院停电", "location": "6号院"})).await;
     let report = wujia_web::run_jobs_once(&app.state).await.unwrap();
@@ -242,4 +242,5 @@ async fn webhooks_to_this_machine_or_the_intranet_are_refused(app: TestApp) {
     let d = &app.get_json(&staff, "/api/v1/deliveries").await[0];
     let error = d["last_error"].as_str().unwrap();
     assert!(error.contains("WUJIA_WEBHOOK_ALLOW_HOSTS") && !error.contains("robot-secret"), "{error}");
+    assert!(!d.to_string().contains("robot-secret"), "no key in the path or query of a listed delivery: {d}");
 }
