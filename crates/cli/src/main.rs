@@ -42,9 +42,16 @@ enum Command {
         /// Seed of the demo generator.
         #[arg(long, default_value_t = 2023)]
         seed: u64,
-        /// Mark cookies Secure (when served over HTTPS).
+        /// The server is reached over HTTPS (directly or through a TLS proxy): Secure cookies and HSTS.
         #[arg(long, env = "WUJIA_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// The bearer token Prometheus must send to read /metrics; without it /metrics is not served.
+        #[arg(long, env = "WUJIA_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
+        /// Hosts (`host` or `host:port`, comma-separated) that notification webhooks may call although they are
+        /// on this machine or a private network.
+        #[arg(long, env = "WUJIA_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
+        webhook_allow_hosts: Vec<String>,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -384,7 +391,7 @@ async fn community_id(store: &Store, code: Option<&str>) -> Result<i64> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { db, listen, demo, seed, secure_cookies } => {
+        Command::Serve { db, listen, demo, seed, secure_cookies, metrics_token, webhook_allow_hosts } => {
             let store = open(&db).await?;
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
@@ -402,6 +409,8 @@ async fn run(cli: Cli) -> Result<()> {
             println!("Wujia is listening on {url}");
             let config = wujia_web::Config {
                 secure_cookies,
+                metrics_token: metrics_token.and_then(wujia_web::MetricsToken::new),
+                webhook_allow_hosts,
                 blob_dir: db.data_dir.join("blobs"),
                 search_dir: Some(db.data_dir.join("search")),
                 smtp: smtp_from_env(),

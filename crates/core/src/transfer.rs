@@ -7,6 +7,7 @@ use crate::registry::{FieldError, ResidentDraft, ResidentInput};
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Cursor;
 
@@ -225,6 +226,8 @@ pub fn check_rows(table: &Table, today: NaiveDate) -> Result<Parsed, Vec<RowErro
         for (key, _, _) in COLUMNS {
             if crate::text::has_forbidden(&get(key)) {
                 row_errors.push(FieldError::new(key, crate::text::FORBIDDEN_MESSAGE));
+            } else if index.get(key).and_then(|&c| cells.get(c)).is_some_and(|s| is_formula_like(s)) {
+                row_errors.push(FieldError::new(key, formula_message()));
             }
         }
         let compound = get("compound");
@@ -304,6 +307,34 @@ fn file_error(e: FileError) -> RowError {
     RowError { row: 1, column: String::new(), message: e.to_string() }
 }
 
+/// Whether a spreadsheet program could read this cell as a formula (CSV or formula injection): it begins with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return. A plain number such as `-3`, `+8613800001234` or `-1.5` is not.
+pub fn is_formula_like(cell: &str) -> bool {
+    let Some(first) = cell.chars().next() else { return false };
+    match first {
+        '=' | '@' | '\t' | '\r' => true,
+        '+' | '-' => {
+            let rest = &cell[1..];
+            let plain_number = rest.chars().any(|c| c.is_ascii_digit())
+                && rest.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ' ');
+            !(rest.is_empty() || plain_number)
+        }
+        _ => false,
+    }
+}
+
+/// A cell as every writer puts it in a CSV or XLSX file: a formula-like cell gets a leading `'`, so that Excel,
+/// WPS and LibreOffice show it as text and never run it (OWASP's advice for CSV injection).
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    if is_formula_like(cell) { Cow::Owned(format!("'{cell}")) } else { Cow::Borrowed(cell) }
+}
+
+/// The error an importer gives for a formula-like cell: files may not bring formulas into the registry.
+pub fn formula_message() -> &'static str {
+    "以 = + - @ 开头,可能是表格公式,请去掉开头的符号 / begins with = + - @ and could run as a spreadsheet formula: \
+     remove the leading sign"
+}
+
 /// File formats for export and templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -361,12 +392,12 @@ pub fn write_workbook(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, WriteError> {
         let sheet = book.add_worksheet();
         sheet.set_name(*name).map_err(err)?;
         for (c, h) in header.iter().enumerate() {
-            sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
+            sheet.write_string_with_format(0, c as u16, neutralise(h), &bold).map_err(err)?;
             sheet.set_column_width(c as u16, 14).map_err(err)?;
         }
         for (r, row) in rows.iter().enumerate() {
             for (c, v) in row.iter().enumerate() {
-                sheet.write_string((r + 1) as u32, c as u16, v).map_err(err)?;
+                sheet.write_string((r + 1) as u32, c as u16, neutralise(v)).map_err(err)?;
             }
         }
     }
@@ -380,9 +411,11 @@ pub fn write_sheet(format: Format, header: &[&str], rows: &[Vec<String>]) -> Res
             let mut out = b"\xEF\xBB\xBF".to_vec();
             {
                 let mut w = csv::Writer::from_writer(&mut out);
-                w.write_record(header).map_err(|e| WriteError(e.to_string()))?;
+                w.write_record(header.iter().map(|h| neutralise(h).into_owned()))
+                    .map_err(|e| WriteError(e.to_string()))?;
                 for r in rows {
-                    w.write_record(r).map_err(|e| WriteError(e.to_string()))?;
+                    w.write_record(r.iter().map(|v| neutralise(v).into_owned()))
+                        .map_err(|e| WriteError(e.to_string()))?;
                 }
                 w.flush().map_err(|e| WriteError(e.to_string()))?;
             }
@@ -394,15 +427,15 @@ pub fn write_sheet(format: Format, header: &[&str], rows: &[Vec<String>]) -> Res
             let err = |e: rust_xlsxwriter::XlsxError| WriteError(e.to_string());
             let bold = rust_xlsxwriter::Format::new().set_bold();
             for (c, h) in header.iter().enumerate() {
-                sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
+                sheet.write_string_with_format(0, c as u16, neutralise(h), &bold).map_err(err)?;
                 sheet
                     .set_column_width(c as u16, if *h == "身份证号" || h.contains("地址") { 24 } else { 12 })
                     .map_err(err)?;
             }
             for (r, row) in rows.iter().enumerate() {
                 for (c, v) in row.iter().enumerate() {
-                    // Text cells keep ID numbers and room numbers exactly as written.
-                    sheet.write_string((r + 1) as u32, c as u16, v).map_err(err)?;
+                    // Text cells keep ID numbers and room numbers exactly as written; formulas never run.
+                    sheet.write_string((r + 1) as u32, c as u16, neutralise(v)).map_err(err)?;
                 }
             }
             book.save_to_buffer().map_err(err)
@@ -518,5 +551,41 @@ mod tests {
         assert_eq!(rows[0].resident.tags, ["党员", "志愿者"]);
         let csv = template(Format::Csv).unwrap();
         assert_eq!(parse_rows(&read_table(&csv).unwrap(), today()).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn formula_like_cells_are_written_as_text_in_csv_and_xlsx() {
+        for bad in
+            ["=HYPERLINK(\"http://evil.example\",\"点我\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+        {
+            assert!(is_formula_like(bad), "{bad:?}");
+            assert_eq!(neutralise(bad), format!("'{bad}"));
+        }
+        for good in ["胡秀兰", "-3", "+8613800001234", "-1.5", "-", "", "'=already text", "a=b"] {
+            assert!(!is_formula_like(good), "{good:?}");
+            assert_eq!(neutralise(good), good);
+        }
+        let evil = "=HYPERLINK(\"http://evil.example\",\"点我\")".to_string();
+        let rows = vec![vec![evil.clone(), "-3".into()]];
+        let csv = write_sheet(Format::Csv, &["姓名", "数"], &rows).unwrap();
+        let table = read_table(&csv).unwrap();
+        assert_eq!(table[1].cells, [format!("'{evil}"), "-3".to_string()]);
+        for bytes in [
+            write_sheet(Format::Xlsx, &["姓名", "数"], &rows).unwrap(),
+            write_workbook(&[("表", vec!["姓名", "数"], rows.clone())]).unwrap(),
+        ] {
+            assert_eq!(read_table(&bytes).unwrap()[1].cells, [format!("'{evil}"), "-3".to_string()]);
+        }
+    }
+
+    #[test]
+    fn an_import_refuses_formula_cells_naming_row_and_column() {
+        let csv = "小区(院),楼号,单元,房号,姓名,联系电话\n\
+            琉璃井路3号院,7,2,301,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"点我\"\")\",\n\
+            琉璃井路3号院,7,2,302,@SUM(A1),+8613800001234\n";
+        let errs = parse_rows(&read_table(csv.as_bytes()).unwrap(), today()).unwrap_err();
+        let got: Vec<(usize, &str)> =
+            errs.iter().filter(|e| e.message == formula_message()).map(|e| (e.row, e.column.as_str())).collect();
+        assert_eq!(got, [(2, "姓名"), (3, "姓名")]);
     }
 }

@@ -148,3 +148,9 @@
     wall.setAttribute('data-updated', String(Date.now()));
   });
 })();
+
+// Print buttons (the CSP allows no inline handlers).
+(function () {
+  var buttons = document.querySelectorAll('[data-print]');
+  for (var i = 0; i < buttons.length; i++) buttons[i].addEventListener('click', function () { window.print(); });
+})();

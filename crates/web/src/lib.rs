@@ -24,6 +24,7 @@ pub use demo::{load_activity_history, load_patrol_history, load_reception_histor
 pub use error::ApiError;
 pub use i18n::{Lang, catalogue_keys};
 pub use jobs::{JobReport, run_jobs_once, spawn_jobs};
+pub use ops::{CONTENT_SECURITY_POLICY, MetricsToken};
 pub use wujia_app::{Clock, FixedClock, SystemClock};
 
 use axum::Router;
@@ -42,8 +43,11 @@ pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 /// Settings the server needs besides the store.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Mark cookies `Secure` (when served over HTTPS behind a proxy).
+    /// The server is reached over HTTPS, directly or through a TLS proxy (`WUJIA_SECURE_COOKIES`): cookies are
+    /// marked `Secure` and responses carry HSTS.
     pub secure_cookies: bool,
+    /// The bearer token `/metrics` asks for; `None` (the default) serves no metrics at all.
+    pub metrics_token: Option<ops::MetricsToken>,
     /// How long a login lasts.
     pub session_hours: i64,
     /// Where photos are kept (content-addressed files).
@@ -56,17 +60,22 @@ pub struct Config {
     pub search_dir: Option<std::path::PathBuf>,
     /// The SMTP server for e-mail channels; `None` refuses e-mail channels.
     pub smtp: Option<mail::SmtpConfig>,
+    /// Hosts (`host` or `host:port`) that notification webhooks may call although they are loopback or private
+    /// (`WUJIA_WEBHOOK_ALLOW_HOSTS`, comma-separated); others must be public.
+    pub webhook_allow_hosts: Vec<String>,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
             secure_cookies: false,
+            metrics_token: None,
             session_hours: 12,
             blob_dir: "wujia-data/blobs".into(),
             session_cache_seconds: 2,
             search_dir: None,
             smtp: None,
+            webhook_allow_hosts: Vec::new(),
         }
     }
 }
@@ -146,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .layer(axum::middleware::from_fn(intake::refuse_control_characters))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ops::security_headers))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(ops::make_span))

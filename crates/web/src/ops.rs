@@ -1,9 +1,10 @@
-//! Operations: `/healthz`, Prometheus `/metrics`, request spans with request ids.
+//! Operations: `/healthz`, Prometheus `/metrics` behind a token, request spans with request ids, and the security
+//! headers of every response.
 
 use crate::AppState;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -105,8 +106,85 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+/// The bearer token `/metrics` asks for (`WUJIA_METRICS_TOKEN`). Never printed.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// A token; an empty one is no token.
+    pub fn new(token: impl Into<String>) -> Option<Self> {
+        let token = token.into();
+        (!token.trim().is_empty()).then_some(Self(token))
+    }
+
+    /// Whether the request carries `Authorization: Bearer <token>`, compared through their hashes so that the time
+    /// taken says nothing about how much of the token was right.
+    fn admits(&self, headers: &HeaderMap) -> bool {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        crate::auth::token_hash(given) == crate::auth::token_hash(&self.0)
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(..)")
+    }
+}
+
+/// The metrics, for a scraper that brings the token; without a configured token they are not served at all.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match &state.config.metrics_token {
+        None => StatusCode::NOT_FOUND.into_response(),
+        Some(token) if !token.admits(&headers) => {
+            (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")]).into_response()
+        }
+        Some(_) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response(),
+    }
+}
+
+/// The Content-Security-Policy of every response: the server's own scripts and styles only (no inline code, no
+/// `eval`), images from the server (photos) or inline data, no plugins, forms posting back here, and no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Adds the security headers to every response: the CSP, `nosniff`, a referrer policy that keeps paths (and any
+/// token in them) on this site, no framing, `no-store` unless the handler chose its own caching (pages and API
+/// answers carry personal data), and HSTS and `Secure` cookies when the server is reached over HTTPS
+/// (`WUJIA_SECURE_COOKIES`).
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.config.secure_cookies {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+        // Every cookie (session, pre-login CSRF, language) is Secure, whichever handler set it.
+        let cookies: Vec<HeaderValue> = h.get_all(header::SET_COOKIE).iter().cloned().collect();
+        if !cookies.is_empty() {
+            h.remove(header::SET_COOKIE);
+            for c in cookies {
+                let secure = c.to_str().is_ok_and(|t| t.to_ascii_lowercase().contains("; secure"));
+                let c = if secure {
+                    c
+                } else {
+                    let mut bytes = c.as_bytes().to_vec();
+                    bytes.extend_from_slice(b"; Secure");
+                    HeaderValue::from_bytes(&bytes).unwrap_or(c)
+                };
+                h.append(header::SET_COOKIE, c);
+            }
+        }
+    }
+    res
 }
 
 /// `/healthz` and `/metrics`.

@@ -136,6 +136,11 @@ pub fn parse_orders(table: &Table, now: DateTime<Utc>) -> Result<Vec<HotlineOrde
             let text = get(key);
             if crate::text::has_forbidden(&text) {
                 row_errors.push(at(key, crate::text::FORBIDDEN_MESSAGE));
+            } else if index[column(key)]
+                .and_then(|c| r.cells.get(c))
+                .is_some_and(|s| crate::transfer::is_formula_like(s))
+            {
+                row_errors.push(at(key, crate::transfer::formula_message()));
             } else if text.chars().count() > max_chars(key) {
                 row_errors.push(at(
                     key,
@@ -226,5 +231,13 @@ mod tests {
         let table = read_table("受理时间,诉求内容\n2024-02-26,x\n".as_bytes()).unwrap();
         let errs = parse_orders(&table, now()).unwrap_err();
         assert_eq!(errs[0].column, "工单编号");
+    }
+
+    #[test]
+    fn an_order_with_a_formula_cell_is_refused() {
+        let csv = "工单编号,受理时间,诉求类别,诉求内容,地址\n\
+            BJ1,2024-02-26 08:15,停电,=HYPERLINK(\"http://evil.example\"),琉璃井路6号院\n";
+        let errs = parse_orders(&read_table(csv.as_bytes()).unwrap(), now()).unwrap_err();
+        assert_eq!((errs[0].row, errs[0].column.as_str()), (2, "诉求内容"));
     }
 }

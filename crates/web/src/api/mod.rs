@@ -11,7 +11,7 @@ pub(crate) mod duty;
 mod hotline;
 pub(crate) mod households;
 pub(crate) mod meetings;
-mod notifications;
+pub(crate) mod notifications;
 pub(crate) mod patrol;
 pub(crate) mod photos;
 pub(crate) mod proposals;

@@ -91,6 +91,8 @@ pub async fn create_notification_channel(
         "wecom" | "dingtalk" | "feishu" => {
             if !(target.starts_with("https://") || target.starts_with("http://")) || target.len() > 500 {
                 bad("target", "应为机器人的 Webhook 地址 / must be the robot's webhook URL");
+            } else if let Err(refusal) = webhook_host(target, &state.config.webhook_allow_hosts) {
+                bad("target", refusal.message());
             }
         }
         "email" => {
@@ -218,8 +220,143 @@ pub async fn list_deliveries(
     let c = dispatcher(&auth, q.community_id)?;
     let mut rows = state.store.deliveries(c, 200).await?;
     for d in &mut rows {
-        // Robot URLs carry their secret key.
-        d.target = d.target.split('?').next().unwrap_or("").to_string();
+        // Robot URLs carry their secret key, in the query (WeCom, DingTalk) or in the path (Feishu): only the
+        // scheme and host are shown. E-mail targets are addresses and stay.
+        if let Ok(url) = reqwest::Url::parse(&d.target)
+            && url.has_host()
+        {
+            d.target = url.origin().ascii_serialization();
+        }
     }
     Ok(Json(json!(rows)))
+}
+
+/// Why a webhook URL may not be called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WebhookRefusal {
+    /// Not a URL with a host.
+    Malformed,
+    /// Loopback, private, link-local (cloud metadata) or otherwise not on the public internet.
+    Private,
+}
+
+impl WebhookRefusal {
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            Self::Malformed => "应为机器人的 Webhook 地址 / must be the robot's webhook URL",
+            Self::Private => {
+                "Webhook 地址指向本机或内网;如确需使用,请管理员在 WUJIA_WEBHOOK_ALLOW_HOSTS 中允许该主机 / \
+                 the webhook points at this machine or a private network: an admin may allow the host in \
+                 WUJIA_WEBHOOK_ALLOW_HOSTS"
+            }
+        }
+    }
+}
+
+/// Whether an address is on the public internet (not loopback, private, link-local, shared, documentation or
+/// unspecified, nor an IPv4 address wrapped in IPv6).
+pub(crate) fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// Checks a webhook URL's host before it is stored or called: a host an admin allowed (`WUJIA_WEBHOOK_ALLOW_HOSTS`,
+/// `host` or `host:port`) passes; an address that is not public, or a name such as `localhost`, is refused.
+/// Returns the host and port to resolve.
+pub(crate) fn webhook_host(url: &str, allow: &[String]) -> Result<(String, u16), WebhookRefusal> {
+    let url = reqwest::Url::parse(url).map_err(|_| WebhookRefusal::Malformed)?;
+    let name = url.host_str().ok_or(WebhookRefusal::Malformed)?.to_ascii_lowercase();
+    let port = url.port_or_known_default().ok_or(WebhookRefusal::Malformed)?;
+    let bare = name.trim_start_matches('[').trim_end_matches(']').to_string();
+    if allowed(allow, &bare, port) {
+        return Ok((bare, port));
+    }
+    let private = match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => !is_public(ip),
+        Err(_) => {
+            let d = bare.trim_end_matches('.');
+            d == "localhost" || d.ends_with(".localhost") || !d.contains('.')
+        }
+    };
+    if private { Err(WebhookRefusal::Private) } else { Ok((bare, port)) }
+}
+
+fn allowed(allow: &[String], host: &str, port: u16) -> bool {
+    allow
+        .iter()
+        .map(|a| a.trim())
+        .any(|a| a.eq_ignore_ascii_case(host) || a.eq_ignore_ascii_case(&format!("{host}:{port}")))
+}
+
+/// Checks a webhook URL just before it is called: the host is checked again and every address it resolves to
+/// must be public (a public name may point at a private address), unless an admin allowed the host.
+pub(crate) async fn check_webhook(url: &str, allow: &[String]) -> Result<(), String> {
+    let (host, port) = webhook_host(url, allow).map_err(|r| r.message().to_string())?;
+    if allowed(allow, &host, port) {
+        return Ok(());
+    }
+    let addrs = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|_| "the webhook's host could not be resolved".to_string())?;
+    for a in addrs {
+        if !is_public(a.ip()) {
+            return Err(WebhookRefusal::Private.message().to_string());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhooks_to_private_addresses_are_refused_unless_allowed() {
+        let none: Vec<String> = Vec::new();
+        for bad in [
+            "http://127.0.0.1:8080/hook",
+            "http://localhost/hook",
+            "http://10.1.2.3/",
+            "http://192.168.1.1/",
+            "http://172.16.0.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[fd00::1]/",
+            "http://0.0.0.0/",
+            "http://100.64.0.1/",
+            "http://intranet/",
+        ] {
+            assert_eq!(webhook_host(bad, &none), Err(WebhookRefusal::Private), "{bad}");
+        }
+        assert!(webhook_host("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", &none).is_ok());
+        assert!(webhook_host("https://8.8.8.8/", &none).is_ok());
+        let allow = vec!["127.0.0.1".to_string()];
+        assert!(webhook_host("http://127.0.0.1:8080/hook", &allow).is_ok());
+        assert_eq!(webhook_host("http://127.0.0.2/hook", &allow), Err(WebhookRefusal::Private));
+    }
 }

@@ -65,7 +65,16 @@ async fn health_metrics_and_openapi_answer(app: TestApp) {
     let doc: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert_eq!(doc["openapi"].as_str().unwrap().chars().next(), Some('3'));
     assert_eq!(doc["paths"]["/api/v1/registry/summary"]["get"]["operationId"], "get_registry_summary");
-    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(crate::common::METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         metrics.contains("wujia_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"),
         "{metrics}"
@@ -876,7 +885,7 @@ fn fields(pairs: &[(&str, &str)]) -> reqwest::multipart::Form {
     pairs.iter().fold(reqwest::multipart::Form::new(), |f, (k, v)| f.text(k.to_string(), v.to_string()))
 }
 
-async fn category_id(app: &TestApp, token: &str, code: &str) -> i64 {
+pub(crate) async fn category_id(app: &TestApp, token: &str, code: &str) -> i64 {
     let cats = app.get_json(token, "/api/v1/categories").await;
     cats.as_array().unwrap().iter().find(|c| c["code"] == code).unwrap_or_else(|| panic!("no category {code}"))["id"]
         .as_i64()
@@ -1418,7 +1427,7 @@ async fn open311_serves_the_catalogue_and_takes_requests_with_an_api_key(app: Te
 }
 
 /// A stand-in for a group robot: records what it is sent and answers like WeCom (or fails on demand).
-async fn robot(fail: bool) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+pub(crate) async fn robot(fail: bool) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
     use axum::{Json, Router, routing::post};
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();

@@ -17,6 +17,9 @@ use wujia_web::{AppState, Config, FixedClock};
 /// Every demo account's password in tests.
 pub const PASSWORD: &str = "test-password-2024";
 
+/// The token the test servers' `/metrics` asks for.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
 /// The day the tests live on: the article's date, Beijing morning.
 pub fn test_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 2, 26, 1, 30, 0).unwrap()
@@ -172,7 +175,13 @@ impl TestApp {
         store.migrate().await.unwrap();
         let clock = Arc::new(FixedClock::new(test_now()));
         let blob_dir = std::env::temp_dir().join(format!("wujia-test-blobs-{}", rand_suffix()));
-        let mut config = Config { blob_dir: blob_dir.clone(), ..Config::default() };
+        let mut config = Config {
+            blob_dir: blob_dir.clone(),
+            metrics_token: wujia_web::MetricsToken::new(METRICS_TOKEN),
+            // The tests' robots listen on 127.0.0.1, allowed as an admin would allow an intranet host.
+            webhook_allow_hosts: vec!["127.0.0.1".into()],
+            ..Config::default()
+        };
         configure(&mut config);
         let state = AppState::with_clock(store, config, clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -19,3 +19,4 @@ mod openapi;
 mod patrol;
 mod proactive;
 mod reception;
+mod security;

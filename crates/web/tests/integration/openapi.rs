@@ -109,7 +109,16 @@ async fn the_router_answers_exactly_the_operations_of_the_document() {
         assert_ne!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
     }
     // The metrics name each request's matched route: every operation was routed to its own pattern.
-    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(crate::common::METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let mut routed: Vec<(String, String)> = metrics
         .lines()
         .filter(|l| l.starts_with("wujia_http_requests_total{"))
