@@ -101,7 +101,14 @@ pub async fn get_duty_wall_stream(
                     Some(s) => s,
                     None => {
                         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-                        wall(&state, &auth, c, lang).await.ok()?
+                        match wall(&state, &auth, c, lang).await {
+                            Ok(s) => s,
+                            Err(e) => {
+                                // The browser reconnects; the failure is logged rather than ending the stream silently.
+                                tracing::warn!(error = %e, "duty wall refresh failed; the stream ends");
+                                return None;
+                            }
+                        }
                     }
                 };
                 // Minutes left change every minute; what matters is which requests are on the wall and their status.
