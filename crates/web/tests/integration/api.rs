@@ -1,6 +1,6 @@
 //! Every HTTP route against a real server and a real database, on SQLite and PostgreSQL.
 
-use crate::common::{PASSWORD, TestApp, hidden};
+use crate::common::{PASSWORD, TestApp, hidden, problem};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -41,13 +41,6 @@ on_both!(
     concurrent_intakes_are_committed_together_with_distinct_numbers,
     photos_are_checked_stripped_of_location_and_shown_only_to_those_who_may,
 );
-
-async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
-    let status = res.status();
-    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    assert!(ct.starts_with("application/problem+json"), "content type {ct}: {status}");
-    (status, res.json().await.unwrap())
-}
 
 async fn find_household(app: &TestApp, token: &str, q: &str) -> i64 {
     let hits = app.get_json(token, &format!("/api/v1/households?q={}", urlencode(q))).await;

@@ -368,3 +368,12 @@ pub fn jpeg() -> Vec<u8> {
     j.extend([0xFF, 0xDB, 0x00, 0x04, 0x01, 0x02, 0xFF, 0xDA, 0x00, 0x02, 0x10, 0x20, 0xFF, 0xD9]);
     j
 }
+
+/// A problem response (RFC 9457): its status and body, asserting the problem content type.
+pub async fn problem(res: reqwest::Response) -> (reqwest::StatusCode, Value) {
+    let status = res.status();
+    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let body = res.text().await.unwrap();
+    assert!(ct.starts_with("application/problem+json"), "content type {ct}: {status} {body}");
+    (status, serde_json::from_str(&body).unwrap())
+}

@@ -1,7 +1,7 @@
 //! What the product does once holds under concurrency, and text that no database or XML parser takes reaches
 //! neither (issue 15, points 2 and 5).
 
-use crate::common::{TestApp, python};
+use crate::common::{TestApp, problem, python};
 use chrono::{TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use reqwest::{Method, StatusCode};
@@ -28,14 +28,6 @@ fn orders_file(n: usize) -> String {
 
 async fn post_orders(app: &TestApp, token: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
     app.client.post(app.url("/api/v1/requests/imports")).bearer_auth(token).body(body).send().await.unwrap()
-}
-
-async fn problem(res: reqwest::Response) -> (StatusCode, Value) {
-    let status = res.status();
-    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    let body = res.text().await.unwrap();
-    assert!(ct.starts_with("application/problem+json"), "content type {ct}: {status} {body}");
-    (status, serde_json::from_str(&body).unwrap())
 }
 
 fn issues(p: &Value) -> Vec<(i64, String)> {
