@@ -48,7 +48,7 @@ pub use accounts::UserOut;
 #[openapi(
     info(title = "Wujia 吾家 API", description = "Community governance: registry, accounts and audit.", version = "1"),
     components(schemas(
-        crate::error::FieldIssue, crate::view::ResidentOut, proposals::ScanBody, proposals::DecisionBody, sessions::LoginBody, sessions::PasswordBody,
+        crate::error::FieldIssue, wujia_app::registry::Resident, proposals::ScanBody, proposals::DecisionBody, sessions::LoginBody, sessions::PasswordBody,
         accounts::UserOut, accounts::NewUserBody, accounts::UserPatch, accounts::TokenBody, registry::ResidentBody,
         registry::TagBody, registry::SignupBody, structure::CommunityBody, structure::CompoundBody, structure::BuildingBody,
         structure::WorkerBody, structure::HouseholdBody, wujia_app::requests::TakeIn, requests::ActionBody,

@@ -1,6 +1,5 @@
 //! Setting up a community: the community itself, its compounds, buildings and units, and who owns each building.
 
-use super::registry::visible;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson, ApiPath, FieldIssue};
@@ -9,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use wujia_app::registry::visible;
 use wujia_core::accounts::{Action, Scope};
 
 /// A new community.

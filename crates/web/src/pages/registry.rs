@@ -2,14 +2,11 @@
 
 use super::{Layout, PageContext, error_page, message, page_or_error, render};
 use crate::AppState;
-use crate::api::registry::{
-    add_resident, edit_resident, export_file, file_response, household_for, import_file, issue_code, reveal, search,
-    visible,
-};
+use crate::api::registry::{file_response, import_file, issue_code};
 use crate::auth::Auth;
 use crate::error::{ApiError, FieldIssue};
 use crate::i18n::Lang;
-use crate::view::{relation_label, tag_label};
+use crate::view::relation_label;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Multipart, Path, Query, State};
@@ -17,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use wujia_app::registry::{self, NewTag};
 use wujia_core::accounts::{Action, Scope};
 use wujia_core::registry::{Relation, ResidentInput};
 use wujia_core::transfer::{self, Format};
@@ -34,13 +32,18 @@ struct ConsolePage {
     community_id: i64,
     community_name: String,
     communities: Vec<(i64, String)>,
-    compounds_count: i64,
-    buildings_count: i64,
-    households_count: i64,
-    residents_count: i64,
+    figures: Option<ConsoleFigures>,
+    compounds: Vec<CompoundSummary>,
+}
+
+/// The registry's figures as the console shows them, tags by name.
+struct ConsoleFigures {
+    compounds: i64,
+    buildings: i64,
+    households: i64,
+    residents: i64,
     by_origin: Vec<(String, i64)>,
     by_tag: Vec<(String, i64)>,
-    compounds: Vec<CompoundSummary>,
 }
 
 async fn console(
@@ -50,28 +53,29 @@ async fn console(
     Query(q): Query<CommunityParam>,
 ) -> Response {
     let result = async {
-        let community = auth.community(q.c)?;
-        auth.require(Action::ViewAddresses, Scope::community(community))?;
-        let all = state.store.communities().await?;
-        let communities: Vec<(i64, String)> =
-            all.iter().filter(|c| auth.actor.communities.contains(&c.id)).map(|c| (c.id, c.name.clone())).collect();
-        let name = communities.iter().find(|c| c.0 == community).map(|c| c.1.clone()).unwrap_or_default();
-        let summary = state.store.registry_summary(community, state.clock.today()).await?;
-        let tags = state.store.tags(community).await?;
-        let compounds = state.store.compounds(community).await?;
-        let by_tag = summary.residents_by_tag.iter().map(|(code, n)| (tag_label(code, &tags, ctx.lang), *n)).collect();
+        let o = registry::overview(&state.app, &auth, q.c).await?;
+        let communities: Vec<(i64, String)> = o.communities.into_iter().map(|c| (c.id, c.name)).collect();
+        let name = communities.iter().find(|c| c.0 == o.community_id).map(|c| c.1.clone()).unwrap_or_default();
+        let zh = ctx.lang == Lang::Zh;
+        let figures = o.figures.map(|f| ConsoleFigures {
+            compounds: f.compounds,
+            buildings: f.buildings,
+            households: f.households,
+            residents: f.residents,
+            by_tag: f
+                .residents_by_tag
+                .iter()
+                .map(|(code, n)| (o.tags.as_ref().map_or_else(|| code.clone(), |t| t.label(code, zh)), *n))
+                .collect(),
+            by_origin: f.residents_by_origin,
+        });
         Ok::<_, ApiError>(ConsolePage {
             l: ctx.layout(&name, Some(&auth)),
-            community_id: community,
+            community_id: o.community_id,
             community_name: name,
             communities,
-            compounds_count: summary.compounds,
-            buildings_count: summary.buildings,
-            households_count: summary.households,
-            residents_count: summary.residents,
-            by_origin: summary.residents_by_origin,
-            by_tag,
-            compounds,
+            figures,
+            compounds: o.compounds,
         })
     }
     .await;
@@ -88,9 +92,7 @@ struct CompoundPage {
 
 async fn compound(State(state): State<AppState>, ctx: PageContext, auth: Auth, Path(id): Path<i64>) -> Response {
     let result = async {
-        let compound = state.store.compound(id).await?;
-        visible(&auth, Action::ViewAddresses, Scope::community(compound.community_id))?;
-        let buildings = state.store.buildings(id).await?;
+        let (compound, buildings) = registry::compound_buildings(&state.app, &auth, id).await?;
         Ok::<_, ApiError>(CompoundPage { l: ctx.layout(&compound.name, Some(&auth)), compound, buildings })
     }
     .await;
@@ -107,7 +109,7 @@ struct BuildingPage {
 
 async fn building(State(state): State<AppState>, ctx: PageContext, auth: Auth, Path(id): Path<i64>) -> Response {
     let result = async {
-        let (building, units) = wujia_app::registry::building_units(&state.app, &auth, id).await?;
+        let (building, units) = registry::building_units(&state.app, &auth, id).await?;
         let title = format!("{}{}{}", building.compound_name, building.number, ctx.lang.t("registry.building_suffix"));
         Ok::<_, ApiError>(BuildingPage { l: ctx.layout(&title, Some(&auth)), building, units })
     }
@@ -152,10 +154,10 @@ fn gender_label(code: &str, lang: Lang) -> String {
 
 async fn household(State(state): State<AppState>, ctx: PageContext, auth: Auth, Path(id): Path<i64>) -> Response {
     let result = async {
-        let (h, residents) = household_for(&state, &auth, id).await?;
-        let tags = state.store.tags(h.community_id).await?;
-        let scope = Scope::household(h.community_id, h.building_id, h.id);
-        let rows = residents
+        let mut h = registry::household(&state.app, &auth, id).await?;
+        let tags = registry::tags(&state.app, &auth, Some(h.community_id)).await?;
+        let zh = ctx.lang == Lang::Zh;
+        let rows = std::mem::take(&mut h.residents)
             .into_iter()
             .map(|r| Row {
                 id: r.id,
@@ -165,30 +167,28 @@ async fn household(State(state): State<AppState>, ctx: PageContext, auth: Auth, 
                 phone_masked: r.phone_masked,
                 phone: r.phone,
                 id_card: r.id_card,
-                tags: r.tags.iter().map(|t| tag_label(t, &tags, ctx.lang)).collect::<Vec<_>>().join("、"),
-                can_edit: auth.can(Action::EditResident, scope),
-                can_reveal: auth.can(Action::ViewIdCard, scope),
+                tags: r.tags.iter().map(|t| tags.label(t, zh)).collect::<Vec<_>>().join("、"),
+                can_edit: h.actions.edit_residents,
+                can_reveal: h.actions.reveal_id_cards,
                 name: r.name,
             })
             .collect();
         // The household's history with the community: its requests and its reception-day visits.
-        let (requests, visits) = if auth.can(Action::ViewRequests, scope) && auth.role().is_staff_side() {
-            let f = wujia_store::RequestFilter { household_id: Some(h.id), limit: 50, ..Default::default() };
-            let requests = state
-                .store
-                .requests(h.community_id, &f)
-                .await?
+        let (requests, visits) = if h.actions.view_history {
+            let history = registry::household_history(&state.app, &auth, &h).await?;
+            let requests = history
+                .requests
                 .into_iter()
                 .map(|r| (r.number, ctx.lang.t(&format!("status.{}", r.status)).to_string(), r.description, r.id))
                 .collect();
-            let mut visits = Vec::new();
-            for v in state.store.household_visits(h.id).await? {
-                let raised: Vec<String> = state.store.demands(v.id).await?.into_iter().map(|d| d.text).collect();
-                visits.push((
-                    v.arrived_at.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d").to_string(),
-                    raised.join("；"),
-                ));
-            }
+            let visits = history
+                .visits
+                .into_iter()
+                .map(|v| {
+                    let day = v.arrived_at.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d").to_string();
+                    (day, v.raised.join("；"))
+                })
+                .collect();
             (requests, visits)
         } else {
             (Vec::new(), Vec::new())
@@ -199,8 +199,8 @@ async fn household(State(state): State<AppState>, ctx: PageContext, auth: Auth, 
             building_id: h.building_id,
             address: h.address,
             rows,
-            can_edit: auth.can(Action::EditResident, scope),
-            can_issue_code: auth.can(Action::IssueSignupCode, scope),
+            can_edit: h.actions.edit_residents,
+            can_issue_code: h.actions.issue_signup_code,
             requests,
             visits,
         })
@@ -260,9 +260,8 @@ async fn resident_form(
     errors: Vec<FieldIssue>,
 ) -> Result<ResidentFormPage, ApiError> {
     let FormTarget { household_id, action, version } = target;
-    let h = state.store.household(household_id, state.clock.today()).await?;
-    let origins = state.store.origins(h.community_id).await?;
-    let tags = state.store.tags(h.community_id).await?;
+    let choices = registry::resident_form_choices(&state.app, auth, household_id).await?;
+    let (origins, tags) = (&choices.origins, &choices.tags);
     let lang = ctx.lang;
     let error_of = |name: &str| errors.iter().find(|e| e.field == name).map(|e| e.message.clone());
     let field = |name: &'static str, kind: &'static str, value: &str, required: bool| FormField {
@@ -281,7 +280,7 @@ async fn resident_form(
     let mut origin = field("origin", "text", &input.origin, false);
     origin.options = Some(
         std::iter::once((String::new(), "—".to_string()))
-            .chain(origins.iter().map(|(_, n)| (n.clone(), n.clone())))
+            .chain(origins.iter().map(|n| (n.clone(), n.clone())))
             .collect(),
     );
     let mut relation = field("relation", "text", &input.relation, true);
@@ -311,7 +310,7 @@ async fn resident_form(
     Ok(ResidentFormPage {
         l: ctx.layout(title, Some(auth)),
         household_id,
-        address: h.address,
+        address: choices.address,
         action,
         version,
         fields,
@@ -321,19 +320,17 @@ async fn resident_form(
 
 async fn edit_page(State(state): State<AppState>, ctx: PageContext, auth: Auth, Path(id): Path<i64>) -> Response {
     let result = async {
-        let v = state.store.resident(id, state.clock.today()).await?;
-        visible(&auth, Action::EditResident, crate::view::resident_scope(&v))?;
-        let out = crate::view::resident_out(&auth, &v);
-        let manual: Vec<String> = {
-            let tags = state.store.tags(v.community_id).await?;
-            v.tags.iter().filter_map(|c| tags.iter().find(|t| &t.code == c).map(|t| t.name_zh.clone())).collect()
-        };
+        let v = registry::resident_to_edit(&state.app, &auth, id).await?;
+        // Only the community's own tags are set by hand; the computed ones follow from the register.
+        let tags = registry::tags(&state.app, &auth, Some(v.community_id)).await?;
+        let manual: Vec<String> =
+            v.tags.iter().filter_map(|c| tags.tags.iter().find(|t| &t.code == c).map(|t| t.name_zh.clone())).collect();
         let input = ResidentInput {
             name: v.name.clone(),
             gender: v.gender.clone(),
             birth_date: v.birth_date.to_string(),
             id_card: String::new(),
-            phone: out.phone.unwrap_or_default(),
+            phone: v.phone.clone().unwrap_or_default(),
             origin: v.origin.clone().unwrap_or_default(),
             move_in_date: v.move_in_date.map(|d| d.to_string()).unwrap_or_default(),
             relation: v.relation.clone(),
@@ -365,7 +362,7 @@ async fn edit_submit(
         return error_page(&ctx, Some(&auth), e);
     }
     let version: i64 = f.version.trim().parse().unwrap_or(-1);
-    match edit_resident(&state, &auth, id, version, &f.input).await {
+    match registry::edit_resident(&state.app, &auth, id, version, &f.input).await.map_err(ApiError::from) {
         Ok(r) => axum::response::Redirect::to(&format!("/households/{}", r.household_id)).into_response(),
         Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_))) => {
             let status = e.status();
@@ -374,8 +371,8 @@ async fn edit_submit(
             } else {
                 e.issues()
             };
-            let household = match state.store.resident(id, state.clock.today()).await {
-                Ok(v) => v.household_id,
+            let household = match registry::household_of(&state.app, &auth, id).await {
+                Ok(h) => h,
                 Err(e) => return error_page(&ctx, Some(&auth), e.into()),
             };
             match resident_form(
@@ -398,8 +395,6 @@ async fn edit_submit(
 
 async fn new_page(State(state): State<AppState>, ctx: PageContext, auth: Auth, Path(household): Path<i64>) -> Response {
     let result = async {
-        let h = state.store.household(household, state.clock.today()).await?;
-        visible(&auth, Action::EditResident, Scope::household(h.community_id, h.building_id, h.id))?;
         let input = ResidentInput { relation: "other".into(), ..Default::default() };
         resident_form(
             &state,
@@ -429,7 +424,7 @@ async fn new_submit(
     if let Err(e) = auth.check_csrf(&f.csrf) {
         return error_page(&ctx, Some(&auth), e);
     }
-    match add_resident(&state, &auth, household, &f.input).await {
+    match registry::add_resident(&state.app, &auth, household, &f.input).await.map_err(ApiError::from) {
         Ok(_) => axum::response::Redirect::to(&format!("/households/{household}")).into_response(),
         Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_))) => {
             let status = e.status();
@@ -475,20 +470,18 @@ async fn reveal_id(
 ) -> Response {
     let result = async {
         auth.check_csrf(&f.csrf)?;
-        let number = reveal(&state, &auth, id).await?;
-        let v = state.store.resident(id, state.clock.today()).await?;
-        Ok::<_, ApiError>((v, number))
+        Ok::<_, ApiError>(registry::reveal_id_card(&state.app, &auth, id).await?)
     }
     .await;
     match result {
-        Ok((v, number)) => message(
+        Ok(read) => message(
             &ctx,
             Some(&auth),
             StatusCode::OK,
-            &format!("{} · {}", v.name, ctx.lang.t("resident.id_card")),
+            &format!("{} · {}", read.name, ctx.lang.t("resident.id_card")),
             vec![ctx.lang.t("resident.reveal_logged").to_string()],
-            Some(number.unwrap_or_else(|| "—".into())),
-            &format!("/households/{}", v.household_id),
+            Some(read.id_card.unwrap_or_else(|| "—".into())),
+            &format!("/households/{}", read.household_id),
         ),
         Err(e) => error_page(&ctx, Some(&auth), e),
     }
@@ -551,13 +544,16 @@ async fn search_page(
     let records = if p.q.trim().is_empty() {
         Vec::new()
     } else {
-        crate::api::search::search(&state, &auth, &q).await.unwrap_or_default()
+        match crate::api::search::search(&state, &auth, &q).await {
+            Ok(records) => records,
+            Err(e) => return error_page(&ctx, Some(&auth), e),
+        }
     };
     let records: Vec<(String, String, String, String)> = records
         .into_iter()
         .map(|h| (ctx.lang.t(&format!("search.kind_{}", h.kind)).to_string(), h.link, h.title, h.snippet))
         .collect();
-    match search(&state, &auth, p.c, &p.q, 100).await {
+    match registry::search(&state.app, &auth, p.c, &p.q, 100).await.map_err(ApiError::from) {
         Ok(hits) => {
             let summary = if p.q.trim().is_empty() {
                 ctx.lang.t("search.empty_query").to_string()
@@ -702,7 +698,7 @@ async fn export(State(state): State<AppState>, ctx: PageContext, auth: Auth, Que
     let result = async {
         let format = parse_format(&p)?;
         let community = auth.community(p.c)?;
-        Ok::<_, ApiError>((format, export_file(&state, &auth, community, format).await?))
+        Ok::<_, ApiError>((format, registry::export(&state.app, &auth, community, format).await?))
     }
     .await;
     match result {
@@ -749,25 +745,17 @@ async fn tags_page_for(
     community: Option<i64>,
     errors: Vec<FieldIssue>,
 ) -> Result<TagsPage, ApiError> {
-    let community = auth.community(community)?;
-    auth.require(Action::ViewSummary, Scope::community(community))?;
-    let summary = state.store.registry_summary(community, state.clock.today()).await?;
-    let count = |code: &str| summary.residents_by_tag.iter().find(|(c, _)| c == code).map_or(0, |(_, n)| *n);
-    let mut tags: Vec<(String, String, String, i64)> = state
-        .store
-        .tags(community)
-        .await?
-        .into_iter()
-        .map(|t| {
-            let n = count(&t.code);
-            (t.code, t.name_zh, t.name_en, n)
-        })
-        .collect();
-    tags.extend(
-        wujia_core::registry::DERIVED_TAGS
-            .iter()
-            .map(|(c, zh, en)| (c.to_string(), zh.to_string(), en.to_string(), count(c))),
-    );
+    let summary = registry::figures(&state.app, auth, community).await?;
+    let community = summary.community_id;
+    let set = registry::tags(&state.app, auth, Some(community)).await?;
+    let mut tags: Vec<(String, String, String, i64)> = Vec::new();
+    for t in set.tags {
+        let n = summary.with_tag(&t.code);
+        tags.push((t.code, t.name_zh, t.name_en, n));
+    }
+    for t in set.derived {
+        tags.push((t.code.into(), t.name_zh.into(), t.name_en.into(), summary.with_tag(t.code)));
+    }
     Ok(TagsPage {
         l: ctx.layout(ctx.lang.t("tags.title"), Some(auth)),
         community_id: community,
@@ -811,9 +799,8 @@ async fn tags_submit(
     if let Err(e) = auth.check_csrf(&f.csrf) {
         return error_page(&ctx, Some(&auth), e);
     }
-    let body =
-        crate::api::registry::TagBody { community_id: q.c, code: f.code, name_zh: f.name_zh, name_en: f.name_en };
-    match crate::api::registry::add_tag(&state, &auth, &body).await {
+    let new = NewTag { community_id: q.c, code: f.code, name_zh: f.name_zh, name_en: f.name_en };
+    match registry::add_tag(&state.app, &auth, &new).await.map_err(ApiError::from) {
         Ok(_) => axum::response::Redirect::to(&format!("/registry/tags?c={}", q.c.unwrap_or_default())).into_response(),
         Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_))) => {
             let status = e.status();

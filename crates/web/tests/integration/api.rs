@@ -15,6 +15,7 @@ on_both!(
     a_building_social_worker_edits_only_their_buildings,
     phones_are_masked_for_roles_that_do_not_need_them,
     id_card_reads_are_logged_and_tampering_is_detected,
+    the_edit_form_audits_the_phone_it_shows_and_each_role_sees_what_it_may_do,
     imports_report_every_bad_row_and_write_all_or_nothing,
     imports_read_gbk_and_refuse_wrong_files,
     exports_are_limited_to_what_the_role_may_see,
@@ -271,6 +272,47 @@ async fn phones_are_masked_for_roles_that_do_not_need_them(app: TestApp) {
     let admin = app.token("admin").await;
     let events = app.get_json(&admin, "/api/v1/audit/events?limit=20").await;
     assert!(events.as_array().unwrap().iter().any(|e| e["action"] == "resident.read_phone" && e["actor"] == "zhangli"));
+}
+
+async fn the_edit_form_audits_the_phone_it_shows_and_each_role_sees_what_it_may_do(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let admin = app.token("admin").await;
+    let hu = find_household(&app, &staff, "3号院7号楼1单元102").await;
+    let h = app.get_json(&staff, &format!("/api/v1/households/{hu}")).await;
+    assert_eq!(h["actions"]["edit_residents"], true);
+    assert_eq!(h["actions"]["reveal_id_cards"], true);
+    assert_eq!(h["actions"]["view_history"], true);
+    let resident = h["residents"][0]["id"].as_i64().unwrap();
+    let phone = h["residents"][0]["phone"].as_str().unwrap().to_string();
+    let phone_reads = || async {
+        let events =
+            app.get_json(&admin, &format!("/api/v1/audit/events?entity=resident&entity_id={resident}&limit=100")).await;
+        events.as_array().unwrap().iter().filter(|e| e["action"] == "resident.read_phone").count()
+    };
+    let before = phone_reads().await;
+    // The edit form shows the number in full to fill the field: that read is audited like any other.
+    let page = app.browser("zhangli").await;
+    let form = page.get(app.url(&format!("/residents/{resident}/edit"))).send().await.unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    assert!(form.text().await.unwrap().contains(&phone));
+    assert_eq!(phone_reads().await, before + 1, "the form's full phone read is in the audit log");
+
+    // The street office reads the household but may change nothing in it, and says so.
+    let street = app.token("jiedao").await;
+    let seen = app.get_json(&street, &format!("/api/v1/households/{hu}")).await;
+    assert_eq!(seen["actions"]["edit_residents"], false);
+    assert_eq!(seen["actions"]["issue_signup_code"], false);
+    assert_eq!(seen["residents"][0]["phone_masked"], true);
+
+    // The property company's console lists the compounds but not the register's figures.
+    let property = app.browser("wuye").await;
+    let console = property.get(app.url("/console")).send().await.unwrap();
+    assert_eq!(console.status(), StatusCode::OK);
+    let console = console.text().await.unwrap();
+    assert!(console.contains("/compounds/"), "the property company finds its compounds");
+    assert!(!console.contains("households-count"), "no figures of the register for the property company");
+    let staff_console = page.get(app.url("/console")).send().await.unwrap().text().await.unwrap();
+    assert!(staff_console.contains("households-count"));
 }
 
 async fn id_card_reads_are_logged_and_tampering_is_detected(app: TestApp) {
