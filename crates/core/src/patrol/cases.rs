@@ -23,6 +23,51 @@ pub fn may_record_case_step(actor: &Actor, community: i64, handled_by: Option<Ha
         || (reinspection && actor.role == Role::Property && may_view_case(actor, community, handled_by))
 }
 
+/// A kind of step on a case, as offered to the one who may record it now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStep {
+    /// Visit the household.
+    Visit,
+    /// Start joint handling.
+    Handle,
+    /// Re-inspect on site, with a photo.
+    Reinspect,
+    /// Link the service request the case belongs with.
+    Link,
+    /// Close the case.
+    Close,
+}
+
+impl CaseStep {
+    /// Every kind of step, in the order a case goes through them.
+    pub const ALL: [CaseStep; 5] = [Self::Visit, Self::Handle, Self::Reinspect, Self::Link, Self::Close];
+}
+
+/// The steps `actor` may record now on a case of `community` at `status` handed to `handled_by`: those the rules of
+/// [`decide`] accept in some form at this status, and that the actor's part allows ([`may_record_case_step`]).
+/// Pages offer exactly these, so an action that would be refused is never shown.
+pub fn available_steps(
+    actor: &Actor,
+    community: i64,
+    handled_by: Option<HandledBy>,
+    status: CaseStatus,
+) -> Vec<CaseStep> {
+    use CaseStatus::*;
+    if status == Closed || !may_view_case(actor, community, handled_by) {
+        return Vec::new();
+    }
+    CaseStep::ALL
+        .into_iter()
+        .filter(|step| match step {
+            CaseStep::Visit | CaseStep::Handle | CaseStep::Link => true,
+            CaseStep::Reinspect => matches!(status, Agreed | Handling | Reinspected),
+            CaseStep::Close => status == Reinspected,
+        })
+        .filter(|step| may_record_case_step(actor, community, handled_by, *step == CaseStep::Reinspect))
+        .collect()
+}
+
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -323,5 +368,60 @@ mod tests {
         }
         assert!(may_record_case_step(&actor(Role::Staff), 1, None, false));
         assert!(!may_record_case_step(&actor(Role::Street), 1, None, false));
+    }
+
+    /// Every command of a kind of step, in every form the rules distinguish.
+    fn commands(step: CaseStep) -> Vec<CaseCommand> {
+        let visit = |outcome, deadline| CaseCommand::Visit { outcome, deadline };
+        match step {
+            CaseStep::Visit => vec![
+                visit(VisitOutcome::Refused, None),
+                visit(VisitOutcome::Explained, None),
+                visit(VisitOutcome::Agreed, Some(today())),
+            ],
+            CaseStep::Handle => [HandledBy::Household, HandledBy::Property, HandledBy::LawEnforcement]
+                .into_iter()
+                .map(|by| CaseCommand::Handle { by })
+                .collect(),
+            CaseStep::Reinspect => vec![
+                CaseCommand::Reinspect { passed: true, photo: true },
+                CaseCommand::Reinspect { passed: false, photo: true },
+            ],
+            CaseStep::Close => vec![CaseCommand::Close],
+            // Linking a request changes no status: allowed on every open case.
+            CaseStep::Link => vec![],
+        }
+    }
+
+    #[test]
+    fn the_steps_offered_are_exactly_those_the_rules_and_the_role_allow() {
+        let statuses = [Noticed, Visiting, Agreed, Handling, Reinspected, Closed];
+        let handed = [None, Some(HandledBy::Household), Some(HandledBy::Property), Some(HandledBy::LawEnforcement)];
+        for role in [Role::Staff, Role::Property, Role::Street, Role::Patrol, Role::Developer, Role::Resident] {
+            let a = actor(role);
+            for status in statuses {
+                for by in handed {
+                    let offered = available_steps(&a, 1, by, status);
+                    for step in CaseStep::ALL {
+                        let rules_allow = if step == CaseStep::Link {
+                            status != Closed
+                        } else {
+                            commands(step).iter().any(|c| decide(status, c, today()).is_ok())
+                        };
+                        let role_allows =
+                            may_view_case(&a, 1, by) && may_record_case_step(&a, 1, by, step == CaseStep::Reinspect);
+                        assert_eq!(
+                            offered.contains(&step),
+                            rules_allow && role_allows,
+                            "{role:?} {status:?} {by:?} {step:?}"
+                        );
+                    }
+                }
+            }
+        }
+        let property = actor(Role::Property);
+        assert_eq!(available_steps(&property, 1, Some(HandledBy::Property), Handling), vec![CaseStep::Reinspect]);
+        assert!(available_steps(&property, 1, Some(HandledBy::Property), Noticed).is_empty());
+        assert!(available_steps(&property, 2, Some(HandledBy::Property), Handling).is_empty(), "another community");
     }
 }

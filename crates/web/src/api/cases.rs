@@ -13,7 +13,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use wujia_core::accounts::{Action, Scope};
 use wujia_core::patrol::cases::{
-    CaseCommand, CaseStatus, HandledBy, VisitOutcome, decide, may_record_case_step, may_view_case,
+    CaseCommand, CaseError, CaseStatus, CaseStep, HandledBy, VisitOutcome, available_steps, decide,
+    may_record_case_step, may_view_case,
 };
 use wujia_store::{Case, CaseUpdate};
 
@@ -44,7 +45,7 @@ pub async fn list_patrol_cases(
     Ok(Json(cases))
 }
 
-/// A case with its steps and the finding that opened it.
+/// A case with its steps, the finding that opened it, and `actions`: the steps the caller may record now.
 #[utoipa::path(get, path = "/api/v1/patrol/cases/{id}", operation_id = "get_patrol_case", tag = "patrol",
     params(("id" = i64, Path, description = "Case")), responses((status = 200, description = "The case")), security(("bearer" = [])))]
 pub async fn get_patrol_case(
@@ -60,11 +61,21 @@ pub(crate) fn handled_by(c: &Case) -> Option<HandledBy> {
     c.handled_by.as_deref().and_then(HandledBy::parse)
 }
 
+fn status_of(c: &Case) -> Result<CaseStatus, ApiError> {
+    CaseStatus::parse(&c.status).ok_or_else(|| ApiError::Internal(format!("unknown case status {}", c.status)))
+}
+
+/// The steps the caller may record now on a case.
+pub(crate) fn steps_open(auth: &Auth, c: &Case) -> Result<Vec<CaseStep>, ApiError> {
+    Ok(available_steps(&auth.actor, c.community_id, handled_by(c), status_of(c)?))
+}
+
 pub(crate) async fn case_json(state: &AppState, auth: &Auth, id: i64) -> Result<Value, ApiError> {
     let c = state.store.case(id).await?;
     if !may_view_case(&auth.actor, c.community_id, handled_by(&c)) {
         return Err(ApiError::NotFound);
     }
+    let actions = steps_open(auth, &c)?;
     let steps = state.store.case_steps(id).await?;
     let finding = state.store.finding(c.finding_id).await?;
     let photos = state.store.finding_photos(c.finding_id).await?;
@@ -82,6 +93,7 @@ pub(crate) async fn case_json(state: &AppState, auth: &Auth, id: i64) -> Result<
     v["finding"] = json!(finding);
     v["finding_photos"] = json!(photos.iter().map(|p| format!("/api/v1/patrol/photos/{}", p.blob)).collect::<Vec<_>>());
     v["visits"] = json!(steps.iter().filter(|s| s.kind == "visit").count());
+    v["actions"] = json!(actions);
     Ok(v)
 }
 
@@ -118,8 +130,7 @@ pub(crate) async fn step(state: &AppState, auth: &Auth, id: i64, form: &PhotoFor
     {
         return Err(ApiError::Conflict("案件已被他人更新，请刷新 / the case was changed by someone else".into()));
     }
-    let status =
-        CaseStatus::parse(&c.status).ok_or_else(|| ApiError::Internal(format!("unknown case status {}", c.status)))?;
+    let status = status_of(&c)?;
     let note = form.text("note").unwrap_or_default().to_string();
     if note.chars().count() > 1000 {
         return Err(ApiError::field("note", "说明最多 1000 字 / at most 1000 characters"));
@@ -153,6 +164,9 @@ pub(crate) async fn step(state: &AppState, auth: &Auth, id: i64, form: &PhotoFor
         }
         "close" => (CaseCommand::Close, "close", None, None, None, None),
         "link" => {
+            if status == CaseStatus::Closed {
+                return Err(field_error(CaseError::Closed));
+            }
             // The request by its id, or by the number people read off it (WT-2024-000123).
             let r = match (form.id("request_id")?, form.text("request_number")) {
                 (Some(rid), _) => state

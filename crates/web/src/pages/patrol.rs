@@ -23,6 +23,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use wujia_core::accounts::{Action, Role, Scope};
 use wujia_core::patrol::FindingType;
+use wujia_core::patrol::cases::CaseStep;
 use wujia_core::patrol::plans::RoundStatus;
 
 use super::when;
@@ -467,7 +468,30 @@ struct CasePage {
     photos: Vec<String>,
     steps: Vec<StepRow>,
     can_manage: bool,
+    open: OpenSteps,
     error: Option<String>,
+}
+
+/// Which step forms the case page shows: exactly the steps the viewer may record now.
+struct OpenSteps {
+    visit: bool,
+    handle: bool,
+    reinspect: bool,
+    link: bool,
+    close: bool,
+}
+
+impl OpenSteps {
+    fn of(steps: &[CaseStep]) -> Self {
+        let has = |s| steps.contains(&s);
+        Self {
+            visit: has(CaseStep::Visit),
+            handle: has(CaseStep::Handle),
+            reinspect: has(CaseStep::Reinspect),
+            link: has(CaseStep::Link),
+            close: has(CaseStep::Close),
+        }
+    }
 }
 
 async fn case_view(
@@ -493,7 +517,10 @@ async fn case_view(
         version: c.version,
         building_id: c.building_id,
         request: match c.request_id {
-            Some(r) => state.store.request(r).await.ok().map(|r| (r.id, r.number)),
+            Some(r) => {
+                let r = state.store.request(r).await?;
+                Some((r.id, r.number))
+            }
             None => None,
         },
         baselines: match c.building_id {
@@ -527,6 +554,7 @@ async fn case_view(
             })
             .collect(),
         can_manage: auth.can(Action::ManagePatrol, Scope::community(c.community_id)) && c.status != "closed",
+        open: OpenSteps::of(&crate::api::cases::steps_open(auth, &c)?),
         error,
     })
 }

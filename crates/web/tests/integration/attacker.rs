@@ -79,6 +79,20 @@ async fn the_property_company_reads_and_works_only_the_cases_handed_to_it(app: T
     assert_eq!(res.status(), StatusCode::CREATED);
 
     assert_eq!(app.get(&property, &format!("/api/v1/patrol/cases/{theirs}")).await.status(), StatusCode::OK);
+    // Each is offered exactly what it may record now: the property company its re-inspection, staff no closing yet.
+    let seen = app.get_json(&property, &format!("/api/v1/patrol/cases/{theirs}")).await;
+    assert_eq!(seen["actions"], serde_json::json!(["reinspect"]));
+    let by_staff = app.get_json(&staff, &format!("/api/v1/patrol/cases/{theirs}")).await;
+    assert_eq!(by_staff["actions"], serde_json::json!(["visit", "handle", "reinspect", "link"]));
+    let page = app.browser("wuye").await.get(app.url(&format!("/patrol/cases/{theirs}"))).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("id=\"reinspect-form\""), "the property company records its re-inspection");
+    for form in ["visit-form", "handle-form", "link-form", "close-form"] {
+        assert!(!html.contains(&format!("id=\"{form}\"")), "the property company is offered {form}");
+    }
+    let staff_page =
+        app.browser("zhangli").await.get(app.url(&format!("/patrol/cases/{theirs}"))).send().await.unwrap();
+    assert!(!staff_page.text().await.unwrap().contains("id=\"close-form\""), "closing offered before a re-inspection");
     for (who, token) in [("property", &property), ("developer", &developer)] {
         let res = app.get(token, &format!("/api/v1/patrol/cases/{other}")).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{who} reads a case not handed to it");
@@ -102,6 +116,12 @@ async fn the_property_company_reads_and_works_only_the_cases_handed_to_it(app: T
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = step(property.clone(), other, vec![("action", "reinspect".into()), ("passed", "true".into())]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // Staff close it; a closed case takes no more steps and offers none.
+    assert_eq!(step(staff.clone(), theirs, vec![("action", "close".into())]).await.status(), StatusCode::CREATED);
+    assert_eq!(app.get_json(&staff, &format!("/api/v1/patrol/cases/{theirs}")).await["actions"], serde_json::json!([]));
+    let res =
+        step(staff.clone(), theirs, vec![("action", "link".into()), ("request_number", "WT-2024-000001".into())]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "a closed case takes a link");
 }
 
 async fn the_property_company_sees_addresses_not_the_names_behind_them(app: TestApp) {
