@@ -472,6 +472,8 @@ pub(crate) async fn export_file(
         auth.require(Action::ExportRegistry, Scope::community(community))?;
     } else if !auth.actor.communities.contains(&community) {
         return Err(ApiError::NotFound);
+    } else if auth.key.is_some_and(|k| !k.permits(Action::ExportRegistry)) {
+        return Err(ApiError::Forbidden);
     }
     let records = state.store.export_records(community, buildings.as_deref(), state.clock.today()).await?;
     let mut unmasked = 0usize;
