@@ -2,7 +2,7 @@
 
 use crate::error::{AppError, Result};
 use chrono::{DateTime, Utc};
-use wujia_core::accounts::{Action, Actor, Role, Scope, authorize};
+use wujia_core::accounts::{Action, Actor, KeyScope, Role, Scope, authorize};
 use wujia_store::{Change, User};
 
 /// The authenticated account a use case acts for.
@@ -12,6 +12,8 @@ pub struct Caller {
     pub user: User,
     /// The account with its assignments (communities, buildings, household).
     pub actor: Actor,
+    /// When the caller came with an API key: its scope, which narrows what the account may do.
+    pub key: Option<KeyScope>,
 }
 
 impl Caller {
@@ -22,12 +24,19 @@ impl Caller {
 
     /// Checks a permission.
     pub fn require(&self, action: Action, scope: Scope) -> Result<()> {
+        if !self.key_permits(action) {
+            return Err(AppError::Forbidden);
+        }
         authorize(&self.actor, action, scope).map_err(AppError::from)
     }
 
     /// True when permitted.
     pub fn can(&self, action: Action, scope: Scope) -> bool {
-        authorize(&self.actor, action, scope).is_ok()
+        self.key_permits(action) && authorize(&self.actor, action, scope).is_ok()
+    }
+
+    fn key_permits(&self, action: Action) -> bool {
+        self.key.is_none_or(|k| k.permits(action))
     }
 
     /// The community the caller is working in: the requested one if assigned, else the first. A community the

@@ -6,6 +6,7 @@
 //! of HTTP, HTML or JSON: the faces (`wujia-web`, the `wujia` command line) parse input into commands and render
 //! the views.
 
+pub mod api_keys;
 mod caller;
 mod clock;
 mod error;

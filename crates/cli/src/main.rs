@@ -6,7 +6,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
-use wujia_core::accounts::{Role, check_password_strength, hash_password};
+use wujia_core::accounts::api_keys::check_alive;
+use wujia_core::accounts::{KeyRefusal, KeyScope, Lifetime, Role, check_password_strength, hash_password};
 use wujia_core::transfer::{self, Format};
 use wujia_store::{Change, NewUser, SecretKey, Store, StoreError};
 
@@ -196,7 +197,7 @@ enum AuditCommand {
 
 #[derive(Subcommand, Debug)]
 enum ApikeyCommand {
-    /// Issue a key and print it (shown once).
+    /// Issue a key and print it (shown once). Without options: an Open311 key for `admin`, valid 90 days.
     Create {
         #[command(flatten)]
         db: Db,
@@ -205,6 +206,28 @@ enum ApikeyCommand {
         /// The account the key acts as.
         #[arg(long, default_value = "admin")]
         user: String,
+        /// What the key opens: `open311` (the Open311 endpoints only), `read` (GET only, no full phone or ID
+        /// numbers, no exports) or `admin` (everything the account may do).
+        #[arg(long, default_value = "open311")]
+        scope: KeyScope,
+        /// Days the key lives (1–3650).
+        #[arg(long, default_value_t = Lifetime::DEFAULT_DAYS, conflicts_with = "never_expires")]
+        expires_in_days: u16,
+        /// The key never expires (revoke it when it is no longer needed).
+        #[arg(long)]
+        never_expires: bool,
+    },
+    /// List the keys (never their tokens): id, scope, status, account, purpose, issued, expires, last used.
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Revoke a key: it is refused from the next request on.
+    Revoke {
+        #[command(flatten)]
+        db: Db,
+        /// The key's id, as `apikey list` shows it.
+        id: i64,
     },
 }
 
@@ -559,14 +582,78 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Bench { command } => run_bench(command).await,
-        Command::Apikey { command: ApikeyCommand::Create { db, name, user } } => {
+        Command::Apikey { command } => run_apikey(command).await,
+    }
+}
+
+async fn run_apikey(command: ApikeyCommand) -> Result<()> {
+    match command {
+        ApikeyCommand::Create { db, name, user, scope, expires_in_days, never_expires } => {
+            let lifetime = if never_expires {
+                Lifetime::Never
+            } else {
+                Lifetime::days(i64::from(expires_in_days)).context("--expires-in-days")?
+            };
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 60 {
+                bail!("the purpose must be 1 to 60 characters");
+            }
             let store = open(&db).await?;
             let account = store.user_by_username(&user).await?.with_context(|| format!("no account named {user}"))?;
             let token = format!("{}{}", wujia_web::API_TOKEN_PREFIX, wujia_web::new_token(24));
-            let mut change = system_change("api_token.create");
-            change.actor = "cli".into();
-            store.create_api_token(account.id, &name, &wujia_web::token_hash(&token), change).await?;
+            let change = system_change("api_token.create");
+            let expires = lifetime.expires_at(change.at);
+            let key = store
+                .create_api_token(account.id, name, &wujia_web::token_hash(&token), scope, expires, change)
+                .await?;
+            eprintln!(
+                "Key {} for {}: scope {}, {}",
+                key.id,
+                account.username,
+                scope.code(),
+                expires.map_or_else(|| "never expires".to_string(), |e| format!("expires {}", e.to_rfc3339()))
+            );
             println!("{token}");
+            Ok(())
+        }
+        ApikeyCommand::List { db } => {
+            let store = open(&db).await?;
+            let now = now();
+            println!(
+                "{:>4}  {:<8} {:<8} {:<12} {:<20} {:<17} {:<17} last used",
+                "id", "scope", "status", "account", "purpose", "issued", "expires"
+            );
+            for k in store.api_tokens().await? {
+                let status = match check_alive(k.revoked_at, k.expires_at, now) {
+                    Ok(()) => "active",
+                    Err(KeyRefusal::Revoked) => "revoked",
+                    Err(_) => "expired",
+                };
+                let minute = |t: Option<chrono::DateTime<chrono::Utc>>, none: &str| {
+                    t.map_or_else(|| none.to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+                };
+                println!(
+                    "{:>4}  {:<8} {:<8} {:<12} {:<20} {:<17} {:<17} {}",
+                    k.id,
+                    k.scope.code(),
+                    status,
+                    k.owner,
+                    k.name,
+                    minute(Some(k.created_at), ""),
+                    minute(k.expires_at, "never"),
+                    minute(k.last_used_at, "never")
+                );
+            }
+            Ok(())
+        }
+        ApikeyCommand::Revoke { db, id } => {
+            let store = open(&db).await?;
+            let key = match store.revoke_api_token(id, system_change("api_token.revoke")).await {
+                Ok(k) => k,
+                Err(StoreError::NotFound) => bail!("no API key {id} (see `wujia apikey list`)"),
+                Err(e) => return Err(e.into()),
+            };
+            println!("Key {} ({}) revoked", key.id, key.name);
             Ok(())
         }
     }

@@ -75,6 +75,52 @@ fn demo_backup_audit_import_export_and_api_keys() {
 }
 
 #[test]
+fn api_keys_are_issued_narrow_listed_without_tokens_and_revoked() {
+    let dir = temp_dir("apikeys");
+    ok(&wujia(&dir, &["demo"]));
+    let created = wujia(&dir, &["apikey", "create", "12345 bridge"]);
+    let bridge = ok(&created).trim().to_string();
+    let told = String::from_utf8_lossy(&created.stderr).to_string();
+    assert!(
+        told.contains("scope open311") && told.contains("expires"),
+        "an Open311 key for 90 days by default: {told}"
+    );
+    let board = ok(&wujia(
+        &dir,
+        &["apikey", "create", "dashboard", "--user", "zhangli", "--scope", "read", "--expires-in-days", "7"],
+    ));
+    ok(&wujia(&dir, &["apikey", "create", "forever", "--scope", "admin", "--never-expires"]));
+    for refused in [
+        &["apikey", "create", "x", "--scope", "root"][..],
+        &["apikey", "create", "x", "--expires-in-days", "0"],
+        &["apikey", "create", "x", "--expires-in-days", "5", "--never-expires"],
+        &["apikey", "create", "x", "--user", "nobody"],
+        &["apikey", "revoke", "999"],
+    ] {
+        assert!(!wujia(&dir, refused).status.success(), "{refused:?}");
+    }
+
+    let list = ok(&wujia(&dir, &["apikey", "list"]));
+    assert!(!list.contains(&bridge) && !list.contains(board.trim()), "tokens are never listed: {list}");
+    let row =
+        |name: &str| list.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name} in {list}")).to_string();
+    let bridge_row = row("12345 bridge");
+    assert!(
+        bridge_row.contains("open311") && bridge_row.contains("active") && bridge_row.contains("系统管理员"),
+        "{bridge_row}"
+    );
+    assert!(row("dashboard").contains("read") && row("dashboard").contains("张丽"));
+    assert!(row("forever").contains("admin") && row("forever").contains("never"));
+
+    let id = bridge_row.split_whitespace().next().unwrap().to_string();
+    let out = ok(&wujia(&dir, &["apikey", "revoke", &id]));
+    assert!(out.contains("revoked"), "{out}");
+    let list = ok(&wujia(&dir, &["apikey", "list"]));
+    assert!(list.lines().any(|l| l.contains("12345 bridge") && l.contains("revoked")), "{list}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn a_wrong_secret_key_or_database_url_is_reported_plainly() {
     let dir = temp_dir("errors");
     let out = Command::new(env!("CARGO_BIN_EXE_wujia"))

@@ -4,7 +4,7 @@ use crate::audit::append_event;
 use crate::{Change, Result, Store, StoreError, on_unique, with_db};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use wujia_core::accounts::{Actor, Role};
+use wujia_core::accounts::{Actor, KeyScope, Role};
 
 /// An account.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -61,20 +61,53 @@ pub struct NewUser {
     pub must_change_password: bool,
 }
 
-/// A long-lived token for scripts.
+/// An API key as listed: never the token, which is shown once when issued and stored only as its hash.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ApiToken {
     /// Id.
     pub id: i64,
-    /// What the token is for.
+    /// What the key is for.
     pub name: String,
     /// The account it acts as.
     pub user_id: i64,
+    /// That account's display name.
+    pub owner: String,
+    /// What it opens; a stored code that names no scope fails the read.
+    #[sqlx(try_from = "String")]
+    pub scope: KeyScope,
     /// When issued.
     pub created_at: DateTime<Utc>,
+    /// When it stops working; `None` only for a key issued explicitly without an end.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last used, to the minute.
+    pub last_used_at: Option<DateTime<Utc>>,
     /// When revoked.
     pub revoked_at: Option<DateTime<Utc>>,
 }
+
+/// What a key presented with a request grants, read by its hash (revoked and expired keys included, so the
+/// answer can say why it is refused).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiKeyGrant {
+    /// The key's id.
+    pub id: i64,
+    /// The account it acts as.
+    pub user_id: i64,
+    /// What it opens.
+    #[sqlx(try_from = "String")]
+    pub scope: KeyScope,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last used.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The columns of [`ApiToken`], for `api_tokens t JOIN users u`. Calendar-feed tokens share the table and are
+/// kept out with [`NOT_CALENDAR`].
+const API_TOKEN_COLUMNS: &str = "t.id, t.name, t.user_id, u.display_name AS owner, t.scope, t.created_at, t.expires_at, t.last_used_at, t.revoked_at";
+const NOT_CALENDAR: &str = "t.scope <> 'calendar'";
 
 const USER_COLUMNS: &str = "id, username, display_name, password_hash, role, organization, household_id, active, must_change_password, version";
 
@@ -332,51 +365,101 @@ impl Store {
         Ok(())
     }
 
-    /// Issues an API token for an account; only its hash is stored.
+    /// Issues an API key for an account; only its hash is stored.
     pub async fn create_api_token(
         &self,
         user_id: i64,
         name: &str,
         token_hash: &str,
+        scope: KeyScope,
+        expires_at: Option<DateTime<Utc>>,
         change: Change,
     ) -> Result<ApiToken> {
         let id = with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO api_tokens (name, token_hash, user_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                "INSERT INTO api_tokens (name, token_hash, user_id, created_at, scope, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
             .bind(name)
             .bind(token_hash)
             .bind(user_id)
             .bind(change.at)
+            .bind(scope.code())
+            .bind(expires_at)
             .fetch_one(&mut *tx)
             .await?;
-            let change = Change { entity: "api_token".into(), entity_id: id.to_string(), after: serde_json::json!({"name": name, "user_id": user_id}), ..change };
+            let after = serde_json::json!({"name": name, "user_id": user_id, "scope": scope.code(), "expires_at": expires_at});
+            let change = Change { entity: "api_token".into(), entity_id: id.to_string(), after, ..change };
             append_event!(tx, pg, &change);
             tx.commit().await?;
             id
         });
-        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, ApiToken>(
-            "SELECT id, name, user_id, created_at, revoked_at FROM api_tokens WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_one(pool)
-        .await?))
+        self.api_token(id).await
     }
 
-    /// The active account behind an unrevoked API token.
-    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
-        let uid: Option<i64> = with_db!(self, read, pool, _pg => sqlx::query_scalar(
-            "SELECT t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active AND t.scope = 'api'",
+    /// One API key (not a calendar-feed token).
+    pub async fn api_token(&self, id: i64) -> Result<ApiToken> {
+        let sql = format!(
+            "SELECT {API_TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1 AND {NOT_CALENDAR}"
+        );
+        with_db!(self, read, pool, _pg => sqlx::query_as::<_, ApiToken>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Every API key, newest first, revoked and expired ones included.
+    pub async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        let sql = format!(
+            "SELECT {API_TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE {NOT_CALENDAR} ORDER BY t.id DESC"
+        );
+        Ok(
+            with_db!(self, read, pool, _pg => sqlx::query_as::<_, ApiToken>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?),
         )
-        .bind(token_hash)
-        .fetch_optional(pool)
-        .await?);
-        match uid {
-            Some(id) => Ok(Some(self.user(id).await?)),
-            None => Ok(None),
+    }
+
+    /// Revokes an API key from `change.at` on. Revoking a key that is already revoked changes nothing.
+    pub async fn revoke_api_token(&self, id: i64, change: Change) -> Result<ApiToken> {
+        let key = self.api_token(id).await?;
+        if key.revoked_at.is_some() {
+            return Ok(key);
         }
+        with_db!(self, write, pool, pg => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(change.at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let change = Change {
+                entity: "api_token".into(),
+                entity_id: id.to_string(),
+                after: serde_json::json!({"revoked_at": change.at}),
+                ..change
+            };
+            append_event!(tx, pg, &change);
+            tx.commit().await?;
+        });
+        self.api_token(id).await
+    }
+
+    /// What the API key with this hash grants, if it belongs to an active account; revoked or expired included.
+    pub async fn api_key_grant(&self, token_hash: &str) -> Result<Option<ApiKeyGrant>> {
+        let sql = format!(
+            "SELECT t.id, t.user_id, t.scope, t.expires_at, t.last_used_at, t.revoked_at \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND u.active AND {NOT_CALENDAR}"
+        );
+        Ok(with_db!(self, read, pool, _pg => sqlx::query_as::<_, ApiKeyGrant>(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    /// Records that an API key was used at `at` (callers write this at most once a minute per key).
+    pub async fn record_api_token_use(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        with_db!(self, write, pool, _pg => {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(at).bind(id).execute(pool).await?;
+        });
+        Ok(())
     }
 
     /// Issues the account's calendar-feed token (only its hash is stored), revoking the one before.

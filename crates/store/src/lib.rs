@@ -26,7 +26,7 @@ mod secret;
 mod tallies;
 mod volunteers;
 
-pub use accounts::{ApiToken, NewUser, User};
+pub use accounts::{ApiKeyGrant, ApiToken, NewUser, User};
 pub use activities::{Activity, NewActivity, Registration};
 pub use audit::{AuditEntry, Change};
 pub use blobs::BlobStore;

@@ -12,8 +12,9 @@ use chrono::Duration;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use wujia_app::Caller;
-use wujia_core::accounts::{Action, Actor, Scope, hash_password, verify_password};
-use wujia_store::{Change, User};
+use wujia_core::accounts::api_keys::{check_alive, use_worth_recording};
+use wujia_core::accounts::{Action, Actor, Scope, Surface, hash_password, verify_password};
+use wujia_store::{ApiKeyGrant, Change, User};
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "wujia_session";
@@ -77,6 +78,8 @@ pub struct Auth {
     pub csrf: String,
     /// How.
     pub via: Via,
+    /// The API key the caller came with, if any.
+    pub api_key: Option<ApiKeyGrant>,
 }
 
 impl std::ops::Deref for Auth {
@@ -90,7 +93,22 @@ impl std::ops::Deref for Auth {
 impl Auth {
     /// The authenticated account as the use cases take it.
     pub fn new(user: User, actor: Actor, session: Option<String>, csrf: String, via: Via) -> Self {
-        Self { caller: Caller { user, actor }, session, csrf, via }
+        Self { caller: Caller { user, actor, key: None }, session, csrf, via, api_key: None }
+    }
+
+    /// The account behind an API key, narrowed to the key's scope.
+    fn for_key(user: User, actor: Actor, grant: ApiKeyGrant) -> Self {
+        let caller = Caller { user, actor, key: Some(grant.scope) };
+        Self { caller, session: None, csrf: String::new(), via: Via::ApiToken, api_key: Some(grant) }
+    }
+
+    /// Refuses a key used where its scope does not reach: an Open311 key outside `/open311/v2`, a read key
+    /// sending a change. Sessions pass.
+    fn admit(&self, surface: Surface, writes: bool) -> Result<(), ApiError> {
+        match &self.api_key {
+            Some(k) => k.scope.admits(surface, writes).map_err(ApiError::Key),
+            None => Ok(()),
+        }
     }
 
     /// Checks a permission.
@@ -191,8 +209,10 @@ impl SessionCache {
 pub async fn authenticate(state: &AppState, parts: &mut Parts) -> Result<Option<Auth>, ApiError> {
     let auth = resolve(state, parts).await?;
     if let Some(auth) = &auth {
-        // Cookie-authenticated API writes must carry the CSRF token in a header.
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        // Everything that reads this extractor is the JSON API or a page; Open311 takes its key by parameter.
+        auth.admit(Surface::Api, unsafe_method)?;
+        // Cookie-authenticated API writes must carry the CSRF token in a header.
         if auth.via == Via::Cookie && unsafe_method && is_api(parts) {
             let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
             auth.check_csrf(header)?;
@@ -216,18 +236,22 @@ async fn resolve(state: &AppState, parts: &Parts) -> Result<Option<Auth>, ApiErr
         (None, None) => return Ok(None),
     };
     if let Some(hit) = state.sessions.get(&key) {
+        // A cached key still expires on time; a revocation on this node empties the cache.
+        if let Some(k) = &hit.api_key {
+            check_alive(None, k.expires_at, now).map_err(ApiError::Key)?;
+        }
         return Ok(Some(hit));
     }
-    let (user, session, csrf, via) = if let Some(token) = bearer {
+    let auth = if let Some(token) = bearer {
         let hash = token_hash(&token);
         if token.starts_with(API_TOKEN_PREFIX) {
-            match state.store.api_token_user(&hash).await? {
-                Some(u) => (u, None, String::new(), Via::ApiToken),
+            match state.store.api_key_grant(&hash).await? {
+                Some(grant) => key_auth(state, grant).await?,
                 None => return Err(ApiError::Unauthorized),
             }
         } else {
             match state.store.session(&hash, now).await? {
-                Some((u, csrf)) => (u, Some(hash), csrf, Via::BearerSession),
+                Some((u, csrf)) => session_auth(state, u, hash, csrf, Via::BearerSession).await?,
                 None => return Err(ApiError::Unauthorized),
             }
         }
@@ -235,14 +259,30 @@ async fn resolve(state: &AppState, parts: &Parts) -> Result<Option<Auth>, ApiErr
         let Some(cookie) = cookie else { return Ok(None) };
         let hash = token_hash(&cookie);
         match state.store.session(&hash, now).await? {
-            Some((u, csrf)) => (u, Some(hash), csrf, Via::Cookie),
+            Some((u, csrf)) => session_auth(state, u, hash, csrf, Via::Cookie).await?,
             None => return Ok(None),
         }
     };
-    let actor = state.store.actor(&user).await?;
-    let auth = Auth::new(user, actor, session, csrf, via);
     state.sessions.put(key, &auth);
     Ok(Some(auth))
+}
+
+async fn session_auth(state: &AppState, user: User, hash: String, csrf: String, via: Via) -> Result<Auth, ApiError> {
+    let actor = state.store.actor(&user).await?;
+    Ok(Auth::new(user, actor, Some(hash), csrf, via))
+}
+
+/// The account behind a live API key, narrowed to its scope. A revoked or expired key is refused saying so; a
+/// use is written down at most once a minute, so reading with a key does not write on every request.
+async fn key_auth(state: &AppState, grant: ApiKeyGrant) -> Result<Auth, ApiError> {
+    let now = state.clock.now();
+    check_alive(grant.revoked_at, grant.expires_at, now).map_err(ApiError::Key)?;
+    if use_worth_recording(grant.last_used_at, now) {
+        state.store.record_api_token_use(grant.id, now).await?;
+    }
+    let user = state.store.user(grant.user_id).await?;
+    let actor = state.store.actor(&user).await?;
+    Ok(Auth::for_key(user, actor, grant))
 }
 
 /// The path as the client sent it (nested routers see only the rest of it).
@@ -320,14 +360,16 @@ pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
         .build()
 }
 
-/// The account behind an Open311 `api_key` (an API token), with its assignments.
-pub async fn api_key_auth(state: &AppState, key: &str) -> Result<Option<Auth>, ApiError> {
+/// The account behind an Open311 `api_key` (an API key of any scope, within its scope), with its assignments.
+/// `writes` says whether the request takes something in.
+pub async fn api_key_auth(state: &AppState, key: &str, writes: bool) -> Result<Option<Auth>, ApiError> {
     if !key.starts_with(API_TOKEN_PREFIX) {
         return Ok(None);
     }
-    let Some(user) = state.store.api_token_user(&token_hash(key)).await? else { return Ok(None) };
-    let actor = state.store.actor(&user).await?;
-    Ok(Some(Auth::new(user, actor, None, String::new(), Via::ApiToken)))
+    let Some(grant) = state.store.api_key_grant(&token_hash(key)).await? else { return Ok(None) };
+    let auth = key_auth(state, grant).await?;
+    auth.admit(Surface::Open311, writes)?;
+    Ok(Some(auth))
 }
 
 /// The account behind a calendar-feed token, with its assignments.

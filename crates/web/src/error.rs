@@ -13,10 +13,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wujia_app::AppError;
-use wujia_core::accounts::Denied;
+use wujia_core::accounts::{Denied, KeyRefusal};
 use wujia_core::registry::FieldError;
 use wujia_core::transfer::{FileError, RowError};
 use wujia_store::StoreError;
+
+use crate::i18n::Lang;
 
 pub use wujia_app::FieldIssue;
 
@@ -29,6 +31,9 @@ pub enum ApiError {
     /// Authenticated, but the rules do not allow it.
     #[error("not permitted")]
     Forbidden,
+    /// An API key that is revoked or expired (401), or used beyond its scope (403).
+    #[error("API key refused")]
+    Key(#[source] KeyRefusal),
     /// No such record (or not visible to the caller).
     #[error("not found")]
     NotFound,
@@ -76,6 +81,8 @@ impl ApiError {
         match self {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "需要登录 / Authentication required"),
             Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "无权执行此操作 / Not permitted"),
+            Self::Key(r) if r.is_dead() => Self::Unauthorized.parts(),
+            Self::Key(_) => Self::Forbidden.parts(),
             Self::NotFound => (StatusCode::NOT_FOUND, "not-found", "记录不存在 / Not found"),
             Self::MethodNotAllowed => {
                 (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "不支持此请求方法 / Method not allowed")
@@ -115,6 +122,15 @@ impl ApiError {
             Self::BadRequest { detail, .. } | Self::Conflict(detail) | Self::UnsupportedFile(detail) => detail.clone(),
             Self::TooManyRequests { retry_after } => {
                 format!("请 {retry_after} 秒后再试 / try again in {retry_after} seconds")
+            }
+            Self::Key(refusal) => {
+                let key = match refusal {
+                    KeyRefusal::Revoked => "apikeys.refused_revoked",
+                    KeyRefusal::Expired => "apikeys.refused_expired",
+                    KeyRefusal::Open311Only => "apikeys.refused_open311_only",
+                    KeyRefusal::ReadOnly => "apikeys.refused_read_only",
+                };
+                format!("{} / {}", Lang::Zh.t(key), Lang::En.t(key))
             }
             other => other.parts().2.to_string(),
         }
@@ -423,6 +439,8 @@ mod tests {
         let errors = [
             ApiError::Unauthorized,
             ApiError::Forbidden,
+            ApiError::Key(KeyRefusal::Expired),
+            ApiError::Key(KeyRefusal::ReadOnly),
             ApiError::NotFound,
             ApiError::MethodNotAllowed,
             ApiError::Validation(Vec::new()),
@@ -433,7 +451,7 @@ mod tests {
             ApiError::UnsupportedFile(String::new()),
             ApiError::Internal(String::new()),
         ];
-        assert_eq!(errors.len(), PROBLEM_KINDS.len());
+        assert_eq!(errors.len(), PROBLEM_KINDS.len() + 2, "each kind once, and both faces of a refused key");
         for e in &errors {
             let p = e.problem();
             let code = p.kind.strip_prefix("/problems/").unwrap();

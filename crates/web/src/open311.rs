@@ -244,10 +244,11 @@ async fn get_service(State(state): State<AppState>, ApiPath(file): ApiPath<Strin
     }
 }
 
-async fn client(state: &AppState, key: Option<&str>, fmt: Fmt) -> Result<Auth, O311Error> {
+/// The client behind `api_key`; `writes` when the request takes something in (a read key may not).
+async fn client(state: &AppState, key: Option<&str>, fmt: Fmt, writes: bool) -> Result<Auth, O311Error> {
     let denied = || O311Error::new(StatusCode::FORBIDDEN, fmt, "api_key is missing or invalid");
     let key = key.filter(|k| !k.is_empty()).ok_or_else(denied)?;
-    api_key_auth(state, key).await.map_err(|e| O311Error::from_api(e, fmt))?.ok_or_else(denied)
+    api_key_auth(state, key, writes).await.map_err(|e| O311Error::from_api(e, fmt))?.ok_or_else(denied)
 }
 
 /// `POST requests.{fmt}`: a new request, form-encoded as the spec says.
@@ -262,7 +263,7 @@ async fn post_root(State(state): State<AppState>, ApiPath(file): ApiPath<String>
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).filter(|v| !v.is_empty());
     let result = async {
-        let auth = client(&state, get("api_key").as_deref(), fmt).await?;
+        let auth = client(&state, get("api_key").as_deref(), fmt, true).await?;
         let code = get("service_code").ok_or_else(|| O311Error::new(StatusCode::BAD_REQUEST, fmt, "service_code is required"))?;
         let all = leaves(&state).await.map_err(|e| O311Error::from_api(e, fmt))?;
         let category = all
@@ -392,7 +393,7 @@ async fn numbered_requests(
 }
 
 async fn list_requests(state: &AppState, q: &HashMap<String, String>, fmt: Fmt) -> Result<Response, O311Error> {
-    let auth = client(state, q.get("api_key").map(String::as_str), fmt).await?;
+    let auth = client(state, q.get("api_key").map(String::as_str), fmt, false).await?;
     // GeoReport v2: asking for ids overrides every other argument.
     if let Some(ids) = q.get("service_request_id").filter(|s| !s.trim().is_empty()) {
         let wanted: Vec<&str> = ids.split(',').map(str::trim).filter(|s| !s.is_empty()).take(200).collect();
@@ -429,7 +430,7 @@ async fn list_requests(state: &AppState, q: &HashMap<String, String>, fmt: Fmt) 
 }
 
 async fn one(state: &AppState, key: Option<&str>, number: &str, fmt: Fmt, token: bool) -> Result<Response, O311Error> {
-    let auth = client(state, key, fmt).await?;
+    let auth = client(state, key, fmt, false).await?;
     let rows = numbered_requests(state, &auth, &[number], fmt).await?;
     let r = rows.first().ok_or_else(|| O311Error::new(StatusCode::NOT_FOUND, fmt, format!("{number} not found")))?;
     if token {

@@ -14,6 +14,8 @@ pub async fn export(app: &App, caller: &Caller, community: i64, format: Format) 
         caller.require(Action::ExportRegistry, Scope::community(community))?;
     } else if !caller.actor.communities.contains(&community) {
         return Err(AppError::NotFound);
+    } else if caller.key.is_some_and(|k| !k.permits(Action::ExportRegistry)) {
+        return Err(AppError::Forbidden);
     }
     let records = app.store.export_records(community, buildings.as_deref(), app.clock.today()).await?;
     let mut unmasked = 0usize;

@@ -1,8 +1,10 @@
 //! Accounts, roles and the permission rules.
 
+pub mod api_keys;
 mod password;
 mod permissions;
 
+pub use api_keys::{KeyRefusal, KeyScope, Lifetime, Surface};
 pub use password::{PasswordError, check_password_strength, hash_password, verify_password};
 pub use permissions::{Action, Actor, Denied, Scope, authorize};
 

@@ -1,7 +1,7 @@
-//! Accounts managed by admins, and API tokens for scripts.
+//! Accounts managed by admins.
 
 use crate::AppState;
-use crate::auth::{API_TOKEN_PREFIX, Auth, hash_password_blocking, new_token, token_hash};
+use crate::auth::{Auth, hash_password_blocking, new_token};
 use crate::error::{ApiError, ApiJson, ApiPath, FieldIssue};
 use axum::Json;
 use axum::extract::State;
@@ -186,48 +186,4 @@ pub async fn update_user(
         state.forget_sessions();
     }
     Ok(Json(UserOut::from(&state.store.user(id).await?)))
-}
-
-/// A new API token.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct TokenBody {
-    /// What the token is for.
-    pub name: String,
-    /// The account it acts as; defaults to the caller.
-    pub user_id: Option<i64>,
-}
-
-/// Issues a long-lived API token (admins only). The token is shown once.
-#[utoipa::path(post, path = "/api/v1/api_tokens", operation_id = "create_api_token", tag = "accounts", request_body = TokenBody,
-    responses((status = 201, description = "{\"token\": …}")), security(("bearer" = [])))]
-pub async fn create_api_token(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiJson(body): ApiJson<TokenBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (token, record) = issue_api_token(&state, &auth, &body).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"token": token, "id": record.id, "name": record.name, "user_id": record.user_id})),
-    ))
-}
-
-pub(crate) async fn issue_api_token(
-    state: &AppState,
-    auth: &Auth,
-    body: &TokenBody,
-) -> Result<(String, wujia_store::ApiToken), ApiError> {
-    auth.require(Action::ManageAccounts, Scope::DEPLOYMENT)?;
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 60 {
-        return Err(ApiError::field("name", "名称为 1–60 个字符 / 1–60 characters"));
-    }
-    let user_id = body.user_id.unwrap_or(auth.user.id);
-    state.store.user(user_id).await.map_err(|_| ApiError::field("user_id", "账号不存在 / unknown account"))?;
-    let token = format!("{API_TOKEN_PREFIX}{}", new_token(24));
-    let record = state
-        .store
-        .create_api_token(user_id, name, &token_hash(&token), auth.change(state, "api_token.create", None))
-        .await?;
-    Ok((token, record))
 }

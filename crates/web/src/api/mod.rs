@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod activities;
+pub(crate) mod api_keys;
 mod audit;
 pub(crate) mod batches;
 pub(crate) mod cases;
@@ -49,7 +50,7 @@ pub use accounts::UserOut;
     info(title = "Wujia 吾家 API", description = "Community governance: registry, accounts and audit.", version = "1"),
     components(schemas(
         crate::error::FieldIssue, wujia_app::registry::Resident, proposals::ScanBody, proposals::DecisionBody, sessions::LoginBody, sessions::PasswordBody,
-        accounts::UserOut, accounts::NewUserBody, accounts::UserPatch, accounts::TokenBody, registry::ResidentBody,
+        accounts::UserOut, accounts::NewUserBody, accounts::UserPatch, api_keys::NewApiKeyBody, api_keys::ApiKeyOut, api_keys::IssuedApiKey, registry::ResidentBody,
         registry::TagBody, registry::SignupBody, structure::CommunityBody, structure::CompoundBody, structure::BuildingBody,
         structure::WorkerBody, structure::HouseholdBody, wujia_app::requests::TakeIn, requests::ActionBody,
         notifications::ChannelBody, notifications::DutyBody, batches::KnowledgeBody, batches::BatchBody, batches::AnswerBody,
@@ -245,7 +246,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(registry::create_signup))
         .routes(routes!(accounts::list_users, accounts::create_user))
         .routes(routes!(accounts::update_user))
-        .routes(routes!(accounts::create_api_token))
+        .routes(routes!(api_keys::list_api_tokens, api_keys::create_api_token))
+        .routes(routes!(api_keys::revoke_api_token))
         .routes(routes!(audit::list_events))
         .routes(routes!(audit::verify_audit))
         .routes(routes!(requests::list_categories, catalogue::create_category))
@@ -378,8 +380,10 @@ mod tests {
     #[test]
     fn operation_ids_are_verb_underscore_resource() {
         let doc = serde_json::to_value(api().1).unwrap();
-        let verbs =
-            ["get", "list", "create", "update", "delete", "search", "import", "export", "reveal", "verify", "change"];
+        let verbs = [
+            "get", "list", "create", "update", "delete", "search", "import", "export", "reveal", "verify", "change",
+            "revoke",
+        ];
         let mut n = 0;
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (_, op) in item.as_object().unwrap() {

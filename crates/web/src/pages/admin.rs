@@ -1,8 +1,8 @@
-//! Admin pages: accounts, API tokens and the audit log.
+//! Admin pages: accounts and the audit log (API keys have their own page).
 
 use super::{Layout, PageContext, error_page, page_or_error, render};
 use crate::AppState;
-use crate::api::accounts::{NewUserBody, TokenBody, add_user, issue_api_token};
+use crate::api::accounts::{NewUserBody, add_user};
 use crate::auth::Auth;
 use crate::error::{ApiError, FieldIssue};
 use askama::Template;
@@ -184,32 +184,6 @@ async fn set_active(
     }
 }
 
-#[derive(Deserialize)]
-struct TokenForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    name: String,
-}
-
-async fn create_token(
-    State(state): State<AppState>,
-    ctx: PageContext,
-    auth: Auth,
-    Form(f): Form<TokenForm>,
-) -> Response {
-    if let Err(e) = auth.check_csrf(&f.csrf) {
-        return error_page(&ctx, Some(&auth), e);
-    }
-    match issue_api_token(&state, &auth, &TokenBody { name: f.name, user_id: None }).await {
-        Ok((token, _)) => {
-            respond(&state, &ctx, &auth, vec![format!("{} {token}", ctx.lang.t("users.token_once"))], vec![]).await
-        }
-        Err(e @ ApiError::Validation(_)) => respond(&state, &ctx, &auth, vec![], e.issues()).await,
-        Err(e) => error_page(&ctx, Some(&auth), e),
-    }
-}
-
 struct EventRow {
     seq: i64,
     time: String,
@@ -268,6 +242,5 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/users", get(users_page).post(create_user))
         .route("/admin/users/{id}/active", post(set_active))
-        .route("/admin/api-tokens", post(create_token))
         .route("/admin/audit", get(audit))
 }

@@ -3,6 +3,7 @@
 mod account;
 mod activities;
 mod admin;
+mod api_keys;
 mod batches;
 mod calendar;
 mod dashboard;
@@ -144,6 +145,7 @@ impl PageContext {
             nav.push(("/inbox", "nav.inbox"));
             if a.can(Action::ManageAccounts, Scope::DEPLOYMENT) {
                 nav.push(("/admin/users", "nav.users"));
+                nav.push(("/admin/api-keys", "nav.apikeys"));
                 nav.push(("/admin/calendar", "nav.calendar"));
             }
             if a.can(Action::ViewAudit, Scope::DEPLOYMENT) {
@@ -350,6 +352,7 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(registry::routes())
         .merge(admin::routes())
+        .merge(api_keys::routes())
         .merge(calendar::routes())
         .merge(requests::routes())
         .merge(inbox::routes())

@@ -664,7 +664,8 @@ async fn admins_manage_accounts_and_api_tokens(app: TestApp) {
         app.send(Method::POST, "", "/api/v1/sessions", &json!({"username": "wuye2", "password": "newpass2024x"})).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "a disabled account cannot log in");
     assert_eq!(app.get(&token, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED, "its sessions ended");
-    let res = app.send(Method::POST, &admin, "/api/v1/api_tokens", &json!({"name": "12345 bridge"})).await;
+    let res =
+        app.send(Method::POST, &admin, "/api/v1/api_tokens", &json!({"name": "12345 bridge", "scope": "read"})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let api_token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
     assert!(api_token.starts_with("wjt_"));

@@ -7,6 +7,7 @@ mod common;
 
 mod activities;
 mod api;
+mod api_keys;
 mod attacker;
 mod batches;
 mod calendar;

@@ -1,0 +1,7 @@
+-- API keys get a scope (open311, read or admin), an expiry and a last-used time; calendar-feed tokens keep theirs.
+-- Keys issued before scopes existed were admin tokens without an end: they keep working as `admin` keys for 90
+-- days from this migration, so the systems using them have time to move to a narrower key before they stop.
+ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
+ALTER TABLE api_tokens ADD COLUMN last_used_at TEXT;
+UPDATE api_tokens SET scope = 'admin', expires_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+90 days')
+WHERE scope = 'api';
