@@ -20,3 +20,4 @@ mod patrol;
 mod proactive;
 mod reception;
 mod security;
+mod spreadsheets;
