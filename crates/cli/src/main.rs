@@ -90,12 +90,17 @@ enum Command {
         #[arg(long)]
         community: Option<String>,
     },
-    /// Write an online, consistent snapshot of the SQLite database that `serve` can start from.
+    /// Write an online, consistent snapshot of the SQLite database that `serve` can start from. The snapshot
+    /// records the fingerprint of the secret key its ID numbers are sealed with; a start needs that key.
     Backup {
         #[command(flatten)]
         db: Db,
         /// The snapshot file to create.
         target: PathBuf,
+        /// Also write the secret key to this new file, to keep apart from the snapshot (whoever holds both
+        /// reads every ID number).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
     },
     /// Audit log operations.
     Audit {
@@ -245,11 +250,31 @@ fn secret_key(db: &Db) -> Result<SecretKey> {
 
 async fn open(db: &Db) -> Result<Store> {
     std::fs::create_dir_all(&db.data_dir).with_context(|| format!("creating {}", db.data_dir.display()))?;
+    let key_path = db.data_dir.join("secret.key");
+    let had_key = key_path.exists();
     let key = secret_key(db)?;
     let url = database_url(db);
     let store = Store::connect(&url, &key).await.with_context(|| format!("connecting to {}", redact(&url)))?;
-    store.migrate().await.context("applying migrations")?;
-    Ok(store)
+    match store.migrate().await {
+        Ok(()) => Ok(store),
+        Err(StoreError::WrongKey(wrong)) => {
+            store.close().await;
+            if had_key || std::env::var_os("WUJIA_SECRET_KEY").is_some() {
+                bail!("{wrong}; copy that key to {}", key_path.display());
+            }
+            // A key made just now for a restored database is the wrong one: leave no stray key behind.
+            std::fs::remove_file(&key_path).with_context(|| format!("removing {}", key_path.display()))?;
+            let needed =
+                wrong.needed.map_or_else(|| "another key".to_string(), |f| format!("the key whose fingerprint is {f}"));
+            bail!(
+                "{} holds no secret key, and this database's personal data is sealed with {needed}: copy the \
+                 key kept with the backup to {}, or set WUJIA_SECRET_KEY",
+                db.data_dir.display(),
+                key_path.display()
+            )
+        }
+        Err(e) => Err(e).context("applying migrations"),
+    }
 }
 
 /// Hides a password in a database URL.
@@ -560,14 +585,20 @@ async fn run(cli: Cli) -> Result<()> {
             println!("Wrote {} residents to {}", rows.len(), file.display());
             Ok(())
         }
-        Command::Backup { db, target } => {
+        Command::Backup { db, target, key_file } => {
             let store = open(&db).await?;
             store.backup(&target).await.with_context(|| format!("writing {}", target.display()))?;
             println!(
-                "Snapshot written to {} (start from it with --database-url sqlite://{})",
+                "Snapshot written to {} (start from it with --database-url sqlite://{}); it needs the secret key \
+                 with fingerprint {}",
                 target.display(),
-                target.display()
+                target.display(),
+                store.key_fingerprint()
             );
+            if let Some(path) = key_file {
+                secret_key(&db)?.write_new(&path).with_context(|| format!("writing the key to {}", path.display()))?;
+                println!("Secret key written to {}: keep it apart from the snapshot", path.display());
+            }
             Ok(())
         }
         Command::Audit { command: AuditCommand::Verify { db } } => {

@@ -136,3 +136,63 @@ fn a_wrong_secret_key_or_database_url_is_reported_plainly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite:// or postgres://"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Runs the binary and returns its standard error, failing the test if it is still running after a minute (a
+/// server that started) or if it succeeded.
+fn refused(dir: &Path, args: &[&str]) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wujia"))
+        .args(args)
+        .env("WUJIA_DATA_DIR", dir)
+        .env_remove("WUJIA_DATABASE_URL")
+        .env_remove("WUJIA_SECRET_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("{args:?} started instead of refusing");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!status.success(), "{args:?} succeeded: {err}");
+    err
+}
+
+#[test]
+fn a_restore_without_its_key_is_refused_naming_the_key_it_needs() {
+    let dir = temp_dir("restore-from");
+    ok(&wujia(&dir, &["demo"]));
+    let snapshot = dir.join("snapshot.db");
+    let kept_key = dir.join("kept-apart.key");
+    let out = ok(&wujia(&dir, &["backup", snapshot.to_str().unwrap(), "--key-file", kept_key.to_str().unwrap()]));
+    let fingerprint = out.split("fingerprint ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    assert_eq!(fingerprint.len(), 16, "{out}");
+    assert_eq!(std::fs::read_to_string(&kept_key).unwrap(), std::fs::read_to_string(dir.join("secret.key")).unwrap());
+
+    // A fresh data directory holding only the snapshot: no start, and no stray key made for it.
+    let fresh = temp_dir("restore-to");
+    std::fs::copy(&snapshot, fresh.join("wujia.db")).unwrap();
+    let export = fresh.join("all.csv");
+    for command in [&["serve", "--listen", "127.0.0.1:0"][..], &["export", export.to_str().unwrap()]] {
+        let err = refused(&fresh, command);
+        assert!(err.contains(&fingerprint) && err.contains("secret.key"), "{command:?}: {err}");
+        assert!(!fresh.join("secret.key").exists(), "a new key was made for a restored database");
+    }
+
+    // With the key kept apart, it starts and reads the ID numbers.
+    std::fs::copy(&kept_key, fresh.join("secret.key")).unwrap();
+    ok(&wujia(&fresh, &["export", export.to_str().unwrap()]));
+    let csv = std::fs::read_to_string(&export).unwrap();
+    let id_numbers = csv.lines().skip(1).filter_map(|l| l.split(',').nth(7)).filter(|id| id.len() == 18).count();
+    assert!(id_numbers > 100, "the ID numbers read back: {id_numbers}");
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(fresh);
+}

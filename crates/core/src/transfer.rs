@@ -4,12 +4,17 @@
 //! and writes all rows in one transaction, or none.
 
 use crate::registry::{FieldError, ResidentDraft, ResidentInput};
-use calamine::{Data, Reader, Xlsx};
+use calamine::Data;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::Cursor;
+
+mod delimited;
+mod limits;
+mod xlsx;
+
+pub use limits::{Limits, column_letters};
 
 /// Largest file accepted for import, in bytes.
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
@@ -56,6 +61,69 @@ pub enum FileError {
     /// No data rows.
     #[error("文件中没有数据行 / the file has no data rows")]
     Empty,
+    /// More data rows than [`Limits::rows`].
+    #[error(
+        "数据超过 {limit} 行(到第 {row} 行),请分成几个文件导入 / more than {limit} data rows (at row {row}): split the file"
+    )]
+    TooManyRows {
+        /// The limit.
+        limit: usize,
+        /// The first row past it, as the spreadsheet shows it.
+        row: usize,
+    },
+    /// Used columns spanning more than [`Limits::columns`].
+    #[error(
+        "第 {row} 行的 {column} 列超出了 {limit} 列的范围,请删去多余的列 / cell {column}{row} makes the table more than {limit} columns wide: delete the extra columns"
+    )]
+    TooManyColumns {
+        /// The limit.
+        limit: usize,
+        /// The row of the cell past it.
+        row: usize,
+        /// The column of that cell, in letters.
+        column: String,
+    },
+    /// More cells than [`Limits::cells`].
+    #[error(
+        "表格超过 {limit} 个单元格(到第 {row} 行),请分成几个文件导入 / more than {limit} cells (at row {row}): split the file"
+    )]
+    TooManyCells {
+        /// The limit.
+        limit: usize,
+        /// The row where it was passed.
+        row: usize,
+    },
+    /// A cell longer than [`Limits::cell_chars`].
+    #[error("第 {row} 行 {column} 列超过 {limit} 个字符 / cell {column}{row} is longer than {limit} characters")]
+    CellTooLong {
+        /// The limit.
+        limit: usize,
+        /// The row of the cell.
+        row: usize,
+        /// Its column, in letters.
+        column: String,
+    },
+    /// An XLSX file unpacking to more than [`Limits::unpacked_bytes`].
+    #[error("文件解压后超过 {} MiB(在「{part}」处),不像是正常的表格 / the file unpacks to more than {} MiB (at {part}): not an ordinary spreadsheet", limit / (1024 * 1024), limit / (1024 * 1024))]
+    Unpacks {
+        /// The limit in bytes.
+        limit: u64,
+        /// The part of the archive where it was passed.
+        part: String,
+    },
+}
+
+impl FileError {
+    /// The spreadsheet row a limit was passed at, when the error is about one row.
+    pub fn row(&self) -> Option<usize> {
+        match self {
+            Self::TooManyRows { row, .. }
+            | Self::TooManyColumns { row, .. }
+            | Self::TooManyCells { row, .. }
+            | Self::CellTooLong { row, .. } => Some(*row),
+            _ => None,
+        }
+    }
 }
 
 /// An error in one cell or row of a file; `row` is the spreadsheet row number (the header is row 1).
@@ -106,40 +174,24 @@ pub struct Row {
 /// A file's non-blank rows, the header row first.
 pub type Table = Vec<Row>;
 
-/// Reads a file's cells, detecting XLSX by content and CSV's encoding. Blank rows are left out, but every row
-/// keeps the number a person sees for it.
+/// Reads a file's cells within [`Limits::IMPORT`], detecting XLSX by content and CSV's encoding. Blank rows are
+/// left out, but every row keeps the number a person sees for it.
 pub fn read_table(bytes: &[u8]) -> Result<Table, FileError> {
+    read_table_within(bytes, Limits::IMPORT)
+}
+
+/// Reads a file's cells within `limits`, refusing it at the first cell past one.
+pub fn read_table_within(bytes: &[u8], limits: Limits) -> Result<Table, FileError> {
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(FileError::TooLarge { limit: MAX_IMPORT_BYTES });
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        return read_xlsx(bytes);
+        return xlsx::read(bytes, limits);
     }
     if bytes.contains(&0) || bytes.starts_with(b"%PDF") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(FileError::WrongType);
     }
-    let text = decode_text(bytes)?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    let mut record = csv::StringRecord::new();
-    // Excel shows each record as a row (a quoted cell may span lines) and each blank line as an empty row. The
-    // csv reader skips blank lines without a record; a record's position is where that skipping began.
-    let mut number = 0;
-    while reader.read_record(&mut record).map_err(|e| FileError::Damaged(e.to_string()))? {
-        let start = record.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
-        let skipped = text.as_bytes().get(start..).unwrap_or_default();
-        let blanks = skipped.iter().take_while(|b| matches!(b, b'\n' | b'\r')).filter(|b| **b == b'\n').count();
-        number += 1 + blanks;
-        let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
-        if !is_blank(&cells) {
-            rows.push(Row { number, cells });
-        }
-    }
-    Ok(rows)
-}
-
-fn is_blank(cells: &[String]) -> bool {
-    cells.iter().all(String::is_empty)
+    delimited::read(&decode_text(bytes)?, limits)
 }
 
 /// Decodes UTF-8 (with or without BOM) or, failing that, GB18030 (a superset of GBK).
@@ -153,19 +205,6 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, FileError> {
         return Err(FileError::Encoding);
     }
     Ok(text.into_owned())
-}
-
-fn read_xlsx(bytes: &[u8]) -> Result<Table, FileError> {
-    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|_| FileError::WrongType)?;
-    let sheet = book.worksheet_range_at(0).ok_or(FileError::Empty)?.map_err(|e| FileError::Damaged(e.to_string()))?;
-    // The range starts at the first used cell; Excel counts from A1.
-    let first = sheet.start().map_or(0, |(row, _)| row as usize);
-    Ok(sheet
-        .rows()
-        .enumerate()
-        .map(|(i, row)| Row { number: first + i + 1, cells: row.iter().map(cell_text).collect() })
-        .filter(|row| !is_blank(&row.cells))
-        .collect())
 }
 
 fn cell_text(cell: &Data) -> String {

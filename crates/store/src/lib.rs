@@ -13,6 +13,7 @@ mod deliberation;
 mod demo;
 mod fixtures;
 mod import;
+mod key_binding;
 mod meetings;
 mod notifications;
 mod patrol;
@@ -34,6 +35,7 @@ pub use cases::{Baseline, BoardBuilding, Case, CaseStep, CaseUpdate, ZeroBoard};
 pub use deliberation::{Topic, TopicNote, TopicUpdate};
 pub use fixtures::BenchRequest;
 pub use import::ImportReport;
+pub use key_binding::WrongKey;
 pub use meetings::{Meeting, MeetingAction};
 pub use notifications::{Channel as NotificationChannel, Delivery, DutyShift, InboxItem, Notices};
 pub use patrol::{
@@ -50,7 +52,7 @@ pub use requests::{
 };
 pub use scope::BuildingFigures;
 pub use search::SEARCHABLE;
-pub use secret::{Cipher, SecretKey};
+pub use secret::{Cipher, KeyFingerprint, SecretKey};
 pub use tallies::Tallies;
 pub use volunteers::{NewShift, NewVolunteer, Shift, Signup, SignupUpdate, VolunteerFacts, VolunteerRow};
 
@@ -83,6 +85,9 @@ pub enum StoreError {
     /// The audit chain is broken.
     #[error(transparent)]
     Tampered(#[from] wujia_core::audit::Tampered),
+    /// The database's personal data is sealed with another key.
+    #[error(transparent)]
+    WrongKey(#[from] WrongKey),
     /// Encrypted data could not be decrypted with this key.
     #[error("encrypted data cannot be read with this secret key")]
     Crypto,
@@ -121,6 +126,7 @@ enum Db {
 struct Inner {
     db: Db,
     cipher: Cipher,
+    fingerprint: KeyFingerprint,
 }
 
 /// The one way into Wujia's data. Cheap to clone.
@@ -189,7 +195,7 @@ impl Store {
         } else {
             return Err(StoreError::Unsupported("database URL must start with sqlite:// or postgres://"));
         };
-        Ok(Self { inner: Arc::new(Inner { db, cipher: Cipher::new(key) }) })
+        Ok(Self { inner: Arc::new(Inner { db, cipher: Cipher::new(key), fingerprint: key.fingerprint() }) })
     }
 
     /// Which database this store uses.
@@ -200,13 +206,16 @@ impl Store {
         }
     }
 
-    /// Applies pending migrations.
+    /// Applies pending migrations, then checks that this store's key opens the data (refusing with
+    /// [`WrongKey`] when the database is sealed with another).
     pub async fn migrate(&self) -> Result<()> {
         match &self.inner.db {
             Db::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
             Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
-        self.ensure_request_defaults().await
+        self.ensure_request_defaults().await?;
+        // Every command that opens the database migrates it first, so none of them runs under the wrong key.
+        self.bind_key().await
     }
 
     /// Refreshes the query planner's statistics after bulk changes (imports, the demo).

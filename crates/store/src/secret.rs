@@ -43,12 +43,25 @@ impl SecretKey {
         std::fs::create_dir_all(data_dir)?;
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
+        let key = Self(bytes);
+        key.write_new(&path)?;
+        Ok(key)
+    }
+
+    /// Writes the key as 64 hex characters to a new file (mode 0600) that must not exist yet: a copy the
+    /// operator keeps apart from the backups, since whoever holds both reads every ID number.
+    pub fn write_new(&self, path: &Path) -> std::io::Result<()> {
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        std::io::Write::write_all(&mut options.open(&path)?, hex::encode(bytes).as_bytes())?;
-        Ok(Self(bytes))
+        std::io::Write::write_all(&mut options.open(path)?, hex::encode(self.0).as_bytes())
+    }
+
+    /// What names this key without revealing it: a database remembers the fingerprint of the key its personal
+    /// data was sealed with, so a restore without that key is refused naming the key it needs.
+    pub fn fingerprint(&self) -> KeyFingerprint {
+        KeyFingerprint(hex::encode(&self.derive("wujia/fingerprint/v1")[..8]))
     }
 
     /// A key from fixed bytes (tests and benchmarks).
@@ -61,6 +74,29 @@ impl SecretKey {
         h.update(purpose.as_bytes());
         h.update(self.0);
         h.finalize().into()
+    }
+}
+
+/// The fingerprint of a secret key: 16 hex characters, safe to print and to store beside the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFingerprint(String);
+
+impl KeyFingerprint {
+    /// A fingerprint as stored; `None` unless it is 16 lowercase hex characters.
+    pub fn parse(text: &str) -> Option<Self> {
+        (text.len() == 16 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .then(|| Self(text.to_string()))
+    }
+
+    /// The 16 hex characters.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for KeyFingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -121,6 +157,17 @@ mod tests {
         assert_eq!(other.decrypt(&a), None);
         assert_eq!(c.blind_index("x"), c.blind_index("x"));
         assert_ne!(c.blind_index("x"), other.blind_index("x"));
+    }
+
+    #[test]
+    fn a_fingerprint_names_a_key_without_revealing_it() {
+        let key = SecretKey::from_bytes([1; 32]);
+        let print = key.fingerprint();
+        assert_eq!(print, SecretKey::from_bytes([1; 32]).fingerprint());
+        assert_ne!(print, SecretKey::from_bytes([2; 32]).fingerprint());
+        assert_eq!(KeyFingerprint::parse(print.as_str()), Some(print.clone()));
+        assert!(!hex::encode([1u8; 32]).contains(print.as_str()));
+        assert_eq!(KeyFingerprint::parse("not a fingerprint"), None);
     }
 
     #[test]

@@ -268,6 +268,13 @@ impl From<FileError> for ApiError {
             FileError::MissingColumn(_) | FileError::Empty => {
                 Self::Validation(vec![FieldIssue { field: "file".into(), message: e.to_string(), row: Some(1) }])
             }
+            FileError::TooManyRows { .. }
+            | FileError::TooManyColumns { .. }
+            | FileError::TooManyCells { .. }
+            | FileError::CellTooLong { .. }
+            | FileError::Unpacks { .. } => {
+                Self::Validation(vec![FieldIssue { field: "file".into(), message: e.to_string(), row: e.row() }])
+            }
         }
     }
 }

@@ -4,7 +4,11 @@
 use crate::common::TestApp;
 use serde_json::json;
 
-on_both!(a_failing_background_job_does_not_stop_the_others, an_unknown_role_in_the_database_is_a_fault_not_a_volunteer);
+on_both!(
+    a_failing_background_job_does_not_stop_the_others,
+    an_unknown_role_in_the_database_is_a_fault_not_a_volunteer,
+    a_database_opened_with_another_key_is_refused_naming_the_key_it_needs,
+);
 
 async fn a_failing_background_job_does_not_stop_the_others(app: TestApp) {
     let staff = app.token("zhangli").await;
@@ -37,4 +41,28 @@ async fn an_unknown_role_in_the_database_is_a_fault_not_a_volunteer(app: TestApp
     assert_eq!(res.status(), reqwest::StatusCode::INTERNAL_SERVER_ERROR);
     let body = res.text().await.unwrap();
     assert!(!body.contains("superuser") && !body.contains("role code"), "internal text reached the client: {body}");
+}
+
+async fn a_database_opened_with_another_key_is_refused_naming_the_key_it_needs(app: TestApp) {
+    use wujia_store::{SecretKey, Store, StoreError};
+    let needed = app.state.store.key_fingerprint().clone();
+    let other = SecretKey::from_bytes([7; 32]);
+    let store = Store::connect(&app.database_url, &other).await.unwrap();
+    match store.migrate().await {
+        Err(StoreError::WrongKey(wrong)) => {
+            assert_eq!((wrong.needed.as_ref(), &wrong.given), (Some(&needed), &other.fingerprint()));
+            assert!(wrong.to_string().contains(needed.as_str()), "{wrong}");
+        }
+        other => panic!("opened under another key: {other:?}"),
+    }
+    store.close().await;
+    // The data under its own key still reads: an ID number is revealed.
+    let staff = app.token("zhangli").await;
+    let q: String = "3号院7号楼1单元102".bytes().map(|b| format!("%{b:02X}")).collect();
+    let household = app.get_json(&staff, &format!("/api/v1/households?q={q}")).await[0]["household_id"].clone();
+    let id = app.get_json(&staff, &format!("/api/v1/households/{household}")).await["residents"][0]["id"].clone();
+    let res = app.send(reqwest::Method::POST, &staff, &format!("/api/v1/residents/{id}/id_card"), &json!({})).await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["id_card"].as_str().map(str::len), Some(18), "{body}");
 }

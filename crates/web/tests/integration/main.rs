@@ -21,3 +21,4 @@ mod patrol;
 mod proactive;
 mod reception;
 mod security;
+mod spreadsheets;
