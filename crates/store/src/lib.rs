@@ -16,6 +16,7 @@ mod import;
 mod meetings;
 mod notifications;
 mod patrol;
+mod previews;
 mod proposals;
 mod reception;
 mod registry;
