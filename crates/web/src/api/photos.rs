@@ -4,8 +4,7 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::ApiQuery;
-use crate::error::{ApiError, ApiPath};
+use crate::error::{ApiError, ApiPath, ApiQuery};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
