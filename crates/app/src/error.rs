@@ -59,6 +59,9 @@ pub enum AppError {
     /// A file that cannot be read as a table.
     #[error("file: {0}")]
     File(#[from] FileError),
+    /// A photo refused (not a picture, too many pixels, cut short), or one that could not be kept.
+    #[error("photo: {0}")]
+    Photo(#[from] crate::photos::PhotoError),
     /// The store failed.
     #[error("store: {0}")]
     Store(#[source] StoreError),

@@ -12,6 +12,7 @@ mod clock;
 mod error;
 mod intake;
 mod notify;
+pub mod photos;
 pub mod registry;
 pub mod requests;
 

@@ -17,6 +17,7 @@ mod key_binding;
 mod meetings;
 mod notifications;
 mod patrol;
+mod previews;
 mod proposals;
 mod reception;
 mod registry;

@@ -3,6 +3,7 @@
 //! Client mistakes name the field (and the row of a file). Server faults are logged with their cause and
 //! answered with a generic message; internal text never reaches the client.
 
+use crate::i18n::Lang;
 use axum::Json;
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -13,12 +14,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wujia_app::AppError;
+use wujia_app::photos::Refusal;
 use wujia_core::accounts::{Denied, KeyRefusal};
 use wujia_core::registry::FieldError;
 use wujia_core::transfer::{FileError, RowError};
 use wujia_store::StoreError;
 
-use crate::i18n::Lang;
 
 pub use wujia_app::FieldIssue;
 
@@ -66,6 +67,9 @@ pub enum ApiError {
     /// A file of the wrong kind or encoding.
     #[error("unsupported file: {0}")]
     UnsupportedFile(String),
+    /// A photo refused (field `photo`): not a picture, too large, too many pixels, cut short or damaged.
+    #[error("photo refused: {0}")]
+    Photo(Refusal),
     /// A server fault; the text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -98,6 +102,11 @@ impl ApiError {
             }
             Self::UnsupportedFile(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-file", "文件无法读取 / Unsupported file")
+            }
+            Self::Photo(Refusal::TooLarge) => ApiError::PayloadTooLarge.parts(),
+            Self::Photo(Refusal::NotAnImage) => ApiError::UnsupportedFile(String::new()).parts(),
+            Self::Photo(Refusal::TooManyPixels | Refusal::Truncated | Refusal::Damaged) => {
+                ApiError::Validation(Vec::new()).parts()
             }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误 / Internal error"),
         }
@@ -132,6 +141,7 @@ impl ApiError {
                 };
                 format!("{} / {}", Lang::Zh.t(key), Lang::En.t(key))
             }
+            Self::Photo(refusal) => photo_message(*refusal),
             other => other.parts().2.to_string(),
         }
     }
@@ -143,9 +153,34 @@ impl ApiError {
             Self::BadRequest { field: Some(f), detail } => {
                 vec![FieldIssue { field: f.clone(), message: detail.clone(), row: None }]
             }
+            Self::Photo(refusal) => vec![FieldIssue::new("photo", photo_message(*refusal))],
             _ => Vec::new(),
         }
     }
+}
+
+/// An error followed by its sources, for the log.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Why a photo was refused, from the catalogue in Chinese and English (the API answers in both).
+fn photo_message(refusal: Refusal) -> String {
+    let key = match refusal {
+        Refusal::TooLarge => "photo.too_large",
+        Refusal::NotAnImage => "photo.not_an_image",
+        Refusal::TooManyPixels => "photo.too_many_pixels",
+        Refusal::Truncated => "photo.truncated",
+        Refusal::Damaged => "photo.damaged",
+    };
+    format!("{} / {}", Lang::Zh.t(key), Lang::En.t(key))
 }
 
 /// An RFC 9457 problem: the body of every API failure, sent as `application/problem+json`.
@@ -236,6 +271,10 @@ impl From<AppError> for ApiError {
             AppError::Validation(issues) => Self::Validation(issues),
             AppError::Conflict(m) => Self::Conflict(m),
             AppError::File(f) => f.into(),
+            AppError::Photo(p) => match p.refusal() {
+                Some(refusal) => Self::Photo(refusal),
+                None => Self::Internal(error_chain(&p)),
+            },
             AppError::Store(s) => s.into(),
             AppError::Internal(m) => Self::Internal(m),
         }
@@ -459,10 +498,19 @@ mod tests {
             ApiError::Internal(String::new()),
         ];
         assert_eq!(errors.len(), PROBLEM_KINDS.len() + 2, "each kind once, and both faces of a refused key");
-        for e in &errors {
+        let refusals =
+            [Refusal::TooLarge, Refusal::NotAnImage, Refusal::TooManyPixels, Refusal::Truncated, Refusal::Damaged];
+        for e in errors.iter().chain(&refusals.map(ApiError::Photo)) {
             let p = e.problem();
             let code = p.kind.strip_prefix("/problems/").unwrap();
             assert!(PROBLEM_KINDS.contains(&(e.status(), code)), "{e:?} is {} {code}", p.status);
         }
+    }
+
+    #[test]
+    fn a_refused_photo_names_the_field_in_both_languages() {
+        let p = ApiError::Photo(Refusal::Truncated).problem();
+        assert_eq!((p.status, p.errors[0].field.as_str()), (422, "photo"));
+        assert!(p.detail.contains("没有传完整") && p.detail.contains("did not arrive whole"), "{}", p.detail);
     }
 }

@@ -3,7 +3,7 @@
 
 use super::meetings::{beijing_time, feed_auth, ics};
 use super::patrol::{beijing_start, parse_date};
-use super::photos::{clean, keep, serve};
+use super::photos::{PhotoQuery, keep, serve, take_in};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
@@ -532,33 +532,35 @@ pub async fn create_activity_photo(
     let body = body.map_err(|_| ApiError::PayloadTooLarge)?;
     let a = activity_for(&state, &auth, id).await?;
     auth.require(Action::ManageActivities, Scope::community(a.community_id))?;
-    let (kind, bytes) = clean(body.to_vec()).await?;
-    let hash = keep(&state, bytes).await?;
+    let kept = keep(&state, take_in(body.to_vec()).await?).await?;
     state
         .store
-        .add_activity_photo(&a, &hash, kind.mime(), auth.change(&state, "activity.photo", Some(a.community_id)))
+        .add_activity_photo(
+            &a,
+            &kept.blob,
+            kept.media_type(),
+            auth.change(&state, "activity.photo", Some(a.community_id)),
+        )
         .await?;
     Ok(StatusCode::CREATED)
 }
 
 /// An activity photo, for anyone in its community.
 #[utoipa::path(get, path = "/api/v1/activity_photos/{blob}", operation_id = "get_activity_photo", tag = "activities",
-    params(("blob" = String, Path, description = "SHA-256 of the photo")), responses((status = 200, description = "The image")),
+    params(("blob" = String, Path, description = "SHA-256 of the photo"), PhotoQuery),
+    responses((status = 200, description = "The image, `inline` with a safe file name", content_type = "image/jpeg")),
     security(("bearer" = [])))]
 pub async fn get_activity_photo(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(blob): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PhotoQuery>,
 ) -> Result<Response, ApiError> {
-    let media = state
-        .store
-        .activity_photo_owners(&blob)
-        .await?
-        .into_iter()
-        .find(|(c, _)| auth.actor.communities.contains(c))
-        .map(|(_, m)| m)
-        .ok_or(ApiError::NotFound)?;
-    serve(&state, blob, media).await
+    let owners = state.store.activity_photo_owners(&blob).await?;
+    if !owners.iter().any(|(c, _)| auth.actor.communities.contains(c)) {
+        return Err(ApiError::NotFound);
+    }
+    serve(&state, blob, q.size.unwrap_or_default()).await
 }
 
 /// Activities, registrations, attendance and the integration figures of a period.

@@ -1,7 +1,7 @@
 //! Rectification cases (整改) and the zero-illegal-construction board (零违建), with building baselines.
 
 use super::patrol::CommunityQuery;
-use super::photos::clean;
+use super::photos::take_in;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiPath, ApiQuery};
@@ -209,8 +209,8 @@ pub(crate) async fn step(state: &AppState, auth: &Auth, id: i64, form: &PhotoFor
     // The photo is checked and kept only once the step is allowed.
     let photo = match form.photos.first() {
         Some(p) => {
-            let (kind, bytes) = clean(p.clone()).await?;
-            Some((super::photos::keep(state, bytes).await?, kind.mime().to_string()))
+            let kept = super::photos::keep(state, take_in(p.clone()).await?).await?;
+            Some((kept.blob.clone(), kept.media_type().to_string()))
         }
         None => None,
     };
@@ -283,8 +283,8 @@ pub(crate) async fn add_baseline(state: &AppState, auth: &Auth, id: i64, form: &
     }
     let photo = match form.photos.first() {
         Some(p) => {
-            let (kind, bytes) = clean(p.clone()).await?;
-            Some((super::photos::keep(state, bytes).await?, kind.mime().to_string()))
+            let kept = super::photos::keep(state, take_in(p.clone()).await?).await?;
+            Some((kept.blob.clone(), kept.media_type().to_string()))
         }
         None => None,
     };

@@ -1,7 +1,7 @@
 //! Patrols (吾家有治): zones and squads, checkpoints, plans, today's rounds on a phone, findings with photos, the
 //! figures, and the calendar of a member's rounds.
 
-use super::photos::clean;
+use super::photos::take_in;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
@@ -561,13 +561,12 @@ pub(crate) async fn record_finding(
     // Every photo is checked before anything is kept, so a bad photo leaves nothing behind.
     let mut cleaned = Vec::with_capacity(form.photos.len());
     for p in &form.photos {
-        cleaned.push(clean(p.clone()).await?);
+        cleaned.push(take_in(p.clone()).await?);
     }
     let mut photos = Vec::with_capacity(cleaned.len());
-    for (kind, bytes) in cleaned {
-        let size = bytes.len() as i64;
-        let hash = super::photos::keep(state, bytes).await?;
-        photos.push((hash, kind.mime().to_string(), size));
+    for clean in cleaned {
+        let kept = super::photos::keep(state, clean).await?;
+        photos.push((kept.blob.clone(), kept.media_type().to_string(), kept.size));
     }
     let place_text = match (&household, &building) {
         (Some(h), _) => h.address.clone(),
@@ -684,22 +683,23 @@ pub async fn get_patrol_finding(
 
 /// A patrol photo (finding, re-inspection or baseline), for those who may see patrols of its community.
 #[utoipa::path(get, path = "/api/v1/patrol/photos/{blob}", operation_id = "get_patrol_photo", tag = "patrol",
-    params(("blob" = String, Path, description = "SHA-256 of the photo")), responses((status = 200, description = "The image")),
+    params(("blob" = String, Path, description = "SHA-256 of the photo"), super::photos::PhotoQuery),
+    responses((status = 200, description = "The image, `inline` with a safe file name", content_type = "image/jpeg")),
     security(("bearer" = [])))]
 pub async fn get_patrol_photo(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(blob): ApiPath<String>,
+    ApiQuery(q): ApiQuery<super::photos::PhotoQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let owners = state.store.patrol_photo_owners(&blob).await?;
-    let media = owners
-        .into_iter()
-        .find(|(c, _)| {
-            auth.can(Action::ViewPatrol, Scope::community(*c)) || auth.can(Action::PatrolRounds, Scope::community(*c))
-        })
-        .map(|(_, m)| m)
-        .ok_or(ApiError::NotFound)?;
-    super::photos::serve(&state, blob, media).await
+    let allowed = owners.iter().any(|(c, _)| {
+        auth.can(Action::ViewPatrol, Scope::community(*c)) || auth.can(Action::PatrolRounds, Scope::community(*c))
+    });
+    if !allowed {
+        return Err(ApiError::NotFound);
+    }
+    super::photos::serve(&state, blob, q.size.unwrap_or_default()).await
 }
 
 /// `?from=&to=&community_id=`

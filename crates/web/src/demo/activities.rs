@@ -189,9 +189,14 @@ pub async fn load_activity_history(store: &Store, blob_dir: &std::path::Path) ->
             .set_activity_summary(&a, p.summary, staff.change(&state, "activity.summary", Some(a.community_id)))
             .await?;
         let photo = wujia_core::media::banded_png(160, 120, &[[220, 80, 60], [250, 220, 120], [250, 250, 245]]);
-        let hash = crate::api::photos::keep(&state, photo).await?;
+        let kept = crate::api::photos::keep(&state, crate::api::photos::take_in(photo).await?).await?;
         store
-            .add_activity_photo(&a, &hash, "image/png", staff.change(&state, "activity.photo", Some(a.community_id)))
+            .add_activity_photo(
+                &a,
+                &kept.blob,
+                kept.media_type(),
+                staff.change(&state, "activity.photo", Some(a.community_id)),
+            )
             .await?;
     }
     Ok(attended)

@@ -385,11 +385,16 @@ async fn photo_submit(
         let a = state.store.activity(id).await?;
         auth.require(Action::ManageActivities, Scope::community(a.community_id))?;
         for p in &form.photos {
-            let (kind, bytes) = crate::api::photos::clean(p.clone()).await?;
-            let hash = crate::api::photos::keep(&state, bytes).await?;
+            let clean = crate::api::photos::take_in(p.clone()).await?;
+            let kept = crate::api::photos::keep(&state, clean).await?;
             state
                 .store
-                .add_activity_photo(&a, &hash, kind.mime(), auth.change(&state, "activity.photo", Some(a.community_id)))
+                .add_activity_photo(
+                    &a,
+                    &kept.blob,
+                    kept.media_type(),
+                    auth.change(&state, "activity.photo", Some(a.community_id)),
+                )
                 .await?;
         }
         if let Some(s) = form.text("summary") {

@@ -406,13 +406,13 @@ async fn resolve_submit(
         }
         let mut cleaned = Vec::with_capacity(form.photos.len());
         for photo in &form.photos {
-            cleaned.push(crate::api::photos::clean(photo.clone()).await?);
+            cleaned.push(crate::api::photos::take_in(photo.clone()).await?);
         }
         let version = field("version").trim().parse::<i64>().unwrap_or(-1);
         let resolved =
             act(&state.app, &auth, id, version, &Command::Resolve { resolution: field("resolution") }).await?;
-        for (kind, bytes) in cleaned {
-            crate::api::photos::attach(&state, &auth, &r, kind, bytes).await?;
+        for clean in cleaned {
+            crate::api::photos::attach(&state, &auth, &r, clean).await?;
         }
         Ok(resolved)
     }
@@ -577,7 +577,7 @@ async fn new_submit(State(state): State<AppState>, ctx: PageContext, auth: Auth,
         }
         let mut cleaned = Vec::new();
         for p in photos {
-            cleaned.push(crate::api::photos::clean(p).await.map_err(|e| ApiError::field("photos", e.detail()))?);
+            cleaned.push(crate::api::photos::take_in(p).await.map_err(|e| ApiError::field("photos", e.detail()))?);
         }
         let category_id = f
             .category_id
@@ -607,8 +607,8 @@ async fn new_submit(State(state): State<AppState>, ctx: PageContext, auth: Auth,
         let taken = take_in(&state.app, &auth, &body, None).await?;
         if !cleaned.is_empty() {
             let r = state.store.request(taken.id).await?;
-            for (kind, bytes) in cleaned {
-                crate::api::photos::attach(&state, &auth, &r, kind, bytes).await?;
+            for clean in cleaned {
+                crate::api::photos::attach(&state, &auth, &r, clean).await?;
             }
         }
         Ok(taken)

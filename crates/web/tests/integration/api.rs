@@ -1221,9 +1221,7 @@ async fn request_pages_take_in_act_and_count(app: TestApp) {
     let page = res.text().await.unwrap();
     assert!(page.contains("WT-2024-000001") && page.contains("已受理") && page.contains("琉璃井路3号院7号楼1单元102"));
     // A photo taken on the phone goes with a new request; a file that is not a photo is refused and writes nothing.
-    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x0C];
-    jpeg.extend(b"Exif\0\0GPS!");
-    jpeg.extend([0xFF, 0xDA, 0x00, 0x02, 0x10, 0x20, 0xFF, 0xD9]);
+    let jpeg = crate::common::jpeg();
     let with_photo = |bytes: Vec<u8>| {
         fields(&[("csrf", csrf.as_str()), ("category_id", groceries.as_str()), ("description", "楼道积水,附照片")])
             .part("photos", reqwest::multipart::Part::bytes(bytes).file_name("p.jpg"))
@@ -1879,9 +1877,7 @@ async fn photos_are_checked_stripped_of_location_and_shown_only_to_those_who_may
     let hu = app.token("jumin_hu").await;
     let pipe = category_id(&app, &hu, "property.repair.pipe").await;
     let r: Value = app.create_request(&hu, &json!({"category_id": pipe, "description": "厨房水管漏水"})).await;
-    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x0C];
-    jpeg.extend(b"Exif\0\0GPS!");
-    jpeg.extend([0xFF, 0xDB, 0x00, 0x04, 0x01, 0x02, 0xFF, 0xDA, 0x00, 0x02, 0x10, 0x20, 0xFF, 0xD9]);
+    let jpeg = crate::common::jpeg();
     let post = |token: &str, body: Vec<u8>| {
         app.client
             .post(app.url(&format!("/api/v1/requests/{}/photos", r["id"])))

@@ -361,12 +361,41 @@ pub fn python(script: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("the checker prints UTF-8")
 }
 
-/// A minimal JPEG with EXIF, as phones send.
+/// A phone photo: a real 64×48 JPEG whose EXIF block holds where it was taken, as phones send.
 pub fn jpeg() -> Vec<u8> {
-    let mut j = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x0C];
-    j.extend(b"Exif\0\0GPS!");
-    j.extend([0xFF, 0xDB, 0x00, 0x04, 0x01, 0x02, 0xFF, 0xDA, 0x00, 0x02, 0x10, 0x20, 0xFF, 0xD9]);
-    j
+    with_location(&plain_jpeg(64, 48))
+}
+
+/// A plain JPEG of `width`×`height` pixels (a gradient, so that it compresses like a picture).
+pub fn plain_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&img).unwrap();
+    out
+}
+
+/// `jpeg` with an EXIF block (APP1, right after the start marker) giving a GPS position: 39°54'N 116°24'E.
+pub fn with_location(jpeg: &[u8]) -> Vec<u8> {
+    // TIFF, little-endian. IFD0 holds one entry, the GPS IFD pointer (offset 26); the GPS IFD holds the latitude
+    // reference "N" and the latitude as three rationals at offset 56.
+    let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+    tiff.extend([1, 0, 0x25, 0x88, 4, 0, 1, 0, 0, 0, 26, 0, 0, 0, 0, 0, 0, 0]);
+    tiff.extend([2, 0]);
+    tiff.extend([0x01, 0x00, 2, 0, 2, 0, 0, 0, b'N', 0, 0, 0]);
+    tiff.extend([0x02, 0x00, 5, 0, 3, 0, 0, 0, 56, 0, 0, 0]);
+    tiff.extend([0, 0, 0, 0]);
+    for (n, d) in [(39u32, 1u32), (54, 1), (0, 1)] {
+        tiff.extend(n.to_le_bytes());
+        tiff.extend(d.to_le_bytes());
+    }
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend(tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend([0xFF, 0xE1]);
+    out.extend(u16::try_from(app1.len() + 2).unwrap().to_be_bytes());
+    out.extend(app1);
+    out.extend(&jpeg[2..]);
+    out
 }
 
 /// A problem response (RFC 9457): its status and body, asserting the problem content type.

@@ -18,6 +18,7 @@ mod mail;
 mod once;
 mod openapi;
 mod patrol;
+mod photos;
 mod proactive;
 mod reception;
 mod security;
