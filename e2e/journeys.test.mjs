@@ -23,7 +23,7 @@ const logins = {};
 function startServer() {
   dataDir = mkdtempSync(join(tmpdir(), 'wujia-e2e-'));
   server = spawn(binary, ['serve', '--demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, WUJIA_ADMIN_PASSWORD: 'e2e-admin-2024', WUJIA_LOG: 'warn' },
+    env: { ...process.env, WUJIA_ADMIN_PASSWORD: 'e2e-lantern-okra-2024', WUJIA_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -53,6 +53,10 @@ enum Command {
         /// on this machine or a private network.
         #[arg(long, env = "WUJIA_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
         webhook_allow_hosts: Vec<String>,
+        /// Addresses of the reverse proxies in front of this server (comma-separated): only requests from them
+        /// have their client address taken from X-Forwarded-For, for login throttling.
+        #[arg(long, env = "WUJIA_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -316,7 +320,7 @@ fn generate_password() -> String {
             (0..n).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
         };
         let p = format!("wt-{}-{}-{}", chunk(&mut rng, 4), chunk(&mut rng, 4), chunk(&mut rng, 2));
-        if check_password_strength(&p).is_ok() {
+        if check_password_strength(&p, &[]).is_ok() {
             return p;
         }
     }
@@ -331,7 +335,7 @@ fn hash(password: &str) -> Result<String> {
 fn admin_password_from_env() -> Result<Option<String>> {
     match std::env::var("WUJIA_ADMIN_PASSWORD") {
         Ok(p) => {
-            check_password_strength(&p).map_err(|e| anyhow::anyhow!("WUJIA_ADMIN_PASSWORD: {e}"))?;
+            check_password_strength(&p, &["admin"]).map_err(|e| anyhow::anyhow!("WUJIA_ADMIN_PASSWORD: {e}"))?;
             Ok(Some(p))
         }
         Err(_) => Ok(None),
@@ -439,7 +443,16 @@ async fn community_id(store: &Store, code: Option<&str>) -> Result<i64> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { db, listen, demo, seed, secure_cookies, metrics_token, webhook_allow_hosts } => {
+        Command::Serve {
+            db,
+            listen,
+            demo,
+            seed,
+            secure_cookies,
+            metrics_token,
+            webhook_allow_hosts,
+            trusted_proxies,
+        } => {
             let store = open(&db).await?;
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
@@ -459,6 +472,7 @@ async fn run(cli: Cli) -> Result<()> {
                 secure_cookies,
                 metrics_token: metrics_token.and_then(wujia_web::MetricsToken::new),
                 webhook_allow_hosts,
+                trusted_proxies,
                 blob_dir: db.data_dir.join("blobs"),
                 search_dir: Some(db.data_dir.join("search")),
                 smtp: smtp_from_env(),
@@ -755,7 +769,7 @@ mod tests {
     #[test]
     fn generated_passwords_are_strong() {
         for _ in 0..50 {
-            assert!(check_password_strength(&generate_password()).is_ok());
+            assert!(check_password_strength(&generate_password(), &[]).is_ok());
         }
     }
 

@@ -7,7 +7,7 @@ fn wujia(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wujia"))
         .args(args)
         .env("WUJIA_DATA_DIR", dir)
-        .env("WUJIA_ADMIN_PASSWORD", "cli-admin-2024")
+        .env("WUJIA_ADMIN_PASSWORD", "cli-lantern-okra-2024")
         .env_remove("WUJIA_DATABASE_URL")
         .env_remove("WUJIA_SECRET_KEY")
         .output()
@@ -35,7 +35,7 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 fn demo_backup_audit_import_export_and_api_keys() {
     let dir = temp_dir("flow");
     let out = ok(&wujia(&dir, &["demo"]));
-    assert!(out.contains("admin        cli-admin-2024"), "{out}");
+    assert!(out.contains("admin        cli-lantern-okra-2024"), "{out}");
     assert!(out.contains("zhangli"));
     // The demo loads only once.
     assert!(!wujia(&dir, &["demo"]).status.success());

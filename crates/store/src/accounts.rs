@@ -4,7 +4,8 @@ use crate::audit::append_event;
 use crate::{Change, Result, Store, StoreError, on_unique, with_db};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use wujia_core::accounts::{Actor, KeyScope, Role};
+use wujia_core::accounts::throttle;
+use wujia_core::accounts::{Actor, KeyScope, Role, Standing, ThrottleRecord, ThrottleScope};
 
 /// An account.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -342,27 +343,127 @@ impl Store {
         Ok(())
     }
 
-    /// Failed logins for a username since a time (for throttling across nodes).
-    pub async fn login_failures_since(&self, username: &str, since: DateTime<Utc>) -> Result<i64> {
-        Ok(with_db!(self, read, pool, _pg => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $2",
+    /// The throttle records a login attempt by `username` from `address` is weighed against.
+    pub async fn login_standing(&self, username: &str, address: &str) -> Result<Standing> {
+        let subject = |scope: ThrottleScope| scope.subject(username, address);
+        let rows: Vec<ThrottleRow> = with_db!(self, read, pool, _pg => sqlx::query_as(
+            "SELECT scope, failures, last_failure_at, last_success_at FROM login_throttle \
+             WHERE (scope = 'address' AND subject = $1) OR (scope = 'account_address' AND subject = $2) \
+                OR (scope = 'account' AND subject = $3)",
         )
-        .bind(username)
-        .bind(since)
-        .fetch_one(pool)
-        .await?))
+        .bind(subject(ThrottleScope::Address))
+        .bind(subject(ThrottleScope::AccountFromAddress))
+        .bind(subject(ThrottleScope::Account))
+        .fetch_all(pool)
+        .await?);
+        let mut standing = Standing::default();
+        for row in rows {
+            let record = ThrottleRecord {
+                failures: row.failures,
+                last_failure_at: row.last_failure_at,
+                last_success_at: row.last_success_at,
+            };
+            let slot = match row.scope {
+                ThrottleScope::Address => &mut standing.address,
+                ThrottleScope::AccountFromAddress => &mut standing.account_from_address,
+                ThrottleScope::Account => &mut standing.account,
+            };
+            *slot = Some(record);
+        }
+        Ok(standing)
     }
 
-    /// Records a failed login.
-    pub async fn record_login_failure(&self, username: &str, now: DateTime<Utc>) -> Result<()> {
-        with_db!(self, write, pool, _pg => { sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)").bind(username).bind(now).execute(pool).await?; });
+    /// Charges a login attempt to one throttle record before its password is checked, setting its failures to
+    /// `failures`, provided the record is still as read (`seen`: its stored failures, `None`: no record). False
+    /// when another attempt (on this node or another) changed it first: the caller reads again.
+    pub async fn charge_login_attempt(
+        &self,
+        scope: ThrottleScope,
+        subject: &str,
+        seen: Option<u32>,
+        failures: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let done = with_db!(self, write, pool, _pg => match seen {
+            None => sqlx::query(
+                "INSERT INTO login_throttle (scope, subject, failures, last_failure_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (scope, subject) DO NOTHING",
+            )
+            .bind(scope.code())
+            .bind(subject)
+            .bind(i64::from(failures))
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+            Some(seen) => sqlx::query(
+                "UPDATE login_throttle SET failures = $3, last_failure_at = $4 \
+                 WHERE scope = $1 AND subject = $2 AND failures = $5",
+            )
+            .bind(scope.code())
+            .bind(subject)
+            .bind(i64::from(failures))
+            .bind(now)
+            .bind(i64::from(seen))
+            .execute(pool)
+            .await?
+            .rows_affected(),
+        });
+        Ok(done == 1)
+    }
+
+    /// Takes back the charge made at `charged_at` to a record that stood at `previous` (its last failure before,
+    /// if it had one): the password was right, or the attempt lost a race and is weighed again. The time of the
+    /// last failure goes back too, unless another attempt was charged since.
+    pub async fn uncharge_login_attempt(
+        &self,
+        scope: ThrottleScope,
+        subject: &str,
+        charged_at: DateTime<Utc>,
+        previous: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        with_db!(self, write, pool, _pg => {
+            sqlx::query(
+                "UPDATE login_throttle SET failures = failures - 1, \
+                   last_failure_at = CASE WHEN last_failure_at = $3 THEN COALESCE($4, last_failure_at) ELSE last_failure_at END \
+                 WHERE scope = $1 AND subject = $2 AND failures > 0",
+            )
+            .bind(scope.code())
+            .bind(subject)
+            .bind(charged_at)
+            .bind(previous)
+            .execute(pool)
+            .await?;
+        });
         Ok(())
     }
 
-    /// Forgets failed logins after a success.
-    pub async fn clear_login_failures(&self, username: &str) -> Result<()> {
-        with_db!(self, write, pool, _pg => { sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(pool).await?; });
+    /// Records a successful login on its account-from-address record (`subject`): its failures are forgotten,
+    /// and the address becomes one the account is known at.
+    pub async fn record_login_success(&self, subject: &str, now: DateTime<Utc>) -> Result<()> {
+        with_db!(self, write, pool, _pg => {
+            sqlx::query("UPDATE login_throttle SET failures = 0, last_success_at = $2 WHERE scope = $1 AND subject = $3")
+                .bind(ThrottleScope::AccountFromAddress.code())
+                .bind(now)
+                .bind(subject)
+                .execute(pool)
+                .await?;
+        });
         Ok(())
+    }
+
+    /// Deletes throttle records with nothing left to remember: failures forgotten, no recent success.
+    pub async fn prune_login_throttle(&self, now: DateTime<Utc>) -> Result<u64> {
+        let forgotten = now - chrono::Duration::seconds(throttle::FORGET_AFTER_SECONDS);
+        let unknown = now - chrono::Duration::days(throttle::KNOWN_ADDRESS_DAYS);
+        Ok(with_db!(self, write, pool, _pg => sqlx::query(
+            "DELETE FROM login_throttle WHERE last_failure_at <= $1 AND (last_success_at IS NULL OR last_success_at <= $2)",
+        )
+        .bind(forgotten)
+        .bind(unknown)
+        .execute(pool)
+        .await?
+        .rows_affected()))
     }
 
     /// Issues an API key for an account; only its hash is stored.
@@ -574,4 +675,14 @@ impl Store {
         });
         self.user(id).await
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct ThrottleRow {
+    #[sqlx(try_from = "String")]
+    scope: ThrottleScope,
+    #[sqlx(try_from = "i64")]
+    failures: u32,
+    last_failure_at: DateTime<Utc>,
+    last_success_at: Option<DateTime<Utc>>,
 }

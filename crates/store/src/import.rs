@@ -88,10 +88,9 @@ impl Store {
             "SELECT id, household_id, id_card_index, name, gender, birth_date, phone, origin_id, move_in_date, relation, wedding_date \
              FROM residents WHERE community_id = $1",
         ).bind(community_id).fetch_all(pool).await?);
-        // ID numbers are unique across the deployment, so look them up everywhere.
-        let elsewhere: Vec<(String, String)> = with_db!(self, read, pool, _pg => sqlx::query_as(
-            "SELECT r.id_card_index, h.address FROM residents r JOIN households h ON h.id = r.household_id \
-             WHERE r.community_id <> $1 AND r.id_card_index IS NOT NULL",
+        // ID numbers are unique across the deployment, so look them up everywhere (only whether, never where).
+        let elsewhere: Vec<String> = with_db!(self, read, pool, _pg => sqlx::query_scalar(
+            "SELECT id_card_index FROM residents WHERE community_id <> $1 AND id_card_index IS NOT NULL",
         ).bind(community_id).fetch_all(pool).await?);
         let tag_rows: Vec<(i64, i64)> = with_db!(self, read, pool, _pg => sqlx::query_as(
             "SELECT rt.resident_id, rt.tag_id FROM resident_tags rt JOIN residents r ON r.id = rt.resident_id WHERE r.community_id = $1",
@@ -109,7 +108,7 @@ impl Store {
             existing.iter().filter_map(|e| e.id_card_index.as_deref().map(|i| (i, e))).collect();
         let by_name: HashMap<(i64, &str), &Existing> =
             existing.iter().map(|e| ((e.household_id, e.name.as_str()), e)).collect();
-        let elsewhere: HashMap<&str, &str> = elsewhere.iter().map(|(i, a)| (i.as_str(), a.as_str())).collect();
+        let elsewhere: BTreeSet<&str> = elsewhere.iter().map(String::as_str).collect();
         let mut tags_of: HashMap<i64, BTreeSet<i64>> = HashMap::new();
         for (r, t) in tag_rows {
             tags_of.entry(r).or_default().insert(t);
@@ -159,12 +158,9 @@ impl Store {
             let index = row.resident.id_card.as_ref().map(|n| self.cipher().blind_index(n.as_str()));
             let matched = match (&index, &target) {
                 (Some(i), _) => {
-                    if let Some(addr) = elsewhere.get(i.as_str()) {
-                        errors.push(err(
-                            row.row,
-                            "id_card",
-                            format!("该身份证号已登记在其他社区({addr})/ registered in another community"),
-                        ));
+                    // Held in another community: the same answer as a single entry gets, without its place.
+                    if elsewhere.contains(i.as_str()) {
+                        errors.push(err(row.row, "id_card", crate::ID_CARD_NOT_REGISTRABLE.to_string()));
                         continue;
                     }
                     by_index.get(i.as_str()).copied()
@@ -300,7 +296,7 @@ impl Store {
                         .push_bind(s.origin_id).push_bind(d.move_in_date).push_bind(d.relation.code()).push_bind(d.wedding_date)
                         .push_bind(change.at).push_bind(change.at);
                 });
-                qb.build().execute(&mut *tx).await.map_err(|e| crate::on_unique(e, "该身份证号已登记 / this ID number is already registered"))?;
+                qb.build().execute(&mut *tx).await.map_err(crate::registry::id_card_raced)?;
                 let tags: Vec<(i64, i64)> = chunk.iter().flat_map(|(s, id)| s.tag_ids.iter().map(move |t| (*id, *t))).collect();
                 if !tags.is_empty() {
                     let mut qb = sqlx::QueryBuilder::new("INSERT INTO resident_tags (resident_id, tag_id) ");

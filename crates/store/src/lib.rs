@@ -74,6 +74,14 @@ pub enum StoreError {
     /// Someone else changed the record first, or a unique value is taken.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A resident's ID number is already held by another resident. Only whether that resident is in the same
+    /// community as the one being written is kept: the faces must not tell staff of one community that a person
+    /// is registered in another (issue 14, point 7), so nothing more reaches them.
+    #[error("the ID number is already registered (in this community: {in_community})")]
+    IdCardTaken {
+        /// The holder is in the same community.
+        in_community: bool,
+    },
     /// Input that the database's contents make invalid (unknown origin community, unknown building …).
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
@@ -102,6 +110,19 @@ pub enum StoreError {
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
+
+/// The answer to an ID number held by a resident of *another* community (or by someone whose community a racing
+/// write leaves unknown). It names what the staff member can do and nothing about where the number is held: no
+/// community, address or name. Uniqueness across the deployment means that one bit remains ("this number cannot
+/// be registered here, and it is not in my community's registry"); the street administrator, who sees every
+/// community, is the one who resolves it (typically a move whose old community has not recorded the leaving).
+pub const ID_CARD_NOT_REGISTRABLE: &str = "无法用此身份证号登记:请核对号码;号码无误时,请联系街道管理员核实 / \
+     This ID number cannot be registered: check it, and if it is right, ask the street administrator to look into it";
+
+/// The answer to an ID number held by another resident of the same community: the caller's own registry shows
+/// that resident, so saying so reveals nothing beyond the caller's scope and tells her where to look.
+pub const ID_CARD_IN_COMMUNITY: &str = "该身份证号已登记在本社区的居民名下,请在居民名册中按身份证号查找 / \
+     This ID number is already registered to a resident of this community: search the registry for it";
 
 /// Result alias for store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -14,6 +14,9 @@ macro_rules! insert_resident {
     ($tx:expr, $store:expr, $community:expr, $household:expr, $draft:expr, $origin:expr, $at:expr) => {{
         let draft: &wujia_core::registry::ResidentDraft = $draft;
         let cipher = $store.cipher();
+        if let Some(n) = &draft.id_card {
+            $crate::registry::refuse_taken_id_card!($tx, cipher.blind_index(n.as_str()), None::<i64>, $community);
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO residents (community_id, household_id, name, gender, birth_date, id_card_enc, id_card_index, \
                id_card_masked, phone, phone_tail, origin_id, move_in_date, relation, wedding_date, created_at, updated_at) \
@@ -36,11 +39,38 @@ macro_rules! insert_resident {
         .bind($at)
         .fetch_one(&mut *$tx)
         .await
-        .map_err(|e| $crate::on_unique(e, "该身份证号已登记 / this ID number is already registered"))?;
+        .map_err($crate::registry::id_card_raced)?;
         id
     }};
 }
 pub(crate) use insert_resident;
+
+/// Refuses an ID number (its blind `$index`) that a resident other than `$resident` already holds, saying only
+/// whether that resident is in `$community`: see [`StoreError::IdCardTaken`]. Runs inside transaction `$tx`. The
+/// unique constraint still decides under concurrency ([`id_card_raced`]); this look-up only chooses the answer.
+macro_rules! refuse_taken_id_card {
+    ($tx:expr, $index:expr, $resident:expr, $community:expr) => {{
+        let holder: Option<i64> =
+            sqlx::query_scalar("SELECT community_id FROM residents WHERE id_card_index = $1 AND id <> $2")
+                .bind($index)
+                .bind($resident.unwrap_or(0_i64))
+                .fetch_optional(&mut *$tx)
+                .await?;
+        if let Some(c) = holder {
+            return Err($crate::StoreError::IdCardTaken { in_community: c == $community });
+        }
+    }};
+}
+pub(crate) use refuse_taken_id_card;
+
+/// The unique constraint on ID numbers fired after [`refuse_taken_id_card`] found none (two writes raced): the
+/// holder is unknown here, so the answer is the one that reveals nothing.
+pub(crate) fn id_card_raced(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::IdCardTaken { in_community: false },
+        _ => StoreError::Database(e),
+    }
+}
 
 /// A community and where it belongs.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -871,6 +901,9 @@ impl Store {
         let at = change.at;
         with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
+            if let Some((_, index, _)) = &id_card {
+                refuse_taken_id_card!(tx, index, Some(id), before.community_id);
+            }
             let updated = sqlx::query(
                 "UPDATE residents SET name = $1, gender = $2, birth_date = $3, \
                    id_card_enc = COALESCE($4, id_card_enc), id_card_index = COALESCE($5, id_card_index), \
@@ -895,7 +928,7 @@ impl Store {
             .bind(version)
             .execute(&mut *tx)
             .await
-            .map_err(|e| on_unique(e, "该身份证号已登记在其他居民名下 / this ID number belongs to another resident"))?;
+            .map_err(id_card_raced)?;
             if updated.rows_affected() == 0 {
                 return Err(StoreError::Conflict("记录已被他人修改,请刷新后重试 / someone else changed this record; reload and retry".into()));
             }

@@ -1,7 +1,9 @@
 //! Who is asking: sessions (cookie or bearer), API tokens, login with throttling, CSRF.
 
 use crate::AppState;
+use crate::client::ClientAddr;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
@@ -13,17 +15,20 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use wujia_app::Caller;
 use wujia_core::accounts::api_keys::{check_alive, use_worth_recording};
-use wujia_core::accounts::{Action, Actor, Scope, Surface, hash_password, verify_password};
+use wujia_core::accounts::throttle::{self, Standing, ThrottleScope};
+use wujia_core::accounts::{
+    Action, Actor, Scope, Surface, WeakPassword, Weakness, check_password_strength, hash_password, verify_password,
+};
 use wujia_store::{ApiKeyGrant, Change, User};
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "wujia_session";
 /// Prefix of long-lived API tokens, so they are recognisable in secret scanners.
 pub const API_TOKEN_PREFIX: &str = "wjt_";
-/// Failed logins allowed per username in [`THROTTLE_WINDOW_MINUTES`].
-pub const MAX_FAILURES: i64 = 5;
-/// The throttling window.
-pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+/// How often an attempt re-reads its throttle records when concurrent attempts keep changing them first.
+const CHARGE_TRIES: usize = 4;
+/// The longest username kept in a throttle record (real ones are at most 32 characters).
+const MAX_THROTTLED_USERNAME: usize = 64;
 
 /// A fresh random token, hex-encoded.
 pub fn new_token(bytes: usize) -> String {
@@ -47,6 +52,34 @@ pub async fn hash_password_blocking(password: String) -> Result<String, ApiError
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Checks the strength of a new password for the account with `own_names` (its username and display name); a
+/// refusal says why in `lang`, from the catalogue (the strength estimator's own English feedback is never shown).
+pub fn check_new_password(password: &str, own_names: &[&str], lang: Lang) -> Result<(), String> {
+    check_password_strength(password, own_names).map_err(|e| password_refusal(e, lang))
+}
+
+fn password_refusal(e: WeakPassword, lang: Lang) -> String {
+    let key = match e {
+        WeakPassword::TooShort => "password.too_short",
+        WeakPassword::TooLong => "password.too_long",
+        WeakPassword::TooSimple => "password.too_simple",
+        WeakPassword::Guessable(why) => {
+            let why = match why {
+                Weakness::OwnName => "password.why_own_name",
+                Weakness::Common => "password.why_common",
+                Weakness::KeyboardPattern => "password.why_keyboard",
+                Weakness::Repeats => "password.why_repeats",
+                Weakness::Sequence => "password.why_sequence",
+                Weakness::Dates => "password.why_dates",
+                Weakness::Word => "password.why_word",
+                Weakness::Other => "password.why_other",
+            };
+            return lang.t("password.guessable").replace("{why}", lang.t(why));
+        }
+    };
+    lang.t(key).to_string()
 }
 
 async fn verify_blocking(password: String, hash: String) -> Result<bool, ApiError> {
@@ -312,8 +345,15 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// Checks a username and password with throttling and opens a session. Returns the user and the token.
-pub async fn login(state: &AppState, username: &str, password: &str) -> Result<(User, String, String), ApiError> {
+/// Checks a username and password from the client at `client` and opens a session; returns the user, the token
+/// and the CSRF token. Attempts are throttled by address and by account (see [`wujia_core::accounts::throttle`]):
+/// a throttled attempt is refused before its password is checked.
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: ClientAddr,
+) -> Result<(User, String, String), ApiError> {
     let now = state.clock.now();
     let username = username.trim();
     if username.is_empty() || password.is_empty() {
@@ -323,27 +363,66 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> Result<(
             row: None,
         }]));
     }
-    let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    if state.store.login_failures_since(username, since).await? >= MAX_FAILURES {
-        return Err(ApiError::TooManyRequests { retry_after: (THROTTLE_WINDOW_MINUTES * 60) as u64 });
-    }
+    let throttled: String = username.chars().take(MAX_THROTTLED_USERNAME).collect();
+    let address = throttle::address_subject(client.0);
+    let (charged, standing) = charge_attempt(state, &throttled, &address, now).await?;
     let user = state.store.user_by_username(username).await?;
     // Verify against a fixed hash when the user is unknown, so timing does not reveal which usernames exist.
     let hash = user.as_ref().map_or_else(|| DUMMY_HASH.to_string(), |u| u.password_hash.clone());
     let ok = verify_blocking(password.to_string(), hash).await?;
     let user = match user {
         Some(u) if ok && u.active => u,
-        _ => {
-            state.store.record_login_failure(username, now).await?;
-            return Err(ApiError::Unauthorized);
-        }
+        // The attempt stays charged as a failure.
+        _ => return Err(ApiError::Unauthorized),
     };
-    state.store.clear_login_failures(username).await?;
+    for scope in charged {
+        let subject = scope.subject(&throttled, &address);
+        if scope == ThrottleScope::AccountFromAddress {
+            state.store.record_login_success(&subject, now).await?;
+        } else {
+            let previous = standing.get(scope).map(|r| r.last_failure_at);
+            state.store.uncharge_login_attempt(scope, &subject, now, previous).await?;
+        }
+    }
     let token = new_token(32);
     let csrf = new_token(16);
     let expires = now + Duration::hours(state.config.session_hours);
     state.store.create_session(&token_hash(&token), user.id, &csrf, now, expires).await?;
     Ok((user, token, csrf))
+}
+
+/// Admits one attempt and charges it to its throttle records as a failure, or says how long to wait. Returns
+/// the scopes charged and the records as they stood, for a correct password to take the charge back.
+async fn charge_attempt(
+    state: &AppState,
+    username: &str,
+    address: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<ThrottleScope>, Standing), ApiError> {
+    for _ in 0..CHARGE_TRIES {
+        let standing = state.store.login_standing(username, address).await?;
+        standing.admit(now).map_err(|t| ApiError::TooManyRequests { retry_after: t.retry_after })?;
+        let mut charged = Vec::new();
+        for scope in standing.scopes(now) {
+            let record = standing.get(scope);
+            let subject = scope.subject(username, address);
+            let seen = record.map(|r| r.failures);
+            if !state.store.charge_login_attempt(scope, &subject, seen, throttle::charged(record, now), now).await? {
+                break;
+            }
+            charged.push(scope);
+        }
+        if charged.len() == standing.scopes(now).len() {
+            return Ok((charged, standing));
+        }
+        // Another attempt changed a record first: take back this one's charges and weigh it again.
+        for scope in charged {
+            let previous = standing.get(scope).map(|r| r.last_failure_at);
+            state.store.uncharge_login_attempt(scope, &scope.subject(username, address), now, previous).await?;
+        }
+    }
+    // Attempts keep racing for the same records: that is a burst, and bursts wait.
+    Err(ApiError::TooManyRequests { retry_after: 1 })
 }
 
 /// An Argon2id hash of a random string, used to spend the same time on unknown usernames.

@@ -20,7 +20,6 @@ use wujia_core::registry::FieldError;
 use wujia_core::transfer::{FileError, RowError};
 use wujia_store::StoreError;
 
-
 pub use wujia_app::FieldIssue;
 
 /// An API failure.
@@ -55,7 +54,7 @@ pub enum ApiError {
     /// The state changed underneath, or a unique value is taken.
     #[error("conflict: {0}")]
     Conflict(String),
-    /// Too many attempts.
+    /// Too many failed logins from this address or on this account.
     #[error("too many requests")]
     TooManyRequests {
         /// Seconds to wait.
@@ -129,9 +128,10 @@ impl ApiError {
                 .collect::<Vec<_>>()
                 .join("; "),
             Self::BadRequest { detail, .. } | Self::Conflict(detail) | Self::UnsupportedFile(detail) => detail.clone(),
-            Self::TooManyRequests { retry_after } => {
-                format!("请 {retry_after} 秒后再试 / try again in {retry_after} seconds")
-            }
+            Self::TooManyRequests { retry_after } => format!(
+                "登录失败次数太多,为保护账号请 {retry_after} 秒后再试 / \
+                 Too many failed logins: to protect the account, please try again in {retry_after} seconds"
+            ),
             Self::Key(refusal) => {
                 let key = match refusal {
                     KeyRefusal::Revoked => "apikeys.refused_revoked",
@@ -256,6 +256,12 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict(m) => Self::Conflict(m),
+            // Where another community holds the number, the answer is a correction on the field, as for a
+            // mistyped number, so that it says nothing about that community (see wujia_store::ID_CARD_NOT_REGISTRABLE).
+            StoreError::IdCardTaken { in_community: true } => Self::Conflict(wujia_store::ID_CARD_IN_COMMUNITY.into()),
+            StoreError::IdCardTaken { in_community: false } => {
+                Self::field("id_card", wujia_store::ID_CARD_NOT_REGISTRABLE)
+            }
             StoreError::Invalid(errors) => Self::Validation(errors.into_iter().map(Into::into).collect()),
             StoreError::Rows(errors) => Self::Validation(errors.into_iter().map(Into::into).collect()),
             other => Self::Internal(other.to_string()),

@@ -35,6 +35,8 @@ pub struct JobReport {
     pub activity_reminders: usize,
     /// New proposals from the detector (未诉先办).
     pub proposals: usize,
+    /// Login throttle records with nothing left to remember, deleted.
+    pub login_records_pruned: u64,
     /// The jobs that failed this time (each is logged with its cause; the others ran).
     pub failed_jobs: Vec<&'static str>,
 }
@@ -129,6 +131,8 @@ pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
         report.run("activity_reminders", async { Ok(state.store.remind_activities(now).await?) }).await;
     report.indexed = report.run("search_index", state.search.catch_up(&state.store)).await;
     report.proposals = report.run("proposals", scan_proposals(state)).await;
+    report.login_records_pruned =
+        report.run("login_throttle", async { Ok(state.store.prune_login_throttle(now).await?) }).await;
     Ok(report)
 }
 

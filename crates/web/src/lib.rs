@@ -6,6 +6,7 @@
 mod api;
 mod auth;
 mod charts;
+mod client;
 mod demo;
 mod error;
 mod form;
@@ -63,6 +64,9 @@ pub struct Config {
     /// Hosts (`host` or `host:port`) that notification webhooks may call although they are loopback or private
     /// (`WUJIA_WEBHOOK_ALLOW_HOSTS`, comma-separated); others must be public.
     pub webhook_allow_hosts: Vec<String>,
+    /// The reverse proxies in front of this server (`WUJIA_TRUSTED_PROXIES`, comma-separated addresses): only a
+    /// request from one of them has its client address taken from `X-Forwarded-For` (for login throttling).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -76,6 +80,7 @@ impl Default for Config {
             search_dir: None,
             smtp: None,
             webhook_allow_hosts: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -3,10 +3,15 @@
 pub mod api_keys;
 mod password;
 mod permissions;
+pub mod throttle;
 
 pub use api_keys::{KeyRefusal, KeyScope, Lifetime, Surface};
-pub use password::{PasswordError, check_password_strength, hash_password, verify_password};
+pub use password::{
+    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordError, WeakPassword, Weakness, check_password_strength,
+    hash_password, verify_password,
+};
 pub use permissions::{Action, Actor, Denied, Scope, authorize};
+pub use throttle::{Standing, ThrottleRecord, ThrottleScope, Throttled};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,14 +1,15 @@
 //! Accounts managed by admins.
 
 use crate::AppState;
-use crate::auth::{Auth, hash_password_blocking, new_token};
+use crate::auth::{Auth, check_new_password, hash_password_blocking, new_token};
 use crate::error::{ApiError, ApiJson, ApiPath, FieldIssue};
+use crate::i18n::Lang;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use wujia_core::accounts::{Action, Role, Scope, check_password_strength};
+use wujia_core::accounts::{Action, Role, Scope};
 use wujia_store::{NewUser, User};
 
 /// An account as the API shows it (never the password hash).
@@ -83,9 +84,10 @@ pub struct NewUserBody {
 pub async fn create_user(
     State(state): State<AppState>,
     auth: Auth,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<NewUserBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (user, generated) = add_user(&state, &auth, &body).await?;
+    let (user, generated) = add_user(&state, &auth, &body, Lang::from_headers(&headers)).await?;
     Ok((StatusCode::CREATED, Json(json!({"user": UserOut::from(&user), "initial_password": generated}))))
 }
 
@@ -94,6 +96,7 @@ pub(crate) async fn add_user(
     state: &AppState,
     auth: &Auth,
     body: &NewUserBody,
+    lang: Lang,
 ) -> Result<(User, Option<String>), ApiError> {
     auth.require(Action::ManageAccounts, Scope::DEPLOYMENT)?;
     let mut issues = Vec::new();
@@ -113,9 +116,9 @@ pub(crate) async fn add_user(
         issue("role", "未知角色 / unknown role");
     }
     if let Some(p) = &body.password
-        && let Err(e) = check_password_strength(p)
+        && let Err(m) = check_new_password(p, &[username, display], lang)
     {
-        issue("password", &e.to_string());
+        issue("password", &m);
     }
     let known = state.store.communities().await?;
     if body.communities.iter().any(|c| !known.iter().any(|k| k.id == *c)) {
@@ -164,13 +167,15 @@ pub struct UserPatch {
 pub async fn update_user(
     State(state): State<AppState>,
     auth: Auth,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> Result<Json<UserOut>, ApiError> {
     auth.require(Action::ManageAccounts, Scope::DEPLOYMENT)?;
-    state.store.user(id).await?;
+    let user = state.store.user(id).await?;
     if let Some(p) = &body.password {
-        check_password_strength(p).map_err(|e| ApiError::field("password", e.to_string()))?;
+        check_new_password(p, &[&user.username, &user.display_name], Lang::from_headers(&headers))
+            .map_err(|m| ApiError::field("password", m))?;
         let hash = hash_password_blocking(p.clone()).await?;
         state.store.set_password(id, &hash, true, None, auth.change(&state, "user.reset_password", None)).await?;
         state.forget_sessions();

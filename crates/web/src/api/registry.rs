@@ -1,8 +1,9 @@
 //! The registry: browsing, finding, editing, importing and exporting residents.
 
 use crate::AppState;
-use crate::auth::{Auth, hash_password_blocking, token_hash};
+use crate::auth::{Auth, check_new_password, hash_password_blocking, token_hash};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::i18n::Lang;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -12,7 +13,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use wujia_app::registry::{self, HouseholdView, NewTag, RegistryFigures, Resident, Tag, TagSet};
-use wujia_core::accounts::{Action, Role, Scope, check_password_strength};
+use wujia_core::accounts::{Action, Role, Scope};
 use wujia_core::registry::ResidentInput;
 use wujia_core::transfer::{self, Format};
 use wujia_store::{ImportReport, NewUser};
@@ -376,13 +377,14 @@ pub struct SignupBody {
     responses((status = 201, description = "Account created"), (status = 422, description = "Bad code, username or password")))]
 pub async fn create_signup(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<SignupBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let user = signup(&state, &body).await?;
+    let user = signup(&state, &body, Lang::from_headers(&headers)).await?;
     Ok((StatusCode::CREATED, Json(json!(super::UserOut::from(&user)))))
 }
 
-pub(crate) async fn signup(state: &AppState, body: &SignupBody) -> Result<wujia_store::User, ApiError> {
+pub(crate) async fn signup(state: &AppState, body: &SignupBody, lang: Lang) -> Result<wujia_store::User, ApiError> {
     let mut issues = Vec::new();
     let username = body.username.trim();
     if let Err(m) = check_username(username) {
@@ -396,8 +398,8 @@ pub(crate) async fn signup(state: &AppState, body: &SignupBody) -> Result<wujia_
             row: None,
         });
     }
-    if let Err(e) = check_password_strength(&body.password) {
-        issues.push(crate::error::FieldIssue { field: "password".into(), message: e.to_string(), row: None });
+    if let Err(message) = check_new_password(&body.password, &[username, display], lang) {
+        issues.push(crate::error::FieldIssue { field: "password".into(), message, row: None });
     }
     if !issues.is_empty() {
         return Err(ApiError::Validation(issues));

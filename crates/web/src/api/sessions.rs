@@ -2,14 +2,15 @@
 
 use super::accounts::UserOut;
 use crate::AppState;
-use crate::auth::{Auth, hash_password_blocking, login};
+use crate::auth::{Auth, check_new_password, hash_password_blocking, login};
+use crate::client::ClientAddr;
 use crate::error::{ApiError, ApiJson};
+use crate::i18n::Lang;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use wujia_core::accounts::check_password_strength;
 
 /// Credentials.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -24,12 +25,13 @@ pub struct LoginBody {
 #[utoipa::path(post, path = "/api/v1/sessions", operation_id = "create_session", tag = "sessions",
     request_body = LoginBody,
     responses((status = 201, description = "Session opened: token, csrf_token, user"),
-              (status = 401, description = "Wrong username or password"), (status = 429, description = "Too many failures")))]
+              (status = 401, description = "Wrong username or password"), (status = 429, description = "Too many failed logins from this address or on this account: wait `Retry-After` seconds")))]
 pub async fn create_session(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (user, token, csrf) = login(&state, &body.username, &body.password).await?;
+    let (user, token, csrf) = login(&state, &body.username, &body.password, client).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -67,7 +69,8 @@ pub async fn get_me(auth: Auth) -> Json<Value> {
 pub struct PasswordBody {
     /// The current password.
     pub current_password: String,
-    /// The new password: at least 10 characters, letters and digits.
+    /// The new password: at least 10 characters, letters and digits, not common or easy to guess, and not
+    /// built from the account's own username or name.
     pub new_password: String,
 }
 
@@ -78,14 +81,22 @@ pub struct PasswordBody {
 pub async fn change_password(
     State(state): State<AppState>,
     auth: Auth,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    change_own_password(&state, &auth, &body.current_password, &body.new_password).await?;
+    let lang = Lang::from_headers(&headers);
+    change_own_password(&state, &auth, &body.current_password, &body.new_password, lang).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Checks the current password and the new one's strength, then stores the new hash.
-pub async fn change_own_password(state: &AppState, auth: &Auth, current: &str, new: &str) -> Result<(), ApiError> {
+pub async fn change_own_password(
+    state: &AppState,
+    auth: &Auth,
+    current: &str,
+    new: &str,
+    lang: Lang,
+) -> Result<(), ApiError> {
     let ok = {
         let (c, h) = (current.to_string(), auth.user.password_hash.clone());
         tokio::task::spawn_blocking(move || wujia_core::accounts::verify_password(&c, &h))
@@ -96,7 +107,8 @@ pub async fn change_own_password(state: &AppState, auth: &Auth, current: &str, n
     if !ok {
         return Err(ApiError::field("current_password", "当前密码不正确 / the current password is wrong"));
     }
-    check_password_strength(new).map_err(|e| ApiError::field("new_password", e.to_string()))?;
+    check_new_password(new, &[&auth.user.username, &auth.user.display_name], lang)
+        .map_err(|m| ApiError::field("new_password", m))?;
     let hash = hash_password_blocking(new.to_string()).await?;
     let change = auth.change(state, "user.change_password", None);
     state.store.set_password(auth.user.id, &hash, false, auth.session.as_deref(), change).await?;

@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::api::registry::{SignupBody, signup};
 use crate::api::sessions::change_own_password;
 use crate::auth::{Auth, SESSION_COOKIE, login, new_token, session_cookie};
+use crate::client::ClientAddr;
 use crate::error::{ApiError, FieldIssue};
 use askama::Template;
 use axum::Router;
@@ -77,6 +78,7 @@ struct LoginForm {
 
 async fn login_submit(
     State(state): State<AppState>,
+    client: ClientAddr,
     mut ctx: PageContext,
     jar: CookieJar,
     Form(f): Form<LoginForm>,
@@ -95,7 +97,7 @@ async fn login_submit(
         let page = fail(&ctx, StatusCode::FORBIDDEN, ctx.lang.t("login.expired").to_string());
         return (jar, page).into_response();
     }
-    match login(&state, &f.username, &f.password).await {
+    match login(&state, &f.username, &f.password, client).await {
         Ok((user, token, _)) => {
             let jar = jar.add(session_cookie(&state, token)).remove(Cookie::from(FORM_CSRF_COOKIE));
             let to = if user.must_change_password {
@@ -108,8 +110,13 @@ async fn login_submit(
             (jar, Redirect::to(&to)).into_response()
         }
         Err(ApiError::Unauthorized) => fail(&ctx, StatusCode::UNAUTHORIZED, ctx.lang.t("login.failed").to_string()),
-        Err(e @ ApiError::TooManyRequests { .. }) => {
-            fail(&ctx, StatusCode::TOO_MANY_REQUESTS, format!("{} {}", ctx.lang.t("login.throttled"), e.detail()))
+        Err(ApiError::TooManyRequests { retry_after }) => {
+            let message = ctx.lang.t("login.throttled").replace("{seconds}", &retry_after.to_string());
+            let mut page = fail(&ctx, StatusCode::TOO_MANY_REQUESTS, message);
+            if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after.to_string()) {
+                page.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            page
         }
         Err(ApiError::Validation(_)) => {
             fail(&ctx, StatusCode::UNPROCESSABLE_ENTITY, ctx.lang.t("login.missing").to_string())
@@ -180,7 +187,7 @@ async fn password_submit(
     if let Err(e) = auth.check_csrf(&f.csrf) {
         return error_page(&ctx, Some(&auth), e);
     }
-    let result = change_own_password(&state, &auth, &f.current_password, &f.new_password).await;
+    let result = change_own_password(&state, &auth, &f.current_password, &f.new_password, ctx.lang).await;
     let (status, done, errors) = match result {
         Ok(()) => (StatusCode::OK, true, vec![]),
         Err(e @ ApiError::Validation(_)) => (StatusCode::UNPROCESSABLE_ENTITY, false, e.issues()),
@@ -243,8 +250,11 @@ async fn signup_submit(
         display_name: f.display_name.clone(),
         password: f.password,
     };
-    let result =
-        if form_csrf_ok(&ctx, &f.csrf) { signup(&state, &body).await.map(|_| ()) } else { Err(ApiError::Forbidden) };
+    let result = if form_csrf_ok(&ctx, &f.csrf) {
+        signup(&state, &body, ctx.lang).await.map(|_| ())
+    } else {
+        Err(ApiError::Forbidden)
+    };
     match result {
         Ok(()) => Redirect::to("/login?next=/portal").into_response(),
         Err(e) => {

@@ -111,7 +111,7 @@ async fn create_user(State(state): State<AppState>, ctx: PageContext, auth: Auth
         communities,
         household_id,
     };
-    match add_user(&state, &auth, &body).await {
+    match add_user(&state, &auth, &body, ctx.lang).await {
         Ok((user, generated)) => {
             let notice = format!(
                 "{} {} · {}: {}",

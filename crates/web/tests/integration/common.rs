@@ -17,6 +17,9 @@ use wujia_web::{AppState, Config, FixedClock};
 /// Every demo account's password in tests.
 pub const PASSWORD: &str = "test-password-2024";
 
+/// A password strong enough to be set (tests that create accounts or change passwords use it).
+pub const NEW_PASSWORD: &str = "lantern-okra-57-river";
+
 /// The token the test servers' `/metrics` asks for.
 pub const METRICS_TOKEN: &str = "test-metrics-token";
 
@@ -310,26 +313,30 @@ pub fn hidden(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap().to_string()
 }
 
-/// Runs each named test body on SQLite and, where available, PostgreSQL.
+/// Runs each named test body on SQLite and, where available, PostgreSQL; `configure = f;` first changes the
+/// servers' settings as [`TestApp::spawn_with`] does.
 #[macro_export]
 macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
+    (configure = $configure:expr; $($name:ident),* $(,)?) => {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                let app = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await.unwrap();
+                let app = $crate::common::TestApp::spawn_with($crate::common::Backend::Sqlite, $configure).await.unwrap();
                 super::$name(app).await;
             })*
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                match $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
+                match $crate::common::TestApp::spawn_with($crate::common::Backend::Postgres, $configure).await {
                     Some(app) => super::$name(app).await,
                     None => eprintln!("WUJIA_TEST_DATABASE_URL is not set: PostgreSQL variant not run here"),
                 }
             })*
         }
+    };
+    ($($name:ident),* $(,)?) => {
+        on_both!(configure = |_| {}; $($name),*);
     };
 }
 

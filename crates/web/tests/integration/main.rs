@@ -14,6 +14,7 @@ mod calendar;
 mod disclosure;
 mod faults;
 mod figures;
+mod login;
 mod mail;
 mod once;
 mod openapi;
