@@ -564,30 +564,7 @@ async fn run(cli: Cli) -> Result<()> {
             let records = store.export_records(community, None, today).await?;
             let rows: Vec<Vec<String>> = records
                 .iter()
-                .map(|r| {
-                    let v = &r.resident;
-                    vec![
-                        r.compound.clone(),
-                        r.building.to_string(),
-                        r.unit.to_string(),
-                        r.room.clone(),
-                        v.name.clone(),
-                        if v.gender == "male" { "男".into() } else { "女".into() },
-                        v.birth_date.to_string(),
-                        r.id_card.clone().unwrap_or_default(),
-                        v.phone.clone().unwrap_or_default(),
-                        v.origin.clone().unwrap_or_default(),
-                        v.move_in_date.map(|d| d.to_string()).unwrap_or_default(),
-                        relation_zh(&v.relation),
-                        v.wedding_date.map(|d| d.to_string()).unwrap_or_default(),
-                        v.tags
-                            .iter()
-                            .filter(|t| !wujia_core::registry::DERIVED_TAGS.iter().any(|(c, _, _)| c == t))
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join("、"),
-                    ]
-                })
+                .map(|r| r.cells(r.id_card.clone().unwrap_or_default(), r.resident.phone.clone().unwrap_or_default()))
                 .collect();
             let bytes = transfer::write_table(format, &rows)?;
             write_new(&file, &bytes)?;
@@ -715,10 +692,6 @@ async fn run_bench(command: BenchCommand) -> Result<()> {
         BenchCommand::Search { requests } => bench::search(requests).await,
         BenchCommand::Street { communities, requests } => bench::street(communities, requests).await,
     }
-}
-
-fn relation_zh(code: &str) -> String {
-    wujia_core::registry::Relation::ALL.iter().find(|r| r.code() == code).map_or(code, |r| r.zh()).to_string()
 }
 
 fn report_row_errors(errors: &[transfer::RowError]) {

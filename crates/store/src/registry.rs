@@ -310,6 +310,37 @@ pub struct ExportRecord {
     pub id_card: Option<String>,
 }
 
+impl ExportRecord {
+    /// The record's cells in the import template's columns, with the ID number and phone as the reader may see
+    /// them (the caller decides full or masked). Only manual tags are written: the derived ones follow from the rest.
+    pub fn cells(&self, id_card: String, phone: String) -> Vec<String> {
+        let v = &self.resident;
+        let relation = wujia_core::registry::Relation::parse(&v.relation).map_or(v.relation.as_str(), |x| x.zh());
+        let manual: Vec<&str> = v
+            .tags
+            .iter()
+            .map(String::as_str)
+            .filter(|t| !wujia_core::registry::DERIVED_TAGS.iter().any(|(c, _, _)| c == t))
+            .collect();
+        vec![
+            self.compound.clone(),
+            self.building.to_string(),
+            self.unit.to_string(),
+            self.room.clone(),
+            v.name.clone(),
+            if v.gender == "male" { "男".into() } else { "女".into() },
+            v.birth_date.to_string(),
+            id_card,
+            phone,
+            v.origin.clone().unwrap_or_default(),
+            v.move_in_date.map(|d| d.to_string()).unwrap_or_default(),
+            relation.to_string(),
+            v.wedding_date.map(|d| d.to_string()).unwrap_or_default(),
+            manual.join("、"),
+        ]
+    }
+}
+
 impl Store {
     /// Every community, by name.
     pub async fn communities(&self) -> Result<Vec<Community>> {

@@ -2,7 +2,7 @@
 
 use crate::{App, AppError, Caller, Result};
 use wujia_core::accounts::{Action, Role, Scope};
-use wujia_core::registry::{DERIVED_TAGS, PhoneNumber, Relation};
+use wujia_core::registry::PhoneNumber;
 use wujia_core::transfer::{self, Format};
 use wujia_store::ExportRecord;
 
@@ -47,24 +47,6 @@ fn row(caller: &Caller, community: i64, r: &ExportRecord) -> (Vec<String>, bool)
         (Some(p), false) => PhoneNumber::parse(p).map(|n| n.masked()).unwrap_or_default(),
         (None, _) => String::new(),
     };
-    let manual: Vec<&str> =
-        v.tags.iter().map(String::as_str).filter(|t| !DERIVED_TAGS.iter().any(|(c, _, _)| c == t)).collect();
-    let relation = Relation::parse(&v.relation).map_or(v.relation.as_str(), |x| x.zh());
-    let row = vec![
-        r.compound.clone(),
-        r.building.to_string(),
-        r.unit.to_string(),
-        r.room.clone(),
-        v.name.clone(),
-        if v.gender == "male" { "男".into() } else { "女".into() },
-        v.birth_date.to_string(),
-        id_card.unwrap_or_default(),
-        phone,
-        v.origin.clone().unwrap_or_default(),
-        v.move_in_date.map(|d| d.to_string()).unwrap_or_default(),
-        relation.to_string(),
-        v.wedding_date.map(|d| d.to_string()).unwrap_or_default(),
-        manual.join("、"),
-    ];
+    let row = r.cells(id_card.unwrap_or_default(), phone);
     (row, full_id)
 }
