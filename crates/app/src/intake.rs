@@ -1,15 +1,28 @@
 //! Group commit for new requests: intakes that arrive together are written in one transaction, and each caller
-//! is answered only after that transaction is durable. One fsync serves many residents at busy moments.
+//! is answered only after that transaction is durable. One fsync serves many residents at busy moments, and the
+//! work that does not depend on the resident (reading the holiday calendar, the communities' codes, the end of
+//! the audit chain) is done once per batch.
 
 use crate::error::AppError;
+use crate::requests::deadline;
+use chrono::Datelike;
+use chrono_tz::Asia::Shanghai;
 use tokio::sync::{mpsc, oneshot};
-use wujia_store::{Change, NewRequest, Notices, Store, StoreError};
+use wujia_core::requests::Sla;
+use wujia_store::{Change, NewRequest, Notices, RequestRow, RequestToWrite, Store, StoreError};
 
-type Item = (NewRequest, Notices, String, Change);
+/// A request checked and ready, but for its deadlines: they are counted by the writer on the calendar it reads
+/// once for the batch.
+pub(crate) struct Draft {
+    pub request: NewRequest,
+    pub sla: Sla,
+    pub notices: Notices,
+    pub change: Change,
+}
 
 struct Job {
-    item: Item,
-    reply: oneshot::Sender<Result<i64, StoreError>>,
+    draft: Draft,
+    reply: oneshot::Sender<crate::Result<RequestRow>>,
 }
 
 /// The per-node writer of new requests.
@@ -25,52 +38,73 @@ impl Intake {
     pub fn start(store: Store) -> Self {
         let (tx, mut rx) = mpsc::channel::<Job>(4 * BATCH);
         tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut jobs = vec![first];
-                while jobs.len() < BATCH {
-                    match rx.try_recv() {
-                        Ok(j) => jobs.push(j),
-                        Err(_) => break,
-                    }
-                }
-                let items: Vec<Item> = jobs.iter().map(|j| j.item.clone()).collect();
-                match store.create_requests(&items).await {
-                    Ok(ids) => {
-                        for (job, id) in jobs.into_iter().zip(ids) {
-                            let _ = job.reply.send(Ok(id));
-                        }
-                    }
-                    Err(_) if jobs.len() > 1 => {
-                        // One bad item must not fail the others: write them one by one.
-                        for job in jobs {
-                            let result = store.create_requests(std::slice::from_ref(&job.item)).await.map(|ids| ids[0]);
-                            let _ = job.reply.send(result);
-                        }
-                    }
-                    Err(e) => {
-                        if let Some(job) = jobs.pop() {
-                            let _ = job.reply.send(Err(e));
-                        }
-                    }
-                }
+            let mut jobs = Vec::with_capacity(BATCH);
+            while rx.recv_many(&mut jobs, BATCH).await > 0 {
+                write_batch(&store, std::mem::take(&mut jobs)).await;
             }
         });
         Self { tx }
     }
 
-    /// Writes one request (with others arriving at the same time) and returns its id once it is durable.
-    pub async fn create(
-        &self,
-        new: NewRequest,
-        notices: Notices,
-        community_code: String,
-        change: Change,
-    ) -> crate::Result<i64> {
+    /// Writes one request (with others arriving at the same time) and returns it once it is durable.
+    pub(crate) async fn create(&self, draft: Draft) -> crate::Result<RequestRow> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Job { item: (new, notices, community_code, change), reply })
+            .send(Job { draft, reply })
             .await
             .map_err(|_| AppError::Internal("the request writer has stopped".into()))?;
-        Ok(answer.await.map_err(|_| AppError::Internal("the request writer dropped a request".into()))??)
+        answer.await.map_err(|_| AppError::Internal("the request writer dropped a request".into()))?
+    }
+}
+
+async fn write_batch(store: &Store, jobs: Vec<Job>) {
+    // A deadline is counted from the day a request is received and ends within weeks: the calendar of that year
+    // and the next is what the batch needs.
+    let years = jobs.iter().map(|j| j.draft.request.received_at.with_timezone(&Shanghai).year());
+    let (first, last) = years.fold((i32::MAX, i32::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    let calendar = match store.calendar_of_years(first, last.saturating_add(1)).await {
+        Ok(c) => c,
+        Err(e) => {
+            let message = format!("the request writer could not read the holiday calendar: {e}");
+            for job in jobs {
+                let _ = job.reply.send(Err(AppError::Internal(message.clone())));
+            }
+            return;
+        }
+    };
+    let items: Vec<RequestToWrite> = jobs
+        .iter()
+        .map(|j| {
+            let d = &j.draft;
+            RequestToWrite {
+                respond_due: deadline(&calendar, d.sla.respond, d.request.received_at),
+                resolve_due: deadline(&calendar, d.sla.resolve, d.request.received_at),
+                request: d.request.clone(),
+                notices: d.notices.clone(),
+                change: d.change.clone(),
+            }
+        })
+        .collect();
+    match store.create_requests(&items).await {
+        Ok(rows) => {
+            for (job, row) in jobs.into_iter().zip(rows) {
+                let _ = job.reply.send(Ok(row));
+            }
+        }
+        Err(_) if jobs.len() > 1 => {
+            // One bad item must not fail the others: write them one by one.
+            for (job, item) in jobs.into_iter().zip(items) {
+                let result = store
+                    .create_requests(std::slice::from_ref(&item))
+                    .await
+                    .and_then(|rows| rows.into_iter().next().ok_or(StoreError::NotFound));
+                let _ = job.reply.send(result.map_err(AppError::from));
+            }
+        }
+        Err(e) => {
+            if let Some(job) = jobs.into_iter().next() {
+                let _ = job.reply.send(Err(e.into()));
+            }
+        }
     }
 }

@@ -194,7 +194,8 @@ impl Store {
         Ok(())
     }
 
-    /// The newest events first, optionally before a position and for one entity.
+    /// The newest events first, optionally before a position and for one entity. One statement per shape (see
+    /// [`Store::entity_events`]): the one for a record walks the index by record.
     pub async fn events(
         &self,
         before_seq: Option<i64>,
@@ -202,17 +203,26 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<AuditEntry>> {
         let before = before_seq.unwrap_or(i64::MAX);
-        let (kind, id) = entity.map_or((None, None), |(k, i)| (Some(k.to_string()), Some(i.to_string())));
-        let sql = format!(
-            "SELECT * FROM events WHERE seq < $1 AND ($2 IS NULL OR (entity = $2 AND entity_id = $3)) \
-             ORDER BY seq DESC LIMIT {limit}"
-        );
-        let rows = with_db!(self, read, pool, _pg => sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(sql))
-        .bind(before)
-        .bind(kind)
-        .bind(id)
-        .fetch_all(pool)
-        .await?);
+        let rows = match entity {
+            Some((kind, id)) => {
+                let sql = format!(
+                    "SELECT * FROM events WHERE entity = $1 AND entity_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT {limit}"
+                );
+                with_db!(self, read, pool, _pg => sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(sql))
+                    .bind(kind)
+                    .bind(id)
+                    .bind(before)
+                    .fetch_all(pool)
+                    .await?)
+            }
+            None => {
+                let sql = format!("SELECT * FROM events WHERE seq < $1 ORDER BY seq DESC LIMIT {limit}");
+                with_db!(self, read, pool, _pg => sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(sql))
+                    .bind(before)
+                    .fetch_all(pool)
+                    .await?)
+            }
+        };
         Ok(rows)
     }
 

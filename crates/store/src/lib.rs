@@ -49,7 +49,8 @@ pub use registry::{
     ResidentView, SearchHit, TagInfo, UnitWithHouseholds,
 };
 pub use requests::{
-    Batch, Category, Knowledge, NewCategory, NewRequest, Photo, RequestFilter, RequestRow, RequestUpdate, urgency_of,
+    Batch, Category, Knowledge, NewCategory, NewRequest, Photo, RequestFilter, RequestRow, RequestToWrite,
+    RequestUpdate, urgency_of,
 };
 pub use scope::BuildingFigures;
 pub use search::SEARCHABLE;
@@ -206,13 +207,17 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-                // Keep large transactions (imports) in memory instead of spilling pages mid-transaction.
-                .pragma("cache_size", "-131072")
+                // The writer keeps large transactions (imports) in memory instead of spilling pages
+                // mid-transaction; each of the eight readers gets an eighth of that (memory stays bounded).
+                .pragma("cache_size", "-65536")
                 .pragma("temp_store", "memory")
                 // Lets `code LIKE 'civil.%'` walk an index; codes and names have no letter case worth folding.
                 .pragma("case_sensitive_like", "ON");
             let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
-            let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(false)).await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts.read_only(false).pragma("cache_size", "-8192"))
+                .await?;
             Db::Sqlite { read, write }
         } else {
             return Err(StoreError::Unsupported("database URL must start with sqlite:// or postgres://"));

@@ -62,6 +62,45 @@ macro_rules! write_notices {
 }
 pub(crate) use write_notices;
 
+/// Writes the notices of many new requests inside transaction `$tx` (`&[(Notices, request id, at)]`), many rows
+/// per statement.
+macro_rules! write_request_notices {
+    ($tx:expr, $notices:expr) => {{
+        let notices: &[($crate::Notices, i64, chrono::DateTime<chrono::Utc>)] = $notices;
+        let inbox: Vec<(&(i64, String, String, String), chrono::DateTime<chrono::Utc>)> =
+            notices.iter().flat_map(|(n, _, at)| n.inbox.iter().map(move |m| (m, *at))).collect();
+        for chunk in inbox.chunks(1000) {
+            let mut qb = sqlx::QueryBuilder::new("INSERT INTO inbox (user_id, title, body, link, created_at) ");
+            qb.push_values(chunk, |mut b, ((user, title, body, link), at)| {
+                b.push_bind(*user)
+                    .push_bind(title.clone())
+                    .push_bind(body.clone())
+                    .push_bind(link.clone())
+                    .push_bind(*at);
+            });
+            qb.build().execute(&mut *$tx).await?;
+        }
+        let outside: Vec<(&(i64, String, String), i64, chrono::DateTime<chrono::Utc>)> =
+            notices.iter().flat_map(|(n, id, at)| n.outside.iter().map(move |m| (m, *id, *at))).collect();
+        for chunk in outside.chunks(1000) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO outbox (channel_id, request_id, title, body, status, next_attempt_at, created_at) ",
+            );
+            qb.push_values(chunk, |mut b, ((channel, title, body), id, at)| {
+                b.push_bind(*channel)
+                    .push_bind(*id)
+                    .push_bind(title.clone())
+                    .push_bind(body.clone())
+                    .push("'pending'")
+                    .push_bind(*at)
+                    .push_bind(*at);
+            });
+            qb.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+pub(crate) use write_request_notices;
+
 /// An inbox message.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct InboxItem {

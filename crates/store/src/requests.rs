@@ -5,7 +5,7 @@ use crate::notifications::write_notices;
 use crate::{Change, Result, Store, StoreError, with_db};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use wujia_core::requests::{
     CalendarEntry, DayKind, Limit, Sla, Urgency, WorkCalendar, default_catalogue, shipped_arrangements,
 };
@@ -166,10 +166,21 @@ pub struct NewRequest {
     pub submitted_by: Option<i64>,
     /// Received.
     pub received_at: DateTime<Utc>,
+}
+
+/// A request ready to be written: what was taken in, its deadlines, what it tells whom, and its change.
+#[derive(Debug, Clone)]
+pub struct RequestToWrite {
+    /// What was taken in.
+    pub request: NewRequest,
     /// Response deadline.
     pub respond_due: DateTime<Utc>,
     /// Resolution deadline.
     pub resolve_due: DateTime<Utc>,
+    /// Who hears of it; `{number}` and `{id}` are filled in on insert.
+    pub notices: crate::Notices,
+    /// The audit change (its entity and `after` are filled in on insert).
+    pub change: Change,
 }
 
 /// Filters for the queue.
@@ -211,6 +222,113 @@ pub(crate) const REQUEST_COLUMNS: &str = "r.id, r.community_id, r.number, r.cate
      r.co_handlers, r.paused_reason, r.paused_at, r.received_at, r.respond_due, r.resolve_due, r.responded_at, \
      r.resolved_at, r.resolution, r.followup_solved, r.followup_satisfaction, r.followed_up_at, r.closed_at, \
      r.reopen_count, r.version, r.batch_id";
+
+/// Numbers and inserts `$items` (`&[RequestToWrite]`) inside transaction `$tx`, with their events and notices,
+/// in a handful of statements whatever their number; evaluates to their rows in the order of the items.
+macro_rules! insert_requests {
+    ($tx:expr, $pg:expr, $items:expr) => {{
+        let items: &[RequestToWrite] = $items;
+        let mut communities: Vec<i64> = items.iter().map(|i| i.request.community_id).collect();
+        communities.sort_unstable();
+        communities.dedup();
+        let mut qb = sqlx::QueryBuilder::new("SELECT id, code FROM communities WHERE id IN (");
+        let mut ids = qb.separated(", ");
+        for id in &communities {
+            ids.push_bind(*id);
+        }
+        qb.push(")");
+        let codes: HashMap<i64, String> = qb.build_query_as::<(i64, String)>().fetch_all(&mut *$tx).await?.into_iter().collect();
+        // One step of each counter the batch uses: the numbers stay gap-free and in the order of the items.
+        let keys: Vec<(i64, i32)> = items
+            .iter()
+            .map(|i| (i.request.community_id, i.request.received_at.with_timezone(&chrono_tz_shanghai()).year()))
+            .collect();
+        let mut counts: BTreeMap<(i64, i32), i64> = BTreeMap::new();
+        for key in &keys {
+            *counts.entry(*key).or_default() += 1;
+        }
+        let mut next: HashMap<(i64, i32), i64> = HashMap::new();
+        for (&(community, year), &n) in &counts {
+            let last: i64 = sqlx::query_scalar(
+                "INSERT INTO request_counters (community_id, year, last) VALUES ($1, $2, $3) \
+                 ON CONFLICT (community_id, year) DO UPDATE SET last = request_counters.last + $3 RETURNING last",
+            )
+            .bind(community)
+            .bind(i64::from(year))
+            .bind(n)
+            .fetch_one(&mut *$tx)
+            .await?;
+            next.insert((community, year), last - n + 1);
+        }
+        let mut numbers = Vec::with_capacity(items.len());
+        for key in &keys {
+            let code = codes.get(&key.0).ok_or(StoreError::NotFound)?;
+            let seq = next.entry(*key).or_default();
+            numbers.push(wujia_core::requests::request_number(code, key.1, *seq));
+            *seq += 1;
+        }
+        let returning = format!(" RETURNING {}", REQUEST_COLUMNS.replace("r.", ""));
+        let mut inserted: HashMap<(i64, String), RequestRow> = HashMap::with_capacity(items.len());
+        for (chunk, numbers) in items.chunks(INSERT_CHUNK).zip(numbers.chunks(INSERT_CHUNK)) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO service_requests (community_id, number, category_id, channel, status, description, household_id, \
+                   building_id, location, contact_name, contact_phone, answers, external_no, submitted_by, received_at, \
+                   respond_due, resolve_due, updated_at) ",
+            );
+            qb.push_values(chunk.iter().zip(numbers), |mut b, (item, number)| {
+                let n = &item.request;
+                b.push_bind(n.community_id)
+                    .push_bind(number.clone())
+                    .push_bind(n.category_id)
+                    .push_bind(n.channel.clone())
+                    .push("'received'")
+                    .push_bind(n.description.clone())
+                    .push_bind(n.household_id)
+                    .push_bind(n.building_id)
+                    .push_bind(n.location.clone())
+                    .push_bind(n.contact_name.clone())
+                    .push_bind(n.contact_phone.clone())
+                    .push_bind(n.answers.clone())
+                    .push_bind(n.external_no.clone())
+                    .push_bind(n.submitted_by)
+                    .push_bind(n.received_at)
+                    .push_bind(item.respond_due)
+                    .push_bind(item.resolve_due)
+                    .push_bind(n.received_at);
+            });
+            qb.push(&returning);
+            for row in qb.build_query_as::<RequestRow>().fetch_all(&mut *$tx).await? {
+                inserted.insert((row.community_id, row.number.clone()), row);
+            }
+        }
+        // RETURNING promises no order: the rows are matched to the items by their numbers.
+        let mut rows = Vec::with_capacity(items.len());
+        for (item, number) in items.iter().zip(&numbers) {
+            rows.push(inserted.remove(&(item.request.community_id, number.clone())).ok_or(StoreError::NotFound)?);
+        }
+        let mut chain = $crate::audit::open_chain!($tx, $pg);
+        let mut notices = Vec::with_capacity(items.len());
+        for (item, row) in items.iter().zip(&rows) {
+            let n = &item.request;
+            chain.push(&Change {
+                community_id: Some(n.community_id),
+                entity: "request".into(),
+                entity_id: row.id.to_string(),
+                after: serde_json::json!({"number": row.number, "category_id": n.category_id, "channel": n.channel,
+                    "description": n.description, "location": n.location, "external_no": n.external_no,
+                    "respond_due": item.respond_due, "resolve_due": item.resolve_due}),
+                ..item.change.clone()
+            });
+            notices.push((item.notices.for_request(&row.number, row.id), row.id, item.change.at));
+        }
+        $crate::audit::write_events!($tx, chain);
+        $crate::notifications::write_request_notices!($tx, &notices);
+        rows
+    }};
+}
+
+/// Rows per multi-row insert: well within the bound parameters SQLite (32,766) and PostgreSQL (65,535) allow.
+const INSERT_CHUNK: usize = 500;
 
 /// Adds a published answer to the knowledge base inside transaction `$tx`, with its event; evaluates to its id.
 macro_rules! insert_knowledge_in {
@@ -535,6 +653,27 @@ impl Store {
         Ok(years.into_iter().collect())
     }
 
+    /// The working calendar of the years `first..=last` as stored, covering those of them that are recorded:
+    /// what counting a deadline from those years needs (a few dozen days, where the whole calendar is hundreds).
+    pub async fn calendar_of_years(&self, first: i32, last: i32) -> Result<WorkCalendar> {
+        let (from, _) = year_bounds(first);
+        let (_, to) = year_bounds(last);
+        let rows: Vec<(NaiveDate, String)> = with_db!(self, read, pool, _pg => sqlx::query_as(
+                "SELECT day, kind FROM calendar_days WHERE day >= $1 AND day < $2 ORDER BY day")
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?);
+        let years: Vec<i32> = with_db!(self, read, pool, _pg => sqlx::query_scalar(
+                "SELECT year FROM calendar_years WHERE year >= $1 AND year <= $2 ORDER BY year")
+            .bind(first)
+            .bind(last)
+            .fetch_all(pool)
+            .await?);
+        let entries = rows.into_iter().map(|(d, k)| Ok((d, day_kind(&k)?))).collect::<Result<Vec<_>>>()?;
+        Ok(WorkCalendar::new(entries).covering(years))
+    }
+
     /// The working calendar as stored, with the years it covers.
     pub async fn calendar(&self) -> Result<WorkCalendar> {
         let rows: Vec<(NaiveDate, String)> = with_db!(self, read, pool, _pg => sqlx::query_as("SELECT day, kind FROM calendar_days ORDER BY day").fetch_all(pool).await?);
@@ -542,77 +681,52 @@ impl Store {
         Ok(WorkCalendar::new(entries).covering(self.calendar_years().await?))
     }
 
-    /// Takes in a request: numbers it and records it in one transaction.
-    pub async fn create_request(
-        &self,
-        new: &NewRequest,
-        community_code: &str,
-        change: Change,
-        notices: &crate::Notices,
-    ) -> Result<RequestRow> {
-        let ids = self.create_requests(&[(new.clone(), notices.clone(), community_code.to_string(), change)]).await?;
-        self.request(ids[0]).await
+    /// Takes in many requests in one transaction, all or none: 12345 imports, and concurrent intakes committed
+    /// together (group commit). The statements are per batch, not per request: one read of the communities'
+    /// codes, one counter update per community and year, and many rows per insert. Rows come back in the
+    /// order of `items`.
+    pub async fn create_requests(&self, items: &[RequestToWrite]) -> Result<Vec<RequestRow>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        // An async block, so that a failed statement ends the attempt (`?`) and not the whole function.
+        let attempt: Result<Vec<RequestRow>> = async {
+            with_db!(self, write, pool, pg => {
+                let mut tx = pool.begin().await?;
+                let rows = insert_requests!(tx, pg, items);
+                tx.commit().await?;
+                Ok(rows)
+            })
+        }
+        .await;
+        match attempt {
+            Err(StoreError::Database(e)) if is_taken_order(&e) => Err(self.name_taken_order(items, e).await),
+            other => other,
+        }
     }
 
-    /// Takes in many requests in one transaction, all or none: 12345 imports, and concurrent intakes committed
-    /// together (group commit). Each item carries its community's code and its own change.
-    pub async fn create_requests(&self, items: &[(NewRequest, crate::Notices, String, Change)]) -> Result<Vec<i64>> {
-        with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
-            let mut ids = Vec::with_capacity(items.len());
-            for (new, notices, community_code, change) in items {
-                let year = new.received_at.with_timezone(&chrono_tz_shanghai()).year();
-                let seq: i64 = sqlx::query_scalar(
-                    "INSERT INTO request_counters (community_id, year, last) VALUES ($1, $2, 1) \
-                     ON CONFLICT (community_id, year) DO UPDATE SET last = request_counters.last + 1 RETURNING last",
-                )
-                .bind(new.community_id)
-                .bind(i64::from(year))
-                .fetch_one(&mut *tx)
-                .await?;
-                let number = wujia_core::requests::request_number(community_code, year, seq);
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO service_requests (community_id, number, category_id, channel, status, description, household_id, \
-                       building_id, location, contact_name, contact_phone, answers, external_no, submitted_by, received_at, \
-                       respond_due, resolve_due, updated_at) \
-                     VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $14) RETURNING id",
-                )
-                .bind(new.community_id)
-                .bind(&number)
-                .bind(new.category_id)
-                .bind(&new.channel)
-                .bind(&new.description)
-                .bind(new.household_id)
-                .bind(new.building_id)
-                .bind(&new.location)
-                .bind(&new.contact_name)
-                .bind(&new.contact_phone)
-                .bind(&new.answers)
-                .bind(&new.external_no)
-                .bind(new.submitted_by)
-                .bind(new.received_at)
-                .bind(new.respond_due)
-                .bind(new.resolve_due)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| taken_order(e, new.external_no.as_deref()))?;
-                let change = Change {
-                    community_id: Some(new.community_id),
-                    entity: "request".into(),
-                    entity_id: id.to_string(),
-                    after: serde_json::json!({"number": number, "category_id": new.category_id, "channel": new.channel,
-                        "description": new.description, "location": new.location, "external_no": new.external_no,
-                        "respond_due": new.respond_due, "resolve_due": new.resolve_due}),
-                    ..change.clone()
-                };
-                append_event!(tx, pg, &change);
-                let notices = notices.for_request(&number, id);
-                write_notices!(tx, &notices, Some(id), change.at);
-                ids.push(id);
+    /// The conflict naming the first order of `items` already taken in (or taken twice in the batch), after a
+    /// batch failed on the order-number constraint.
+    async fn name_taken_order(&self, items: &[RequestToWrite], cause: sqlx::Error) -> StoreError {
+        let mut seen = BTreeSet::new();
+        for item in items {
+            let Some(no) = item.request.external_no.as_deref() else { continue };
+            if !seen.insert((item.request.community_id, no)) {
+                return taken_order(no);
             }
-            tx.commit().await?;
-            Ok(ids)
-        })
+            let known: std::result::Result<Option<i64>, sqlx::Error> = with_db!(self, read, pool, _pg => sqlx::query_scalar(
+                "SELECT id FROM service_requests WHERE community_id = $1 AND external_no = $2")
+                .bind(item.request.community_id)
+                .bind(no)
+                .fetch_optional(pool)
+                .await);
+            match known {
+                Ok(Some(_)) => return taken_order(no),
+                Ok(None) => {}
+                Err(e) => return StoreError::Database(e),
+            }
+        }
+        StoreError::Database(cause)
     }
 
     /// The 12345 order numbers a community already holds (each once: `service_requests_external_no_once`).
@@ -1091,18 +1205,18 @@ impl Store {
 
 /// A 12345 order number the community already holds (the unique index `service_requests_external_no_once`, or on
 /// SQLite its columns) is a conflict naming the order: another import or entry took it in first.
-fn taken_order(e: sqlx::Error, external_no: Option<&str>) -> StoreError {
-    let ours = match &e {
+fn is_taken_order(e: &sqlx::Error) -> bool {
+    match e {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             db.constraint() == Some("service_requests_external_no_once") || db.message().contains("external_no")
         }
         _ => false,
-    };
-    match external_no {
-        Some(no) if ours => StoreError::Conflict(format!(
-            "工单 {no} 已收入(另一次导入或录入在先),本次未写入 / order {no} is already taken in (another import \
-             or entry came first); nothing was written"
-        )),
-        _ => StoreError::Database(e),
     }
+}
+
+fn taken_order(no: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "工单 {no} 已收入(另一次导入或录入在先),本次未写入 / order {no} is already taken in (another import \
+         or entry came first); nothing was written"
+    ))
 }

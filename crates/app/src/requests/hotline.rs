@@ -8,7 +8,7 @@ use wujia_core::accounts::{Action, Scope};
 use wujia_core::registry::{AddressQuery, PhoneNumber};
 use wujia_core::requests::{Channel, hotline};
 use wujia_core::transfer::{RowError, read_table};
-use wujia_store::NewRequest;
+use wujia_store::{NewRequest, RequestToWrite};
 
 /// What an import did, or would do on a dry run.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -46,14 +46,9 @@ pub async fn import_orders(
     let categories = app.store.categories().await?;
     let known = app.store.known_external_numbers(community).await?;
     let calendar = app.store.calendar().await?;
-    let code = app
-        .store
-        .communities()
-        .await?
-        .into_iter()
-        .find(|c| c.id == community)
-        .map(|c| c.code)
-        .ok_or(AppError::NotFound)?;
+    if !app.store.communities().await?.iter().any(|c| c.id == community) {
+        return Err(AppError::NotFound);
+    }
     let mut errors = Vec::new();
     let mut items = Vec::new();
     let mut already = 0;
@@ -106,9 +101,9 @@ pub async fn import_orders(
             external_no: Some(o.external_no.clone()),
             submitted_by: Some(caller.user.id),
             received_at: o.received_at,
-            respond_due: super::deadline(&calendar, sla.respond, o.received_at),
-            resolve_due: o.city_deadline.unwrap_or_else(|| super::deadline(&calendar, sla.resolve, o.received_at)),
         };
+        let respond_due = super::deadline(&calendar, sla.respond, o.received_at);
+        let resolve_due = o.city_deadline.unwrap_or_else(|| super::deadline(&calendar, sla.resolve, o.received_at));
         let notices = notify::on_create(
             app,
             community,
@@ -119,7 +114,7 @@ pub async fn import_orders(
             app.clock.now(),
         )
         .await?;
-        items.push((new, notices));
+        items.push((new, respond_due, resolve_due, notices));
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors.into_iter().map(Into::into).collect()));
@@ -129,7 +124,16 @@ pub async fn import_orders(
         0
     } else {
         let change = caller.change(app.clock.now(), "request.create", Some(community));
-        let items: Vec<_> = items.into_iter().map(|(n, notices)| (n, notices, code.clone(), change.clone())).collect();
+        let items: Vec<RequestToWrite> = items
+            .into_iter()
+            .map(|(request, respond_due, resolve_due, notices)| RequestToWrite {
+                request,
+                respond_due,
+                resolve_due,
+                notices,
+                change: change.clone(),
+            })
+            .collect();
         app.store.create_requests(&items).await?.len()
     };
     Ok(HotlineImport { orders: orders.len(), created, would_create, already_known: already, dry_run })

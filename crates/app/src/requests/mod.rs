@@ -8,6 +8,7 @@ mod views;
 
 pub use views::{CategoryView, RateDefinitions, RequestDetail, RequestView, RequestsSummary, TimelineEntry};
 
+use crate::intake::Draft;
 use crate::{App, AppError, Caller, FieldIssue, Result, notify};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -280,7 +281,6 @@ pub async fn take_in(app: &App, caller: &Caller, b: &TakeIn, fixed: Option<Chann
     let Some(category) = category.filter(|_| issues.is_empty()) else {
         return Err(AppError::Validation(issues));
     };
-    let calendar = app.store.calendar().await?;
     let sla = category.sla();
     let contact_name = b.contact_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map_or_else(
         || if resident { caller.user.display_name.clone() } else { String::new() },
@@ -300,21 +300,12 @@ pub async fn take_in(app: &App, caller: &Caller, b: &TakeIn, fixed: Option<Chann
         external_no,
         submitted_by: Some(caller.user.id),
         received_at: now,
-        respond_due: deadline(&calendar, sla.respond, now),
-        resolve_due: deadline(&calendar, sla.resolve, now),
     };
-    let code = app
-        .store
-        .communities()
-        .await?
-        .into_iter()
-        .find(|c| c.id == community)
-        .map(|c| c.code)
-        .ok_or(AppError::NotFound)?;
     let notices =
         notify::on_create(app, community, new.household_id, &category, &new.location, &new.description, now).await?;
-    let id = app.intake.create(new, notices, code, caller.change(now, "request.create", Some(community))).await?;
-    Ok(view(caller, app.store.request(id).await?, Reading::Written)?.0)
+    let change = caller.change(now, "request.create", Some(community));
+    let row = app.intake.create(Draft { request: new, sla, notices, change }).await?;
+    Ok(view(caller, row, Reading::Written)?.0)
 }
 
 /// The queue: requests by what breaches first, with filters; each caller sees what it may, contacts masked.
