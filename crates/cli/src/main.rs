@@ -1,6 +1,7 @@
 //! `wujia`: the one binary. Each subcommand is a thin shell over library code.
 
 mod bench;
+mod data_dir;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -26,6 +27,16 @@ struct Db {
     /// `sqlite://PATH` or `postgres://…`; defaults to SQLite in the data directory.
     #[arg(long, env = "WUJIA_DATABASE_URL")]
     database_url: Option<String>,
+    /// The secret key's file, to keep it apart from the data and its backups (created, owner-only, on first
+    /// start); defaults to `secret.key` in the data directory. `WUJIA_SECRET_KEY` gives the key itself instead.
+    #[arg(long, env = "WUJIA_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
+}
+
+impl Db {
+    fn key_path(&self) -> PathBuf {
+        self.secret_key_file.clone().unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -248,17 +259,18 @@ fn secret_key(db: &Db) -> Result<SecretKey> {
     if let Ok(text) = std::env::var("WUJIA_SECRET_KEY") {
         return SecretKey::parse(&text).context("WUJIA_SECRET_KEY must be 64 hex characters or base64 of 32 bytes");
     }
-    SecretKey::load_or_create(&db.data_dir)
-        .with_context(|| format!("reading the secret key in {}", db.data_dir.display()))
+    let path = db.key_path();
+    SecretKey::load_or_create(&path).with_context(|| format!("reading the secret key {}", path.display()))
 }
 
 async fn open(db: &Db) -> Result<Store> {
-    std::fs::create_dir_all(&db.data_dir).with_context(|| format!("creating {}", db.data_dir.display()))?;
-    let key_path = db.data_dir.join("secret.key");
+    data_dir::prepare(&db.data_dir)?;
+    let key_path = db.key_path();
     let had_key = key_path.exists();
     let key = secret_key(db)?;
     let url = database_url(db);
     let store = Store::connect(&url, &key).await.with_context(|| format!("connecting to {}", redact(&url)))?;
+    data_dir::protect_sqlite(&url)?;
     match store.migrate().await {
         Ok(()) => Ok(store),
         Err(StoreError::WrongKey(wrong)) => {
@@ -272,8 +284,7 @@ async fn open(db: &Db) -> Result<Store> {
                 wrong.needed.map_or_else(|| "another key".to_string(), |f| format!("the key whose fingerprint is {f}"));
             bail!(
                 "{} holds no secret key, and this database's personal data is sealed with {needed}: copy the \
-                 key kept with the backup to {}, or set WUJIA_SECRET_KEY",
-                db.data_dir.display(),
+                 key kept with the backup there, or set WUJIA_SECRET_KEY",
                 key_path.display()
             )
         }
@@ -478,6 +489,11 @@ async fn run(cli: Cli) -> Result<()> {
                 smtp: smtp_from_env(),
                 ..Default::default()
             };
+            let limits = wujia_web::Limits {
+                max_connections: wujia_web::raise_file_limit(config.limits.max_connections),
+                ..config.limits
+            };
+            let config = wujia_web::Config { limits, ..config };
             let state = wujia_web::AppState::new(store, config);
             // Deliveries and deadline alerts: every node runs them; the database hands each item to one.
             let jobs = wujia_web::spawn_jobs(state.clone(), std::time::Duration::from_secs(10));
@@ -713,13 +729,26 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WUJIA_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging()?;
     run(Cli::parse()).await
+}
+
+/// Logs to stderr at `WUJIA_LOG` (default: INFO for Wujia, warnings only from the libraries' chatter), one JSON
+/// object a line with `WUJIA_LOG_FORMAT=json`, and colours only on a terminal.
+fn init_logging() -> Result<()> {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WUJIA_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn,tantivy=warn,hyper=warn,tower_http=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match std::env::var("WUJIA_LOG_FORMAT").as_deref() {
+        Ok("json") => builder.json().with_current_span(true).with_span_list(false).init(),
+        Ok("text") | Err(std::env::VarError::NotPresent) => {
+            builder.with_ansi(std::io::stderr().is_terminal()).init();
+        }
+        Ok(other) => bail!("WUJIA_LOG_FORMAT must be text or json, not {other:?}"),
+        Err(e) => bail!("WUJIA_LOG_FORMAT: {e}"),
+    }
+    Ok(())
 }
 
 /// The SMTP server for e-mail channels, from `WUJIA_SMTP_URL` and `WUJIA_SMTP_FROM`.

@@ -196,3 +196,100 @@ fn a_restore_without_its_key_is_refused_naming_the_key_it_needs() {
     let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_dir_all(fresh);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_is_the_owners_alone_and_the_key_can_live_elsewhere() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = temp_dir("owner-only");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let keys = temp_dir("owner-only-keys");
+    let key = keys.join("vault").join("wujia.key");
+    let with_key = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_wujia"))
+            .args(args)
+            .env("WUJIA_DATA_DIR", &dir)
+            .env("WUJIA_SECRET_KEY_FILE", &key)
+            .env("WUJIA_ADMIN_PASSWORD", "cli-lantern-okra-2024")
+            .env_remove("WUJIA_DATABASE_URL")
+            .env_remove("WUJIA_SECRET_KEY")
+            .output()
+            .expect("the binary runs")
+    };
+    ok(&with_key(&["demo"]));
+    assert_eq!(mode(&dir), 0o700, "the data directory was left open to others");
+    assert_eq!(mode(&dir.join("wujia.db")), 0o600, "the database file was left readable by others");
+    assert_eq!(mode(&key), 0o600);
+    assert!(!dir.join("secret.key").exists(), "the key was written into the data directory");
+    assert!(ok(&with_key(&["audit", "verify"])).contains("Audit chain intact"));
+
+    // Without the key kept apart, the data does not open, and no stray key is left beside it.
+    let out = wujia(&dir, &["audit", "verify"]);
+    assert!(!out.status.success());
+    assert!(!dir.join("secret.key").exists());
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(keys);
+}
+
+/// Starts `wujia serve` with `env`, asks for `/healthz` with a request id, stops it and returns its log.
+fn serve_log(name: &str, env: &[(&str, &str)]) -> String {
+    use std::io::{Read, Write};
+    let dir = temp_dir(name);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = dir.join("stderr.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wujia"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("WUJIA_DATA_DIR", &dir)
+        .env_remove("WUJIA_DATABASE_URL")
+        .env_remove("WUJIA_SECRET_KEY")
+        .env_remove("WUJIA_LOG")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut stream = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(50)),
+            Err(e) => panic!("the server did not start: {e}"),
+        }
+    };
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: probe-42\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The access line is written as the answer leaves; give the writer a moment before stopping.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+    text
+}
+
+#[test]
+fn every_request_is_logged_with_its_id_route_status_and_duration() {
+    let json = serve_log("log-json", &[("WUJIA_LOG_FORMAT", "json")]);
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON object a line ({e}): {l}")))
+        .collect();
+    let access = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "answered")
+        .unwrap_or_else(|| panic!("no access line in {json}"));
+    assert_eq!(access["level"], "INFO");
+    assert_eq!(access["fields"]["route"], "/healthz");
+    assert_eq!(access["fields"]["status"], 200);
+    assert!(access["fields"]["ms"].as_f64().is_some(), "{access}");
+    assert_eq!(access["span"]["request_id"], "probe-42", "{access}");
+
+    let text = serve_log("log-text", &[]);
+    assert!(text.contains("answered") && text.contains("probe-42"), "{text}");
+    assert!(!text.contains('\u{1b}'), "colour codes in a log that is not a terminal: {text:?}");
+}

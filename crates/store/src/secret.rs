@@ -28,11 +28,10 @@ impl SecretKey {
         bytes.try_into().ok().map(Self)
     }
 
-    /// Reads `secret.key` from the data directory, creating it (mode 0600) on first start.
-    pub fn load_or_create(data_dir: &Path) -> std::io::Result<Self> {
-        let path = data_dir.join("secret.key");
+    /// Reads the key file at `path`, creating it (mode 0600, its directory too) on first start.
+    pub fn load_or_create(path: &Path) -> std::io::Result<Self> {
         if path.exists() {
-            let text = std::fs::read_to_string(&path)?;
+            let text = std::fs::read_to_string(path)?;
             return Self::parse(&text).ok_or_else(|| {
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
@@ -40,11 +39,13 @@ impl SecretKey {
                 )
             });
         }
-        std::fs::create_dir_all(data_dir)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let key = Self(bytes);
-        key.write_new(&path)?;
+        key.write_new(path)?;
         Ok(key)
     }
 

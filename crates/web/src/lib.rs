@@ -18,6 +18,7 @@ mod open311;
 mod ops;
 mod pages;
 pub mod search;
+mod server;
 mod view;
 
 pub use auth::{API_TOKEN_PREFIX, new_token, token_hash, urlencode};
@@ -26,6 +27,7 @@ pub use error::ApiError;
 pub use i18n::{Lang, catalogue_keys};
 pub use jobs::{JobReport, run_jobs_once, spawn_jobs};
 pub use ops::{CONTENT_SECURITY_POLICY, MetricsToken};
+pub use server::{Limits, raise_file_limit, serve};
 pub use wujia_app::{Clock, FixedClock, SystemClock};
 
 use axum::Router;
@@ -67,6 +69,8 @@ pub struct Config {
     /// The reverse proxies in front of this server (`WUJIA_TRUSTED_PROXIES`, comma-separated addresses): only a
     /// request from one of them has its client address taken from `X-Forwarded-For` (for login throttling).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// What a connection may take: head and body deadlines, connections held at once.
+    pub limits: server::Limits,
 }
 
 impl Default for Config {
@@ -81,6 +85,7 @@ impl Default for Config {
             smtp: None,
             webhook_allow_hosts: Vec::new(),
             trusted_proxies: Vec::new(),
+            limits: server::Limits::default(),
         }
     }
 }
@@ -166,15 +171,4 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(ops::make_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
-}
-
-/// Serves the application on a bound listener until `shutdown` resolves.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
 }

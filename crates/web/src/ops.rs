@@ -8,82 +8,88 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 
-#[derive(Default)]
-struct Series {
-    count: u64,
-    sum: f64,
-    buckets: [u64; BUCKETS.len()],
+const REQUESTS: &str = "wujia_http_requests_total";
+const DURATION: &str = "wujia_http_request_duration_seconds";
+
+/// What `/metrics` shows: request counts and latencies by route, the process's CPU, memory, descriptors and start
+/// time, and the build. The `metrics` facade has one recorder per process, so every server in a process (the
+/// test suite runs many) shares it; its histograms are folded every few seconds, so memory stays bounded however
+/// long nobody scrapes.
+pub struct Metrics {
+    handle: PrometheusHandle,
+    process: metrics_process::Collector,
 }
 
-/// Request counts and latencies by method, route and status.
-#[derive(Default)]
-pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let handle = RECORDER
+            .get_or_init(|| {
+                let recorder = PrometheusBuilder::new()
+                    .set_buckets_for_metric(Matcher::Full(DURATION.into()), &BUCKETS)
+                    .map(PrometheusBuilder::build_recorder)
+                    .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+                let handle = recorder.handle();
+                if let Err(e) = metrics::set_global_recorder(recorder) {
+                    tracing::warn!(error = %e, "another metrics recorder is installed; /metrics shows only its own");
+                }
+                let upkeep = handle.clone();
+                std::thread::Builder::new()
+                    .name("metrics-upkeep".into())
+                    .spawn(move || {
+                        loop {
+                            std::thread::sleep(std::time::Duration::from_secs(5));
+                            upkeep.run_upkeep();
+                        }
+                    })
+                    .map_err(|e| tracing::warn!(error = %e, "the metrics upkeep thread did not start"))
+                    .ok();
+                metrics::describe_counter!(REQUESTS, "HTTP requests by method, route and status.");
+                metrics::describe_histogram!(DURATION, metrics::Unit::Seconds, "Time to answer, by method and route.");
+                metrics::describe_gauge!("wujia_build_info", "The running build: its version, always 1.");
+                metrics::gauge!("wujia_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+                handle
+            })
+            .clone();
+        let process = metrics_process::Collector::default();
+        process.describe();
+        Self { handle, process }
+    }
 }
 
 impl Metrics {
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let mut map = self.series.lock().expect("metrics lock");
-        let s = map.entry((method.to_string(), route.to_string(), status)).or_default();
-        s.count += 1;
-        s.sum += seconds;
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if seconds <= *b {
-                s.buckets[i] += 1;
-            }
-        }
+        let (method, route) = (method.to_string(), route.to_string());
+        metrics::counter!(REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status.to_string())
+            .increment(1);
+        metrics::histogram!(DURATION, "method" => method, "route" => route).record(seconds);
     }
 
     fn render(&self) -> String {
-        let map = self.series.lock().expect("metrics lock");
-        let mut out = String::new();
-        out.push_str("# HELP wujia_http_requests_total HTTP requests by method, route and status.\n");
-        out.push_str("# TYPE wujia_http_requests_total counter\n");
-        for ((m, r, st), s) in map.iter() {
-            let _ =
-                writeln!(out, "wujia_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{st}\"}} {}", s.count);
-        }
-        out.push_str("# HELP wujia_http_request_duration_seconds Time to answer, by method and route.\n");
-        out.push_str("# TYPE wujia_http_request_duration_seconds histogram\n");
-        let mut by_route: BTreeMap<(&str, &str), Series> = BTreeMap::new();
-        for ((m, r, _), s) in map.iter() {
-            let t = by_route.entry((m, r)).or_default();
-            t.count += s.count;
-            t.sum += s.sum;
-            for i in 0..BUCKETS.len() {
-                t.buckets[i] += s.buckets[i];
-            }
-        }
-        for ((m, r), s) in by_route {
-            let labels = format!("method=\"{m}\",route=\"{r}\"");
-            for (i, b) in BUCKETS.iter().enumerate() {
-                let _ =
-                    writeln!(out, "wujia_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}", s.buckets[i]);
-            }
-            let _ = writeln!(out, "wujia_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
-            let _ = writeln!(out, "wujia_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
-            let _ = writeln!(out, "wujia_http_request_duration_seconds_count{{{labels}}} {}", s.count);
-        }
-        out
+        self.process.collect();
+        self.handle.render()
     }
 }
 
-/// Records every request's route, status and duration.
+/// Records every request's route, status and duration, and logs it (inside the span that carries its id).
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
-    // The route pattern, never the raw path: ids would make the label set unbounded.
+    // The route pattern, never the raw path: ids would make the label set unbounded (and put ids in the log).
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
     let start = Instant::now();
     let res = next.run(req).await;
-    state.metrics.observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
+    let elapsed = start.elapsed();
+    let status = res.status().as_u16();
+    state.metrics.observe(&method, &route, status, elapsed.as_secs_f64());
+    tracing::info!(target: "wujia::access", %method, %route, status, ms = elapsed.as_secs_f64() * 1000.0, "answered");
     res
 }
 
@@ -142,7 +148,8 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
         Some(token) if !token.admits(&headers) => {
             (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")]).into_response()
         }
-        Some(_) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response(),
+        Some(_) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+            .into_response(),
     }
 }
 

@@ -198,7 +198,9 @@ impl SearchIndex {
             None => Index::create_in_ram(schema),
         };
         index.tokenizers().register("jieba", JiebaTokenizer(Arc::new(Jieba::new())));
-        let writer = index.writer(50_000_000).map_err(err)?;
+        // One indexing thread with a small arena: the feed adds a few documents at a time, and each extra thread
+        // would hold its own arena for the life of the process.
+        let writer = index.writer_with_num_threads(1, 20_000_000).map_err(err)?;
         let reader = index.reader().map_err(err)?;
         let seq = dir
             .and_then(|d| std::fs::read_to_string(d.join("seq")).ok())

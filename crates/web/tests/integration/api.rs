@@ -59,21 +59,33 @@ async fn health_metrics_and_openapi_answer(app: TestApp) {
     let doc: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert_eq!(doc["openapi"].as_str().unwrap().chars().next(), Some('3'));
     assert_eq!(doc["paths"]["/api/v1/registry/summary"]["get"]["operationId"], "get_registry_summary");
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .bearer_auth(crate::common::METRICS_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let res = app.client.get(app.url("/metrics")).bearer_auth(crate::common::METRICS_TOKEN).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+    let metrics = res.text().await.unwrap();
+    // The recorder is the process's: other tests' servers count too.
+    let healthz = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("wujia_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} "))
+        .unwrap_or_else(|| panic!("no /healthz count in {metrics}"));
+    assert!(healthz.parse::<u64>().unwrap() >= 1, "{healthz}");
     assert!(
-        metrics.contains("wujia_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"),
+        metrics.contains("wujia_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"0.001\"}"),
         "{metrics}"
     );
-    assert!(metrics.contains("wujia_http_request_duration_seconds_bucket"));
+    assert!(metrics.contains(&format!("wujia_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"))), "{metrics}");
+    for standard in [
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_max_fds",
+        "process_start_time_seconds",
+    ] {
+        let value = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{standard} ")))
+            .unwrap_or_else(|| panic!("no {standard} in {metrics}"));
+        assert!(value.parse::<f64>().unwrap() > 0.0, "{standard} {value}");
+    }
 }
 
 async fn wrong_passwords_are_refused_then_throttled(app: TestApp) {
