@@ -1,336 +1,129 @@
-//! Open311 GeoReport v2 at `/open311/v2`: services are the catalogue's leaf categories; requests come in with an
-//! `api_key` that an admin issues (`wujia apikey create NAME`). JSON and XML, with the spec's error format.
+//! Open311 GeoReport v2 at `/open311/v2`, as its clients speak it: services are the catalogue's leaf categories;
+//! requests come in with an `api_key` (in the form body or the query string) that an admin issues; reads need no
+//! key and show the public record only, unless a community keeps them to its key holders. JSON and XML, with the
+//! spec's status codes and error lists.
+
+mod fault;
+mod render;
 
 use crate::AppState;
 use crate::auth::{Auth, api_key_auth};
-use crate::error::{ApiError, ApiPath, ApiQuery};
+use crate::i18n::Lang;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use fault::{Answer, Fault, language};
+use render::{Fmt, split};
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use wujia_app::requests::{TakeIn, may_view, take_in};
-use wujia_core::requests::{Channel, Status};
+use wujia_app::AppError;
+use wujia_app::requests::public::{self, PublicQuery, PublicRequest, Reader, Service};
+use wujia_app::requests::{TakeIn, take_in};
+use wujia_core::requests::Channel;
 use wujia_core::text::Coordinates;
-use wujia_store::{Category, RequestFilter, RequestRow};
 
-/// Response format, from the path's extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fmt {
-    Json,
-    Xml,
+/// When this interface last changed, for discovery.
+const CHANGESET: &str = "2026-12-01T00:00:00Z";
+
+/// At most this many ids in one `service_request_id` list.
+const MAX_IDS: usize = 200;
+
+/// The parameters of a call: the form body first, then the query string (clients put `api_key` and
+/// `jurisdiction_id` in either).
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn of(query: Option<&str>, body: &[u8]) -> Self {
+        let mut all: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+        all.extend(form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned());
+        Self(all)
+    }
+
+    /// The first non-empty value of `name`, trimmed.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v.trim()).find(|v| !v.is_empty())
+    }
+
+    /// A comma-separated list.
+    fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// `jurisdiction_id`: a community's id.
+    fn jurisdiction(&self) -> Result<Option<i64>, Fault> {
+        match self.get("jurisdiction_id") {
+            None => Ok(None),
+            Some(j) => j.parse().map(Some).map_err(|_| Fault::UnknownJurisdiction(j.to_string())),
+        }
+    }
+
+    /// A w3 date-time (`2024-05-01T00:00:00Z`, any offset) or a date (midnight UTC).
+    fn date(&self, name: &'static str) -> Result<Option<DateTime<Utc>>, Fault> {
+        let Some(s) = self.get(name) else { return Ok(None) };
+        DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .or_else(|_| NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc()))
+            .map(Some)
+            .map_err(|_| Fault::BadDate(name))
+    }
 }
 
-/// An Open311 error: `[{"code": 400, "description": "…"}]`.
-struct O311Error {
-    status: StatusCode,
-    description: String,
+/// One call's context: its format and language, for the answer and for its errors.
+struct Call {
     fmt: Fmt,
+    lang: Lang,
 }
 
-impl O311Error {
-    fn new(status: StatusCode, fmt: Fmt, description: impl Into<String>) -> Self {
-        Self { status, description: description.into(), fmt }
-    }
-
-    fn from_api(e: ApiError, fmt: Fmt) -> Self {
-        if let ApiError::Internal(cause) = &e {
-            tracing::error!(%cause, "internal error");
-        }
-        let status = match e.status() {
-            StatusCode::UNPROCESSABLE_ENTITY => StatusCode::BAD_REQUEST,
-            s => s,
-        };
-        Self::new(status, fmt, e.detail())
+impl Call {
+    fn answer(&self, result: Result<Response, Fault>) -> Response {
+        result.unwrap_or_else(|fault| Answer { fault, fmt: self.fmt, lang: self.lang }.into_response())
     }
 }
 
-impl IntoResponse for O311Error {
-    fn into_response(self) -> Response {
-        let code = self.status.as_u16();
-        match self.fmt {
-            Fmt::Json => {
-                (self.status, axum::Json(json!([{"code": code, "description": self.description}]))).into_response()
-            }
-            Fmt::Xml => {
-                let body = format!(
-                    "<?xml version=\"1.0\" encoding=\"utf-8\"?><errors><error><code>{code}</code><description>{}</description></error></errors>",
-                    escape(&self.description)
-                );
-                (self.status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
-            }
-        }
+/// The file of a path and its call, or the 404 for a path without a format.
+fn call<'a>(file: &'a str, headers: &HeaderMap) -> Result<(&'a str, Call), Response> {
+    let lang = language(headers);
+    match split(file) {
+        Some((name, fmt)) => Ok((name, Call { fmt, lang })),
+        None => Err(Answer { fault: Fault::NoFormat, fmt: Fmt::Json, lang }.into_response()),
     }
 }
 
-fn split(file: &str) -> Result<(&str, Fmt), O311Error> {
-    match file.rsplit_once('.') {
-        Some((name, "json")) => Ok((name, Fmt::Json)),
-        Some((name, "xml")) => Ok((name, Fmt::Xml)),
-        _ => Err(O311Error::new(StatusCode::NOT_FOUND, Fmt::Json, "use a .json or .xml path")),
-    }
+fn w3(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Renders a list of flat records as JSON or as GeoReport XML (`<outer><inner>…</inner></outer>`).
-fn render_list(fmt: Fmt, outer: &str, inner: &str, items: Vec<Value>) -> Response {
-    match fmt {
-        Fmt::Json => axum::Json(Value::Array(items)).into_response(),
-        Fmt::Xml => {
-            let mut xml = format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><{outer}>");
-            for item in &items {
-                xml.push_str(&format!("<{inner}>"));
-                xml_fields(&mut xml, item);
-                xml.push_str(&format!("</{inner}>"));
-            }
-            xml.push_str(&format!("</{outer}>"));
-            ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response()
-        }
-    }
-}
-
-fn xml_fields(xml: &mut String, v: &Value) {
-    if let Value::Object(map) = v {
-        for (k, v) in map {
-            match v {
-                Value::Null => xml.push_str(&format!("<{k}/>")),
-                Value::Array(items) => {
-                    xml.push_str(&format!("<{k}>"));
-                    let singular = k.strip_suffix('s').unwrap_or(k);
-                    for item in items {
-                        xml.push_str(&format!("<{singular}>"));
-                        match item {
-                            Value::Object(_) => xml_fields(xml, item),
-                            other => xml.push_str(&escape(&scalar(other))),
-                        }
-                        xml.push_str(&format!("</{singular}>"));
-                    }
-                    xml.push_str(&format!("</{k}>"));
-                }
-                Value::Object(_) => {
-                    xml.push_str(&format!("<{k}>"));
-                    xml_fields(xml, v);
-                    xml.push_str(&format!("</{k}>"));
-                }
-                other => xml.push_str(&format!("<{k}>{}</{k}>", escape(&scalar(other)))),
-            }
-        }
-    }
-}
-
-/// Text as XML 1.0 character data: markup escaped, and the characters XML cannot carry at all (control
-/// characters other than tab and line breaks, U+FFFE, U+FFFF) left out. Intake refuses them; text stored before
-/// it did must still not make the document one that parsers reject.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c < ' ' || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn group_of<'a>(c: &Category, all: &'a [Category]) -> Option<&'a Category> {
-    let parent = all.iter().find(|p| Some(p.id) == c.parent_id)?;
-    all.iter().find(|g| Some(g.id) == parent.parent_id).or(Some(parent))
-}
-
-fn questions(c: &Category) -> Vec<String> {
-    serde_json::from_str(&c.questions).unwrap_or_default()
-}
-
-fn service(c: &Category, all: &[Category]) -> Value {
+fn service_record(s: &Service) -> Value {
     json!({
-        "service_code": c.code,
-        "service_name": c.name_zh,
-        "description": c.name_en,
-        "metadata": !questions(c).is_empty(),
+        "service_code": s.code,
+        "service_name": s.name_zh,
+        "description": s.name_en,
+        "metadata": !s.questions.is_empty(),
         "type": "realtime",
-        "keywords": c.urgency,
-        "group": group_of(c, all).map(|g| g.name_zh.clone()).unwrap_or_default(),
+        "keywords": s.urgency,
+        "group": s.group,
     })
 }
 
-async fn leaves(state: &AppState) -> Result<Vec<Category>, ApiError> {
-    Ok(state.store.categories().await?)
-}
-
-/// `GET services.{fmt}` and `GET requests.{fmt}`.
-async fn get_root(
-    State(state): State<AppState>,
-    ApiPath(file): ApiPath<String>,
-    ApiQuery(q): ApiQuery<HashMap<String, String>>,
-) -> Response {
-    let (name, fmt) = match split(&file) {
-        Ok(x) => x,
-        Err(e) => return e.into_response(),
-    };
-    let result = match name {
-        "services" => {
-            async {
-                let all = leaves(&state).await.map_err(|e| O311Error::from_api(e, fmt))?;
-                let items = all.iter().filter(|c| c.active && c.is_leaf()).map(|c| service(c, &all)).collect();
-                Ok(render_list(fmt, "services", "service", items))
-            }
-            .await
-        }
-        "requests" => list_requests(&state, &q, fmt).await,
-        "discovery" => Ok(discovery(fmt)),
-        _ => Err(O311Error::new(StatusCode::NOT_FOUND, fmt, "unknown resource")),
-    };
-    result.unwrap_or_else(IntoResponse::into_response)
-}
-
-fn discovery(fmt: Fmt) -> Response {
-    let v = json!({
-        "changeset": "2024-02-26T00:00:00Z",
-        "contact": "吾家 Wujia",
-        "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": "/open311/v2", "type": "production", "formats": ["application/json", "text/xml"]}],
-    });
-    match fmt {
-        Fmt::Json => axum::Json(v).into_response(),
-        Fmt::Xml => render_list(fmt, "discovery", "entry", vec![v]),
-    }
-}
-
-/// `GET services/{code}.{fmt}`: the service definition with the category's questions as attributes.
-async fn get_service(State(state): State<AppState>, ApiPath(file): ApiPath<String>) -> Response {
-    let (code, fmt) = match split(&file) {
-        Ok(x) => x,
-        Err(e) => return e.into_response(),
-    };
-    let all = match leaves(&state).await {
-        Ok(a) => a,
-        Err(e) => return O311Error::from_api(e, fmt).into_response(),
-    };
-    let Some(c) = all.iter().find(|c| c.code == code && c.active && c.is_leaf()) else {
-        return O311Error::new(StatusCode::NOT_FOUND, fmt, format!("service_code {code} not found")).into_response();
-    };
-    let attributes: Vec<Value> = questions(c)
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            json!({"variable": true, "code": format!("q{}", i + 1), "datatype": "string", "required": false,
-                   "datatype_description": "", "order": i + 1, "description": q})
-        })
-        .collect();
-    let def = json!({"service_code": c.code, "attributes": attributes});
-    match fmt {
-        Fmt::Json => axum::Json(def).into_response(),
-        Fmt::Xml => {
-            let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><service_definition>");
-            xml_fields(&mut xml, &def);
-            xml.push_str("</service_definition>");
-            ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response()
-        }
-    }
-}
-
-/// The client behind `api_key`; `writes` when the request takes something in (a read key may not).
-async fn client(state: &AppState, key: Option<&str>, fmt: Fmt, writes: bool) -> Result<Auth, O311Error> {
-    let denied = || O311Error::new(StatusCode::FORBIDDEN, fmt, "api_key is missing or invalid");
-    let key = key.filter(|k| !k.is_empty()).ok_or_else(denied)?;
-    api_key_auth(state, key, writes).await.map_err(|e| O311Error::from_api(e, fmt))?.ok_or_else(denied)
-}
-
-/// `POST requests.{fmt}`: a new request, form-encoded as the spec says.
-async fn post_root(State(state): State<AppState>, ApiPath(file): ApiPath<String>, body: Bytes) -> Response {
-    let (name, fmt) = match split(&file) {
-        Ok(x) => x,
-        Err(e) => return e.into_response(),
-    };
-    if name != "requests" {
-        return O311Error::new(StatusCode::NOT_FOUND, fmt, "only requests can be posted").into_response();
-    }
-    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
-    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).filter(|v| !v.is_empty());
-    let result = async {
-        let auth = client(&state, get("api_key").as_deref(), fmt, true).await?;
-        let code = get("service_code").ok_or_else(|| O311Error::new(StatusCode::BAD_REQUEST, fmt, "service_code is required"))?;
-        let all = leaves(&state).await.map_err(|e| O311Error::from_api(e, fmt))?;
-        let category = all
-            .iter()
-            .find(|c| c.code == code && c.active && c.is_leaf())
-            .ok_or_else(|| O311Error::new(StatusCode::BAD_REQUEST, fmt, format!("service_code {code} not found")))?;
-        let location = match (get("address_string"), get("lat"), get("long")) {
-            (Some(a), _, _) => a,
-            (None, Some(lat), Some(long)) => Coordinates::parse(&lat, &long)
-                .map_err(|(field, why)| O311Error::new(StatusCode::BAD_REQUEST, fmt, format!("{field}: {why}")))?
-                .to_string(),
-            _ => return Err(O311Error::new(StatusCode::BAD_REQUEST, fmt, "a location is required: address_string, or lat and long")),
-        };
-        let qs = questions(category);
-        let mut answers = serde_json::Map::new();
-        for (k, v) in &form {
-            if let Some(code) = k.strip_prefix("attribute[").and_then(|k| k.strip_suffix(']'))
-                && let Some(q) = code.strip_prefix('q').and_then(|n| n.parse::<usize>().ok()).and_then(|n| qs.get(n.wrapping_sub(1)))
-            {
-                answers.insert(q.clone(), json!(v));
-            }
-        }
-        let name = [get("last_name"), get("first_name")].into_iter().flatten().collect::<Vec<_>>().join("");
-        let body = TakeIn {
-            category_id: category.id,
-            description: get("description").unwrap_or_default(),
-            channel: None,
-            household_id: None,
-            location: Some(location),
-            contact_name: Some(name),
-            contact_phone: get("phone"),
-            answers,
-            external_no: get("device_id").or(get("account_id")),
-            community_id: get("jurisdiction_id").and_then(|j| j.parse().ok()),
-        };
-        let row = take_in(&state.app, &auth, &body, Some(Channel::Open311)).await.map_err(|e| O311Error::from_api(e.into(), fmt))?;
-        Ok(render_list(fmt, "service_requests", "request", vec![json!({
-            "service_request_id": row.number, "token": row.number,
-            "service_notice": format!("已受理,{} 前响应 / received; response due {}", beijing(row.respond_due), row.respond_due.to_rfc3339()),
-            "account_id": Value::Null,
-        })]))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
-}
-
-fn beijing(t: DateTime<Utc>) -> String {
-    t.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M").to_string()
-}
-
-fn request_record(r: &RequestRow, cats: &[Category], names: &HashMap<i64, String>) -> Value {
-    let open = Status::from_code(&r.status).is_some_and(Status::is_open);
-    let cat = cats.iter().find(|c| c.id == r.category_id);
+fn request_record(r: &PublicRequest) -> Value {
     json!({
         "service_request_id": r.number,
-        "status": if open { "open" } else { "closed" },
-        "status_notes": r.resolution.clone().unwrap_or_default(),
-        "service_name": cat.map(|c| c.name_zh.clone()).unwrap_or_default(),
-        "service_code": cat.map(|c| c.code.clone()).unwrap_or_default(),
+        "status": if r.open { "open" } else { "closed" },
+        "status_notes": r.status_notes,
+        "service_name": r.service_name,
+        "service_code": r.service_code,
         "description": r.description,
-        "agency_responsible": r.lead_id.and_then(|l| names.get(&l).cloned()).unwrap_or_default(),
+        "agency_responsible": r.agency,
         "service_notice": "",
-        "requested_datetime": r.received_at.to_rfc3339(),
-        "updated_datetime": r.closed_at.or(r.followed_up_at).or(r.resolved_at).or(r.responded_at).unwrap_or(r.received_at).to_rfc3339(),
-        "expected_datetime": r.resolve_due.to_rfc3339(),
-        "address": r.location,
-        "address_id": r.household_id.map(|h| h.to_string()).unwrap_or_default(),
+        "requested_datetime": w3(r.requested_at),
+        "updated_datetime": w3(r.updated_at),
+        "expected_datetime": w3(r.expected_at),
+        "address": r.place,
         "zipcode": "",
         "lat": Value::Null,
         "long": Value::Null,
@@ -338,145 +131,267 @@ fn request_record(r: &RequestRow, cats: &[Category], names: &HashMap<i64, String
     })
 }
 
-/// The catalogue and the names of the accounts handling `rows`, which request records are shown with.
-async fn lookups(
-    state: &AppState,
-    fmt: Fmt,
-    rows: &[RequestRow],
-) -> Result<(Vec<Category>, HashMap<i64, String>), O311Error> {
-    let err = |e: wujia_store::StoreError| O311Error::from_api(e.into(), fmt);
-    let cats = state.store.categories().await.map_err(err)?;
-    let leads: Vec<i64> = rows.iter().filter_map(|r| r.lead_id).collect();
-    let names = state.store.display_names(&leads).await.map_err(err)?;
-    Ok((cats, names))
+fn requests_answer(fmt: Fmt, records: &[PublicRequest]) -> Response {
+    render::list(fmt, "service_requests", "request", records.iter().map(request_record).collect())
 }
 
-async fn visible_requests(
-    state: &AppState,
-    auth: &Auth,
-    f: RequestFilter,
-    fmt: Fmt,
-) -> Result<Vec<RequestRow>, O311Error> {
-    let community = auth.community(None).map_err(|e| O311Error::from_api(e, fmt))?;
-    let rows = state.store.requests(community, &f).await.map_err(|e| O311Error::from_api(e.into(), fmt))?;
-    let mut seen = Vec::with_capacity(rows.len());
-    for r in rows {
-        if may_view(auth, &r).map_err(|e| O311Error::from_api(e.into(), fmt))? {
-            seen.push(r);
-        }
-    }
-    Ok(seen)
-}
-
-/// The requests with these numbers that the client may see, in the order asked; unknown numbers are left out.
-async fn numbered_requests(
-    state: &AppState,
-    auth: &Auth,
-    numbers: &[&str],
-    fmt: Fmt,
-) -> Result<Vec<RequestRow>, O311Error> {
-    let community = auth.community(None).map_err(|e| O311Error::from_api(e, fmt))?;
-    let mut rows = Vec::new();
-    for n in numbers {
-        match state.store.request_by_number(community, n).await {
-            Ok(r) => {
-                let seen = may_view(auth, &r).map_err(|e| O311Error::from_api(e.into(), fmt))?;
-                if seen && !rows.iter().any(|x: &RequestRow| x.id == r.id) {
-                    rows.push(r);
-                }
-            }
-            Err(wujia_store::StoreError::NotFound) => {}
-            Err(e) => return Err(O311Error::from_api(e.into(), fmt)),
-        }
-    }
-    Ok(rows)
-}
-
-async fn list_requests(state: &AppState, q: &HashMap<String, String>, fmt: Fmt) -> Result<Response, O311Error> {
-    let auth = client(state, q.get("api_key").map(String::as_str), fmt, false).await?;
-    // GeoReport v2: asking for ids overrides every other argument.
-    if let Some(ids) = q.get("service_request_id").filter(|s| !s.trim().is_empty()) {
-        let wanted: Vec<&str> = ids.split(',').map(str::trim).filter(|s| !s.is_empty()).take(200).collect();
-        let rows = numbered_requests(state, &auth, &wanted, fmt).await?;
-        let (cats, names) = lookups(state, fmt, &rows).await?;
-        let records = rows.iter().map(|r| request_record(r, &cats, &names)).collect();
-        return Ok(render_list(fmt, "service_requests", "request", records));
-    }
-    let date = |k: &str| -> Result<Option<DateTime<Utc>>, O311Error> {
-        match q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(s) => DateTime::parse_from_rfc3339(s)
-                .map(|d| d.with_timezone(&Utc))
-                .or_else(|_| {
-                    NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
-                })
-                .map(Some)
-                .map_err(|_| O311Error::new(StatusCode::BAD_REQUEST, fmt, format!("{k} must be a w3 date-time"))),
-        }
+/// `GET discovery.{fmt}`, `GET services.{fmt}` and `GET requests.{fmt}`.
+async fn get_root(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let (name, call) = match call(&file, &headers) {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let mut f = RequestFilter { from: date("start_date")?, to: date("end_date")?, limit: 1000, ..Default::default() };
-    match q.get("status").map(String::as_str) {
-        None | Some("") => {}
-        Some("open") => f.statuses = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.code().to_string()).collect(),
-        Some("closed") => {
-            f.statuses = Status::ALL.iter().filter(|s| !s.is_open()).map(|s| s.code().to_string()).collect()
-        }
-        Some(_) => return Err(O311Error::new(StatusCode::BAD_REQUEST, fmt, "status must be open or closed")),
-    }
-    f.category_code = q.get("service_code").filter(|s| !s.is_empty()).cloned();
-    let rows = visible_requests(state, &auth, f, fmt).await?;
-    let (cats, names) = lookups(state, fmt, &rows).await?;
-    Ok(render_list(fmt, "service_requests", "request", rows.iter().map(|r| request_record(r, &cats, &names)).collect()))
+    let params = Params::of(query.as_deref(), &[]);
+    let result = match name {
+        "discovery" => Ok(discovery(&state, &headers, call.fmt)),
+        "services" => list_services(&state, call.fmt).await,
+        "requests" => list_requests(&state, &params, call.fmt).await,
+        _ => Err(Fault::UnknownResource),
+    };
+    call.answer(result)
 }
 
-async fn one(state: &AppState, key: Option<&str>, number: &str, fmt: Fmt, token: bool) -> Result<Response, O311Error> {
-    let auth = client(state, key, fmt, false).await?;
-    let rows = numbered_requests(state, &auth, &[number], fmt).await?;
-    let r = rows.first().ok_or_else(|| O311Error::new(StatusCode::NOT_FOUND, fmt, format!("{number} not found")))?;
-    if token {
-        return Ok(render_list(
-            fmt,
-            "service_requests",
-            "request",
-            vec![json!({"service_request_id": r.number, "token": r.number})],
-        ));
-    }
-    let (cats, names) = lookups(state, fmt, std::slice::from_ref(r)).await?;
-    Ok(render_list(fmt, "service_requests", "request", vec![request_record(r, &cats, &names)]))
+/// Where this server answers and how: GeoReport's discovery document.
+fn discovery(state: &AppState, headers: &HeaderMap, fmt: Fmt) -> Response {
+    let scheme = if state.config.secure_cookies { "https" } else { "http" };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let v = json!({
+        "changeset": CHANGESET,
+        "contact": "吾家 Wujia",
+        "key_service": format!("{scheme}://{host}/admin/api-keys"),
+        "endpoints": [{
+            "specification": "http://wiki.open311.org/GeoReport_v2",
+            "url": format!("{scheme}://{host}/open311/v2"),
+            "changeset": CHANGESET,
+            "type": "production",
+            "formats": ["application/json", "text/xml"],
+        }],
+    });
+    render::document(fmt, "discovery", v)
 }
 
-async fn one_from_path(state: &AppState, file: &str, q: &HashMap<String, String>, token: bool) -> Response {
-    match split(file) {
-        Ok((id, fmt)) => one(state, q.get("api_key").map(String::as_str), id, fmt, token)
-            .await
-            .unwrap_or_else(IntoResponse::into_response),
-        Err(e) => e.into_response(),
+async fn list_services(state: &AppState, fmt: Fmt) -> Result<Response, Fault> {
+    let services = public::services(&state.app).await?;
+    Ok(render::list(fmt, "services", "service", services.iter().map(service_record).collect()))
+}
+
+/// `GET services/{code}.{fmt}`: the service definition with the category's questions as attributes.
+async fn get_service(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let (code, call) = match call(&file, &headers) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let result = async {
+        let s = public::service(&state.app, code).await.map_err(|e| match e {
+            AppError::NotFound => Fault::UnknownService(code.to_string()),
+            e => e.into(),
+        })?;
+        let attributes: Vec<Value> = s
+            .questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                json!({"variable": true, "code": format!("q{}", i + 1), "datatype": "string", "required": false,
+                       "datatype_description": "", "order": i + 1, "description": q})
+            })
+            .collect();
+        Ok(render::document(call.fmt, "service_definition", json!({"service_code": s.code, "attributes": attributes})))
+    }
+    .await;
+    call.answer(result)
+}
+
+/// The client behind `api_key`, when one is given; a key that is not valid is refused, not ignored.
+async fn client(state: &AppState, params: &Params, writes: bool) -> Result<Option<Auth>, Fault> {
+    match params.get("api_key") {
+        None => Ok(None),
+        Some(key) => api_key_auth(state, key, writes).await?.map(Some).ok_or(Fault::KeyRefused),
     }
 }
 
-/// `GET requests/{id}.{fmt}`.
+/// A refusal of a read: a community that keeps its reads to key holders answers 403 with its own sentence.
+fn read_fault(e: AppError) -> Fault {
+    match e {
+        AppError::Forbidden => Fault::ReadsClosed,
+        e => e.into(),
+    }
+}
+
+fn reader(auth: Option<&Auth>) -> Reader<'_> {
+    auth.map_or(Reader::Anyone, |a| Reader::Client(a))
+}
+
+async fn list_requests(state: &AppState, params: &Params, fmt: Fmt) -> Result<Response, Fault> {
+    let auth = client(state, params, false).await?;
+    let jurisdiction = params.jurisdiction()?;
+    // GeoReport v2: asking for ids overrides every other argument.
+    let ids = params.list("service_request_id");
+    if !ids.is_empty() {
+        let wanted: Vec<&str> = ids.iter().map(String::as_str).take(MAX_IDS).collect();
+        let records =
+            public::numbered(&state.app, reader(auth.as_ref()), jurisdiction, &wanted).await.map_err(read_fault)?;
+        return Ok(requests_answer(fmt, &records));
+    }
+    let (from, to) = (params.date("start_date")?, params.date("end_date")?);
+    if let (Some(from), Some(to)) = (from, to)
+        && to < from
+    {
+        return Err(Fault::DatesReversed);
+    }
+    let statuses = params.list("status");
+    let open = match (statuses.iter().any(|s| s == "open"), statuses.iter().any(|s| s == "closed")) {
+        _ if statuses.iter().any(|s| s != "open" && s != "closed") => return Err(Fault::BadStatus),
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    };
+    let q = PublicQuery { jurisdiction, service_codes: params.list("service_code"), open, from, to };
+    let records = public::list(&state.app, reader(auth.as_ref()), &q).await.map_err(read_fault)?;
+    Ok(requests_answer(fmt, &records))
+}
+
+/// `GET requests/{id}.{fmt}` and `GET tokens/{token}.{fmt}`: requests are realtime, so a token is the request
+/// number itself.
+async fn one(state: &AppState, file: &str, query: Option<&str>, headers: &HeaderMap, token: bool) -> Response {
+    let (number, call) = match call(file, headers) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let params = Params::of(query, &[]);
+    let result = async {
+        let auth = client(state, &params, false).await?;
+        let r =
+            public::one(&state.app, reader(auth.as_ref()), params.jurisdiction()?, number).await.map_err(
+                |e| match e {
+                    AppError::NotFound => Fault::UnknownRequest(number.to_string()),
+                    e => read_fault(e),
+                },
+            )?;
+        Ok(if token {
+            render::list(
+                call.fmt,
+                "service_requests",
+                "request",
+                vec![json!({"service_request_id": r.number, "token": r.number})],
+            )
+        } else {
+            requests_answer(call.fmt, std::slice::from_ref(&r))
+        })
+    }
+    .await;
+    call.answer(result)
+}
+
 async fn get_request(
     State(state): State<AppState>,
-    ApiPath(file): ApiPath<String>,
-    ApiQuery(q): ApiQuery<HashMap<String, String>>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
-    one_from_path(&state, &file, &q, false).await
+    one(&state, &file, query.as_deref(), &headers, false).await
 }
 
-/// `GET tokens/{token}.{fmt}`: requests are realtime, so a token is the request number itself.
 async fn get_token(
     State(state): State<AppState>,
-    ApiPath(file): ApiPath<String>,
-    ApiQuery(q): ApiQuery<HashMap<String, String>>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
-    one_from_path(&state, &file, &q, true).await
+    one(&state, &file, query.as_deref(), &headers, true).await
 }
 
-/// The Open311 routes.
+/// `POST requests.{fmt}`: a new request, form-encoded as the spec says; `api_key` in the body or the query.
+async fn post_root(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (name, call) = match call(&file, &headers) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let result = async {
+        if name != "requests" {
+            return Err(Fault::UnknownResource);
+        }
+        let params = Params::of(query.as_deref(), &body);
+        let auth = client(&state, &params, true).await?.ok_or(Fault::KeyRefused)?;
+        let created = create_request(&state, &auth, &params, call.lang).await?;
+        Ok(render::list(call.fmt, "service_requests", "request", vec![created]))
+    }
+    .await;
+    call.answer(result)
+}
+
+/// Takes the request in and answers with its id (GeoReport: an id, or a token when the id comes later — ours
+/// are realtime, so an id only).
+async fn create_request(state: &AppState, auth: &Auth, params: &Params, lang: Lang) -> Result<Value, Fault> {
+    let code = params.get("service_code").ok_or(Fault::NoServiceCode)?;
+    let service = public::service(&state.app, code).await.map_err(|e| match e {
+        // An unknown service in a request is a fault of the request: 400.
+        AppError::NotFound => Fault::ServiceNotOffered(code.to_string()),
+        e => e.into(),
+    })?;
+    let location = match (params.get("address_string"), params.get("lat"), params.get("long")) {
+        (Some(a), _, _) => a.to_string(),
+        (None, Some(lat), Some(long)) => Coordinates::parse(lat, long)
+            .map_err(|(field, why)| Fault::BadCoordinates { field: field.to_string(), why: why.to_string() })?
+            .to_string(),
+        _ => return Err(Fault::NoLocation),
+    };
+    let mut answers = serde_json::Map::new();
+    for (k, v) in &params.0 {
+        if let Some(code) = k.strip_prefix("attribute[").and_then(|k| k.strip_suffix(']'))
+            && let Some(q) = code
+                .strip_prefix('q')
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| service.questions.get(n.wrapping_sub(1)))
+        {
+            answers.insert(q.clone(), json!(v));
+        }
+    }
+    let body = TakeIn {
+        category_id: service.category_id,
+        description: params.get("description").unwrap_or_default().to_string(),
+        channel: None,
+        household_id: None,
+        location: Some(location),
+        contact_name: Some(contact_name(params.get("first_name"), params.get("last_name"))),
+        contact_phone: params.get("phone").map(str::to_string),
+        answers,
+        external_no: params.get("device_id").or(params.get("account_id")).map(str::to_string),
+        community_id: params.jurisdiction()?,
+    };
+    let row = take_in(&state.app, auth, &body, Some(Channel::Open311)).await?;
+    let due = row.respond_due.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M");
+    Ok(json!({
+        "service_request_id": row.number,
+        "service_notice": format!("{} {due}", lang.t("open311.received")),
+        "account_id": Value::Null,
+    }))
+}
+
+/// A name as its people write it: `胡桂兰` (family name first, no space), `Zach Williams`.
+fn contact_name(first: Option<&str>, last: Option<&str>) -> String {
+    match (first, last) {
+        (Some(f), Some(l)) if f.is_ascii() && l.is_ascii() => format!("{f} {l}"),
+        (f, l) => [l, f].into_iter().flatten().collect(),
+    }
+}
+
+/// The Open311 routes. `service/{code}` answers as `services/{code}`: the `open311` client asks there.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/open311/v2/{file}", get(get_root).post(post_root))
         .route("/open311/v2/services/{file}", get(get_service))
+        .route("/open311/v2/service/{file}", get(get_service))
         .route("/open311/v2/requests/{file}", get(get_request))
         .route("/open311/v2/tokens/{file}", get(get_token))
 }

@@ -17,6 +17,7 @@ mod figures;
 mod login;
 mod mail;
 mod once;
+mod open311;
 mod openapi;
 mod patrol;
 mod photos;
