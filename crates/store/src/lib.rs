@@ -19,6 +19,7 @@ mod notifications;
 mod patrol;
 mod previews;
 mod proposals;
+mod public_reads;
 mod reception;
 mod registry;
 mod requests;

@@ -4,6 +4,7 @@
 //! [`wujia_core::requests::may_view_request`] and [`wujia_core::requests::contact_disclosure`], here, for every face.
 
 pub mod hotline;
+pub mod public;
 mod views;
 
 pub use views::{CategoryView, RateDefinitions, RequestDetail, RequestView, RequestsSummary, TimelineEntry};
@@ -16,8 +17,8 @@ use std::collections::BTreeMap;
 use wujia_core::accounts::{Action, Role, Scope};
 use wujia_core::registry::PhoneNumber;
 use wujia_core::requests::{
-    Channel, Command, Disclosure, Limit, RequestActor, RequestParties, RequestState, Status, WorkCalendar, available,
-    contact_disclosure, decide, may_view_request,
+    CallbackPhone, Channel, Command, Disclosure, Limit, RequestActor, RequestParties, RequestState, Status,
+    WorkCalendar, available, contact_disclosure, decide, may_view_request,
 };
 use wujia_store::{Category, NewRequest, RequestFilter, RequestRow, RequestUpdate, StoreError};
 
@@ -178,6 +179,11 @@ pub(crate) fn deadline(calendar: &WorkCalendar, limit: Limit, start: DateTime<Ut
 
 /// The catalogue with each category's time limits, parents before children.
 pub async fn categories(app: &App, _caller: &Caller) -> Result<Vec<CategoryView>> {
+    catalogue(app).await
+}
+
+/// The catalogue, for anyone (it is public: Open311 lists it as its services).
+async fn catalogue(app: &App) -> Result<Vec<CategoryView>> {
     app.store
         .categories()
         .await?
@@ -266,6 +272,7 @@ pub async fn take_in(app: &App, caller: &Caller, b: &TakeIn, fixed: Option<Chann
     };
     let contact_phone = match b.contact_phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         None => None,
+        Some(p) if channel.phone_is_free_text() => CallbackPhone::lenient(p).map(|p| p.as_str().to_string()),
         Some(p) => match PhoneNumber::parse(p) {
             Ok(n) => Some(n.as_str().to_string()),
             Err(e) => {

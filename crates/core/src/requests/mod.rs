@@ -4,6 +4,7 @@ mod calendar;
 mod catalogue;
 mod disclosure;
 pub mod hotline;
+mod public;
 mod rates;
 mod workflow;
 
@@ -14,6 +15,7 @@ pub use calendar::{
 };
 pub use catalogue::{CategorySeed, HandlerKind, default_catalogue};
 pub use disclosure::{Disclosure, RequestParties, contact_disclosure, may_view_request};
+pub use public::{CallbackPhone, PublicReads, public_place, without_contacts};
 pub use rates::{Rate, RequestFacts, Tally, ThreeRates, three_rates};
 pub use workflow::{
     ActionKind, Command, Followup, RequestActor, RequestState, RuleError, Satisfaction, Solved, Status, Transition,
@@ -157,6 +159,12 @@ impl Channel {
     /// Parses a code.
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    /// Whether the phone arrives as free text from another system (GeoReport's `phone`): kept as given when it
+    /// is not a number we can read, never a reason to refuse the request.
+    pub fn phone_is_free_text(self) -> bool {
+        self == Self::Open311
     }
 }
 

@@ -1,5 +1,6 @@
 //! The admin page of API keys: the list (scope, owner, issued, expires, last used), a form that issues a key and
-//! shows its token once, and a button that revokes a key. Calls the same use cases as `/api/v1/api_tokens`.
+//! shows its token once, and a button that revokes a key; and each community's Open311 public reads, on or off.
+//! Calls the same use cases as `/api/v1/api_tokens` and `/api/v1/open311/public_reads`.
 
 use super::{Layout, PageContext, error_page, render, when};
 use crate::AppState;
@@ -14,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use wujia_app::api_keys;
+use wujia_app::requests::public::{self, PublicReadsSetting};
 use wujia_core::accounts::{KeyScope, Lifetime};
 
 struct KeyRow {
@@ -39,6 +41,7 @@ struct ApiKeysPage {
     issued: Option<String>,
     notices: Vec<String>,
     errors: Vec<FieldIssue>,
+    public_reads: Vec<PublicReadsSetting>,
 }
 
 async fn page(
@@ -80,6 +83,7 @@ async fn page(
         issued,
         notices,
         errors,
+        public_reads: public::settings(&state.app, auth).await?,
     })
 }
 
@@ -169,9 +173,46 @@ async fn revoke(
     }
 }
 
+#[derive(Deserialize)]
+struct PublicReadsForm {
+    #[serde(default)]
+    csrf: String,
+    community_id: i64,
+    #[serde(default)]
+    public_reads: String,
+}
+
+async fn set_public_reads(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Form(f): Form<PublicReadsForm>,
+) -> Response {
+    if let Err(e) = auth.check_csrf(&f.csrf) {
+        return error_page(&ctx, Some(&auth), e);
+    }
+    let open = match f.public_reads.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => {
+            let issue = FieldIssue::new("public_reads", ctx.lang.t("open311.public_reads_invalid"));
+            return respond(&state, &ctx, &auth, None, vec![issue]).await;
+        }
+    };
+    if let Err(e) = public::set(&state.app, &auth, f.community_id, open).await {
+        return error_page(&ctx, Some(&auth), e.into());
+    }
+    let saved = vec![ctx.lang.t("open311.public_reads_saved").to_string()];
+    match page(&state, &ctx, &auth, None, saved, vec![]).await {
+        Ok(p) => render(p),
+        Err(e) => error_page(&ctx, Some(&auth), e),
+    }
+}
+
 /// Routes of the API-key page.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/api-keys", get(list_page).post(create))
+        .route("/admin/api-keys/open311", post(set_public_reads))
         .route("/admin/api-keys/{id}/revoke", post(revoke))
 }

@@ -1387,7 +1387,7 @@ async fn open311_serves_the_catalogue_and_takes_requests_with_an_api_key(app: Te
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let res = post(format!("api_key={key}&service_code=property.repair.elevator&description=y")).await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert!(res.json::<Value>().await.unwrap()[0]["description"].as_str().unwrap().contains("location"));
+    assert!(res.json::<Value>().await.unwrap()[0]["description"].as_str().unwrap().contains("address_string"));
     let body = format!(
         "api_key={key}&service_code=property.repair.elevator&address_string={}&description={}&attribute%5Bq1%5D={}&first_name={}&last_name={}&phone=13800138000",
         enc("琉璃井路3号院7号楼1单元电梯"),
@@ -1401,7 +1401,7 @@ async fn open311_serves_the_catalogue_and_takes_requests_with_an_api_key(app: Te
     let created: Value = res.json().await.unwrap();
     let number = created[0]["service_request_id"].as_str().unwrap().to_string();
     assert_eq!(number, "WT-2024-000001");
-    assert_eq!(created[0]["token"], number);
+    assert!(created[0].get("token").is_none(), "GeoReport gives an id or a token, not both: {created}");
     let list: Value = app
         .client
         .get(app.url(&format!("/open311/v2/requests.json?api_key={key}&status=open")))

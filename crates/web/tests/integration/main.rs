@@ -19,6 +19,7 @@ mod group_commit;
 mod login;
 mod mail;
 mod once;
+mod open311;
 mod openapi;
 mod patrol;
 mod photos;
