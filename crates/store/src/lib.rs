@@ -16,6 +16,7 @@ mod import;
 mod key_binding;
 mod meetings;
 mod notifications;
+mod outbox;
 mod patrol;
 mod previews;
 mod proposals;
@@ -38,7 +39,8 @@ pub use fixtures::BenchRequest;
 pub use import::ImportReport;
 pub use key_binding::WrongKey;
 pub use meetings::{Meeting, MeetingAction};
-pub use notifications::{Channel as NotificationChannel, Delivery, DutyShift, InboxItem, Notices};
+pub use notifications::{Channel as NotificationChannel, Delivery, DutyShift, InboxItem, Notices, Outgoing, Priority};
+pub use outbox::{Attempt, Backlog, Claim};
 pub use patrol::{
     Checkin, Checkpoint, Finding, FindingFilter, FindingPhoto, NewFinding, PatrolFacts, Plan, Round, Zone, ZoneMember,
 };

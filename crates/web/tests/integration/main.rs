@@ -18,6 +18,7 @@ mod login;
 mod mail;
 mod once;
 mod openapi;
+mod outbox;
 mod patrol;
 mod photos;
 mod proactive;
