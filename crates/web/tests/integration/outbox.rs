@@ -18,6 +18,7 @@ on_both!(
     a_retried_message_reaches_the_robot_with_the_same_id,
     an_emergency_goes_out_before_five_hundred_queued_messages,
     a_slow_channel_holds_up_only_its_own_messages,
+    the_duty_wall_shows_what_waits_in_the_outbox_in_both_languages,
 );
 
 /// What the test robots received, in order: (robot, `Idempotency-Key`, message text).
@@ -175,4 +176,29 @@ async fn a_slow_channel_holds_up_only_its_own_messages(app: TestApp) {
     let answered = log.iter().position(|(robot, key, _)| (*robot, key.as_str()) == ("slow", "answered")).unwrap();
     let fast_before = log[..answered].iter().filter(|(robot, _, _)| *robot == "fast").count();
     assert_eq!(fast_before, 3, "the fast channel did not wait for the slow one: {log:?}");
+}
+
+async fn the_duty_wall_shows_what_waits_in_the_outbox_in_both_languages(app: TestApp) {
+    let staff = app.token("zhangli").await;
+    let browser = app.browser("zhangli").await;
+    let page = |lang: &'static str| {
+        let (browser, url) = (browser.clone(), app.url(&format!("/lang/{lang}?next=/duty")));
+        async move { browser.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(!page("zh").await.contains("outbox-backlog"), "nothing waits, nothing is shown");
+    let log = Log::default();
+    add_channel(&app, &staff, "全部诉求", &robot("all", &log, usize::MAX, None).await, "all").await;
+    power_cut(&app, &staff, "6号院").await;
+    power_cut(&app, &staff, "7号院").await;
+    // The robot refuses everything; after 7 minutes both messages still wait.
+    assert_eq!(wujia_web::run_jobs_once(&app.state).await.unwrap().retried, 2);
+    app.clock.advance(chrono::Duration::minutes(7));
+    let wall = app.get_json(&staff, "/api/v1/duty_wall").await;
+    assert_eq!(wall["outbox"], json!({"waiting": 2, "emergencies": 0, "oldest_minutes": 7}));
+    assert!(
+        page("zh")
+            .await
+            .contains("还有 2 条消息在等待发往值班群、邮箱等外部渠道（其中紧急 0 条），最早的一条已等了 7 分钟。")
+    );
+    assert!(page("en").await.contains("2 messages are waiting to go out"));
 }
