@@ -245,7 +245,7 @@ impl Store {
         change: Change,
     ) -> Result<Channel> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO notification_channels (community_id, name, kind, target, purpose, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
@@ -278,7 +278,7 @@ impl Store {
         change: Change,
     ) -> Result<i64> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO duty_roster (community_id, user_id, starts_at, ends_at, note) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
@@ -335,7 +335,7 @@ impl Store {
     /// Writes notices on their own (for alerts that change no other state).
     pub async fn notify(&self, notices: &Notices, request_id: Option<i64>, now: DateTime<Utc>) -> Result<()> {
         with_db!(self, write, pool, _pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             write_notices!(tx, notices, request_id, now);
             tx.commit().await?;
         });

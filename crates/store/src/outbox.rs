@@ -66,7 +66,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         with_db!(self, write, pool, _pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let claimed = sqlx::query(
                 "INSERT INTO request_alerts (request_id, kind, sent_at) VALUES ($1, $2, $3) ON CONFLICT (request_id, kind) DO NOTHING",
             )
@@ -90,7 +90,7 @@ impl Store {
     /// one sender at most). `None` when nothing is due.
     pub async fn claim_delivery(&self, now: DateTime<Utc>, hold_until: DateTime<Utc>) -> Result<Option<Claim>> {
         let claimed: Option<(i64, i64)> = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if pg {
                 // Claims take turns (SQLite's one writer does this by itself), so that each sees the holds taken
                 // before it and a channel has one message in flight, not one per node.
