@@ -9,9 +9,11 @@
 pub mod api_keys;
 mod caller;
 mod clock;
+pub mod deadlines;
 mod error;
 mod intake;
 mod notify;
+pub mod outbox;
 pub mod photos;
 pub mod registry;
 pub mod requests;

@@ -4,7 +4,7 @@
 use crate::{App, Result};
 use chrono::{DateTime, Utc};
 use wujia_core::requests::{Command, Status, Urgency};
-use wujia_store::{Category, Notices, RequestRow};
+use wujia_store::{Category, Notices, Outgoing, Priority, RequestRow};
 
 fn status_zh(code: &str) -> &'static str {
     Status::from_code(code).map_or("", Status::zh)
@@ -54,11 +54,12 @@ pub(crate) async fn on_create(
                 _ => false,
             };
         if wanted {
-            n.outside.push((
-                c.id,
-                if emergency { "紧急诉求 {number}".into() } else { "新诉求 {number}".into() },
-                text.clone(),
-            ));
+            n.outside.push(Outgoing {
+                channel_id: c.id,
+                title: if emergency { "紧急诉求 {number}".into() } else { "新诉求 {number}".into() },
+                body: text.clone(),
+                priority: if emergency { Priority::Emergency } else { Priority::Routine },
+            });
         }
     }
     Ok(n)

@@ -208,7 +208,7 @@ impl Store {
     /// Creates an account and records it.
     pub async fn create_user(&self, new: &NewUser, change: Change) -> Result<User> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO users (username, display_name, password_hash, role, organization, household_id, active, must_change_password, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8) RETURNING id",
@@ -251,7 +251,7 @@ impl Store {
         change: Change,
     ) -> Result<()> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2, version = version + 1 WHERE id = $3")
                 .bind(hash)
                 .bind(must_change)
@@ -276,7 +276,7 @@ impl Store {
     /// Enables or disables an account; disabling ends its sessions and revokes its tokens.
     pub async fn set_active(&self, user_id: i64, active: bool, change: Change) -> Result<()> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE users SET active = $1, version = version + 1 WHERE id = $2")
                 .bind(active)
                 .bind(user_id)
@@ -477,7 +477,7 @@ impl Store {
         change: Change,
     ) -> Result<ApiToken> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO api_tokens (name, token_hash, user_id, created_at, scope, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -525,7 +525,7 @@ impl Store {
             return Ok(key);
         }
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(change.at)
                 .bind(id)
@@ -566,7 +566,7 @@ impl Store {
     /// Issues the account's calendar-feed token (only its hash is stored), revoking the one before.
     pub async fn create_calendar_token(&self, user_id: i64, token_hash: &str, change: Change) -> Result<()> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND scope = 'calendar' AND revoked_at IS NULL")
                 .bind(change.at).bind(user_id).execute(&mut *tx).await?;
             let id: i64 = sqlx::query_scalar(
@@ -604,7 +604,7 @@ impl Store {
         change: Change,
     ) -> Result<()> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO signup_codes (code_hash, household_id, issued_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
@@ -625,7 +625,7 @@ impl Store {
     /// Creates a resident account from an unused, unexpired code, marking the code used in the same transaction.
     pub async fn redeem_signup_code(&self, code_hash: &str, new: &NewUser, now: DateTime<Utc>) -> Result<User> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row: Option<(i64, i64, i64)> = sqlx::query_as(
                 "SELECT s.id, s.household_id, h.community_id FROM signup_codes s JOIN households h ON h.id = s.household_id \
                  WHERE s.code_hash = $1 AND s.used_at IS NULL AND s.expires_at > $2",

@@ -144,7 +144,7 @@ impl Store {
     pub async fn create_activity(&self, new: &NewActivity, change: Change) -> Result<Activity> {
         let tags = serde_json::to_string(&new.target.tags).unwrap_or_default();
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO activities (community_id, title, theme, series, organiser, partners, place, starts_at, ends_at, capacity, \
                    target_tags, min_age, max_age, volunteers_needed, summary, created_at) \
@@ -183,7 +183,7 @@ impl Store {
     /// Records the summary written afterwards.
     pub async fn set_activity_summary(&self, a: &Activity, summary: &str, change: Change) -> Result<Activity> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE activities SET summary = $1, version = version + 1 WHERE id = $2").bind(summary).bind(a.id).execute(&mut *tx).await?;
             let change = Change { community_id: Some(a.community_id), entity: "activity".into(), entity_id: a.id.to_string(),
                 after: serde_json::json!({"summary": summary}), ..change };
@@ -237,7 +237,7 @@ impl Store {
         change: Change,
     ) -> Result<Registration> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if pg {
                 sqlx::query("SELECT id FROM activities WHERE id = $1 FOR UPDATE").bind(a.id).execute(&mut *tx).await?;
             }
@@ -279,7 +279,7 @@ impl Store {
         let checked_in = (status == RegistrationStatus::Attended).then_some(change.at);
         let (stars, comment) = rating.clone().unzip();
         let offered = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if pg {
                 sqlx::query("SELECT id FROM activities WHERE id = $1 FOR UPDATE").bind(a.id).execute(&mut *tx).await?;
             }
@@ -345,7 +345,7 @@ impl Store {
                 outside: vec![],
             };
             sent += with_db!(self, write, pool, _pg => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 let n = sqlx::query("UPDATE activity_registrations SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
                     .bind(now).bind(id).execute(&mut *tx).await?.rows_affected();
                 if n == 1 {
@@ -368,7 +368,7 @@ impl Store {
     /// Records a photo of an activity.
     pub async fn add_activity_photo(&self, a: &Activity, blob: &str, media: &str, change: Change) -> Result<()> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO activity_photos (activity_id, blob, media_type, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(a.id).bind(blob).bind(media).bind(change.at).execute(&mut *tx).await?;
             let change = Change { community_id: Some(a.community_id), entity: "activity".into(), entity_id: a.id.to_string(),

@@ -187,7 +187,7 @@ impl Store {
     /// Records a change that has no state of its own to write, such as a read of personal data.
     pub async fn record(&self, change: &Change) -> Result<()> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             append_event!(tx, pg, change);
             tx.commit().await?;
         });

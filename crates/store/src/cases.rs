@@ -229,7 +229,7 @@ impl Store {
         let handled_by = step.handled_by.clone().or_else(|| case.handled_by.clone());
         let request_id = step.request_id.or(case.request_id);
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(
                 "UPDATE rectification_cases SET status = $1, agreed_deadline = $2, handled_by = $3, request_id = $4, closed_at = $5, \
                    version = version + 1 WHERE id = $6 AND version = $7")
@@ -264,7 +264,7 @@ impl Store {
     ) -> Result<()> {
         let (blob, media) = photo.unzip();
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO building_baselines (building_id, note, blob, media_type, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(building_id).bind(note).bind(&blob).bind(&media).bind(change.actor_id).bind(change.at).execute(&mut *tx).await?;
             let change = Change { community_id: Some(community_id), entity: "building".into(), entity_id: building_id.to_string(),

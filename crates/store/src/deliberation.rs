@@ -126,7 +126,7 @@ impl Store {
     /// Sets that support.
     pub async fn set_topic_threshold(&self, community_id: i64, threshold: i64, change: Change) -> Result<()> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE communities SET topic_threshold = $1 WHERE id = $2").bind(threshold).bind(community_id).execute(&mut *tx).await?;
             let change = Change { community_id: Some(community_id), entity: "community".into(), entity_id: community_id.to_string(),
                 after: serde_json::json!({"topic_threshold": threshold}), ..change };
@@ -148,7 +148,7 @@ impl Store {
         let status = if by_staff { "tabled" } else { "proposed" };
         let tabled_at = by_staff.then_some(change.at);
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO topics (community_id, title, body, status, proposed_by, household_id, by_staff, created_at, tabled_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
@@ -193,7 +193,7 @@ impl Store {
         change: Change,
     ) -> Result<Topic> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO topic_supports (topic_id, household_id, user_id, at) VALUES ($1, $2, $3, $4)")
                 .bind(topic.id).bind(household_id).bind(change.actor_id).bind(change.at).execute(&mut *tx).await
                 .map_err(|e| crate::on_unique(e, "本户已附议 / this household supports the topic already"))?;
@@ -217,7 +217,7 @@ impl Store {
         let vote = u.vote.clone();
         let (result, objection_until) = u.result.clone().unzip();
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query(
                 "UPDATE topics SET status = COALESCE($1, status), tabled_at = COALESCE($2, tabled_at), meeting_at = COALESCE($3, meeting_at), \
                    minutes = COALESCE($4, minutes), vote_mode = COALESCE($5, vote_mode), vote_options = COALESCE($6, vote_options), \
@@ -256,7 +256,7 @@ impl Store {
         let options = topic.options();
         let closes = topic.vote_closes_at.unwrap_or(change.at);
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let status: String = sqlx::query_scalar("SELECT status FROM topics WHERE id = $1").bind(topic.id).fetch_one(&mut *tx).await?;
             let voted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ballots WHERE topic_id = $1 AND voter_key = $2")
                 .bind(topic.id).bind(voter_key).fetch_one(&mut *tx).await?;
@@ -287,7 +287,7 @@ impl Store {
     /// Adds a comment to the discussion, or an update (progress, objection).
     pub async fn add_topic_note(&self, topic: &Topic, kind: &str, text: &str, change: Change) -> Result<()> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if kind == "comment" {
                 sqlx::query("INSERT INTO topic_comments (topic_id, user_id, author, text, at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(topic.id).bind(change.actor_id).bind(&change.actor).bind(text).bind(change.at).execute(&mut *tx).await?;
@@ -306,7 +306,7 @@ impl Store {
     /// Hides a comment (moderation); the event keeps what it said.
     pub async fn hide_comment(&self, topic: &Topic, comment_id: i64, change: Change) -> Result<()> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE topic_comments SET hidden = TRUE WHERE id = $1 AND topic_id = $2").bind(comment_id).bind(topic.id)
                 .execute(&mut *tx).await?.rows_affected();
             if n == 0 {

@@ -20,7 +20,7 @@ impl Store {
         change: Change,
     ) -> Result<i64> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO communities (name, code, street, district, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
@@ -75,7 +75,7 @@ impl Store {
         let tags = self.tags(community).await?;
         let tag_id: HashMap<&str, i64> = tags.iter().map(|t| (t.code.as_str(), t.id)).collect();
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut zone_ids = Vec::new();
             for (name, _) in &demo.zones {
                 let id: i64 = sqlx::query_scalar("INSERT INTO zones (community_id, name) VALUES ($1, $2) RETURNING id")

@@ -49,7 +49,7 @@ impl Store {
     pub async fn insert_bench_requests(&self, rows: &[BenchRequest]) -> Result<()> {
         for chunk in rows.chunks(10_000) {
             with_db!(self, write, pool, _pg => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 for part in chunk.chunks(400) {
                     let values: Vec<String> = (0..part.len())
                         .map(|i| {

@@ -228,7 +228,7 @@ impl Store {
         let total = steps.len();
         let cipher = self.cipher();
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut events = open_chain!(tx, pg);
             let event = |entity: &str, id: i64, before: serde_json::Value, after: serde_json::Value| Change {
                 community_id: Some(community_id),

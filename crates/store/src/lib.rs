@@ -16,6 +16,7 @@ mod import;
 mod key_binding;
 mod meetings;
 mod notifications;
+mod outbox;
 mod patrol;
 mod previews;
 mod proposals;
@@ -39,7 +40,8 @@ pub use fixtures::BenchRequest;
 pub use import::ImportReport;
 pub use key_binding::WrongKey;
 pub use meetings::{Meeting, MeetingAction};
-pub use notifications::{Channel as NotificationChannel, Delivery, DutyShift, InboxItem, Notices};
+pub use notifications::{Channel as NotificationChannel, Delivery, DutyShift, InboxItem, Notices, Outgoing, Priority};
+pub use outbox::{Attempt, Backlog, Claim};
 pub use patrol::{
     Checkin, Checkpoint, Finding, FindingFilter, FindingPhoto, NewFinding, PatrolFacts, Plan, Round, Zone, ZoneMember,
 };
@@ -179,11 +181,15 @@ macro_rules! with_db {
     ($store:expr, write, $pool:ident, $pg:ident => $body:expr) => {
         match &$store.inner.db {
             $crate::Db::Sqlite { write: $pool, .. } => {
+                #[allow(unused_imports)]
+                use $crate::BeginWrite as _;
                 #[allow(unused_variables)]
                 let $pg = false;
                 $body
             }
             $crate::Db::Postgres($pool) => {
+                #[allow(unused_imports)]
+                use $crate::BeginWrite as _;
                 #[allow(unused_variables)]
                 let $pg = true;
                 $body
@@ -192,6 +198,34 @@ macro_rules! with_db {
     };
 }
 pub(crate) use with_db;
+
+/// How every write transaction begins. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at once (waiting
+/// up to the busy timeout while another process, such as `wujia import` beside the server, holds it), so a
+/// transaction that reads before it writes cannot fail with `database is locked` (SQLITE_BUSY_SNAPSHOT) because
+/// the other process wrote in between. PostgreSQL needs nothing more.
+pub(crate) trait BeginWrite {
+    /// The database.
+    type Db: sqlx::Database;
+
+    /// A transaction that may write from its first statement on.
+    fn begin_write(&self) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+
+    fn begin_write(&self) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+
+    fn begin_write(&self) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>>> + Send {
+        self.begin()
+    }
+}
 
 impl Store {
     /// Connects to `sqlite://…` or `postgres://…`, creating an SQLite file if missing.
@@ -250,7 +284,7 @@ impl Store {
     pub async fn analyze(&self) -> Result<()> {
         match &self.inner.db {
             Db::Sqlite { write, .. } => {
-                let mut tx = write.begin().await?;
+                let mut tx = write.begin_write().await?;
                 sqlx::query("ANALYZE").execute(&mut *tx).await?;
                 // Per-value samples make every statement re-plan after each new binding (migration 0015).
                 sqlx::query("DROP TABLE IF EXISTS sqlite_stat4").execute(&mut *tx).await?;

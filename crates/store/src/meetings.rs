@@ -77,7 +77,7 @@ impl Store {
         change: Change,
     ) -> Result<Meeting> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO joint_meetings (community_id, title, starts_at, place, status, attendance, minutes, created_at) \
                  VALUES ($1, $2, $3, $4, 'planned', '[]', '', $5) RETURNING id")
@@ -145,7 +145,7 @@ impl Store {
         change: Change,
     ) -> Result<Meeting> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE joint_meetings SET status = 'held', attendance = $1, minutes = $2, agenda = $3, held_at = $4 \
                                  WHERE id = $5 AND status = 'planned'")
                 .bind(attendance.to_string()).bind(minutes).bind(agenda.to_string()).bind(change.at).bind(meeting.id)
@@ -210,7 +210,7 @@ impl Store {
         let status = if done { "done" } else { "open" };
         let done_at = done.then_some(change.at);
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE meeting_actions SET progress = $1, status = $2, done_at = $3, version = version + 1 \
                                  WHERE id = $4 AND version = $5")
                 .bind(progress).bind(status).bind(done_at).bind(action.id).bind(action.version).execute(&mut *tx).await?.rows_affected();

@@ -11,8 +11,41 @@ use serde::Serialize;
 pub struct Notices {
     /// (account, title, body, link)
     pub inbox: Vec<(i64, String, String, String)>,
-    /// (channel, title, body)
-    pub outside: Vec<(i64, String, String)>,
+    /// Messages to outside channels.
+    pub outside: Vec<Outgoing>,
+}
+
+/// How soon a message to an outside channel must go: the outbox sends every emergency before anything routine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    /// In the order queued.
+    #[default]
+    Routine,
+    /// Ahead of every routine message.
+    Emergency,
+}
+
+impl Priority {
+    /// The rank kept in `outbox.priority`: higher goes first.
+    pub(crate) fn rank(self) -> i64 {
+        match self {
+            Self::Routine => 0,
+            Self::Emergency => 1,
+        }
+    }
+}
+
+/// A message for an outside channel, queued in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The channel.
+    pub channel_id: i64,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Its place in the queue.
+    pub priority: Priority,
 }
 
 impl Notices {
@@ -21,7 +54,11 @@ impl Notices {
         let fill = |s: &String| s.replace("{number}", number).replace("{id}", &id.to_string());
         Notices {
             inbox: self.inbox.iter().map(|(u, t, b, l)| (*u, fill(t), fill(b), fill(l))).collect(),
-            outside: self.outside.iter().map(|(c, t, b)| (*c, fill(t), fill(b))).collect(),
+            outside: self
+                .outside
+                .iter()
+                .map(|o| Outgoing { title: fill(&o.title), body: fill(&o.body), ..o.clone() })
+                .collect(),
         }
     }
 
@@ -45,15 +82,16 @@ macro_rules! write_notices {
                 .execute(&mut *$tx)
                 .await?;
         }
-        for (channel, title, body) in &notices.outside {
+        for o in &notices.outside {
             sqlx::query(
-                "INSERT INTO outbox (channel_id, request_id, title, body, status, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
+                "INSERT INTO outbox (channel_id, request_id, title, body, priority, status, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)",
             )
-            .bind(*channel)
+            .bind(o.channel_id)
             .bind($request)
-            .bind(title)
-            .bind(body)
+            .bind(&o.title)
+            .bind(&o.body)
+            .bind(o.priority.rank())
             .bind($now)
             .execute(&mut *$tx)
             .await?;
@@ -80,17 +118,18 @@ macro_rules! write_request_notices {
             });
             qb.build().execute(&mut *$tx).await?;
         }
-        let outside: Vec<(&(i64, String, String), i64, chrono::DateTime<chrono::Utc>)> =
+        let outside: Vec<(&$crate::Outgoing, i64, chrono::DateTime<chrono::Utc>)> =
             notices.iter().flat_map(|(n, id, at)| n.outside.iter().map(move |m| (m, *id, *at))).collect();
         for chunk in outside.chunks(1000) {
             let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO outbox (channel_id, request_id, title, body, status, next_attempt_at, created_at) ",
+                "INSERT INTO outbox (channel_id, request_id, title, body, priority, status, next_attempt_at, created_at) ",
             );
-            qb.push_values(chunk, |mut b, ((channel, title, body), id, at)| {
-                b.push_bind(*channel)
+            qb.push_values(chunk, |mut b, (o, id, at)| {
+                b.push_bind(o.channel_id)
                     .push_bind(*id)
-                    .push_bind(title.clone())
-                    .push_bind(body.clone())
+                    .push_bind(o.title.clone())
+                    .push_bind(o.body.clone())
+                    .push_bind(o.priority.rank())
                     .push("'pending'")
                     .push_bind(*at)
                     .push_bind(*at);
@@ -137,7 +176,8 @@ pub struct Channel {
     pub active: bool,
 }
 
-/// A delivery to an outside channel, with its attempts.
+/// A delivery to an outside channel, with its attempts. Its id stays the same over every attempt, so a receiver
+/// can tell a retry from a new message by [`Delivery::stable_id`].
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Delivery {
     /// Id.
@@ -166,6 +206,14 @@ pub struct Delivery {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
+impl Delivery {
+    /// The id a receiver sees on every attempt at this message (an e-mail's `Message-ID`, a robot request's
+    /// `Idempotency-Key`).
+    pub fn stable_id(&self) -> String {
+        format!("wujia-outbox-{}", self.id)
+    }
+}
+
 /// A duty shift.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DutyShift {
@@ -183,7 +231,7 @@ pub struct DutyShift {
     pub note: String,
 }
 
-const DELIVERY: &str = "SELECT o.id, o.channel_id, c.kind, c.target, o.request_id, o.title, o.body, o.status, o.attempts, \
+pub(crate) const DELIVERY: &str = "SELECT o.id, o.channel_id, c.kind, c.target, o.request_id, o.title, o.body, o.status, o.attempts, \
      o.last_error, o.created_at, o.sent_at FROM outbox o JOIN notification_channels c ON c.id = o.channel_id";
 
 impl Store {
@@ -237,7 +285,7 @@ impl Store {
         change: Change,
     ) -> Result<Channel> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO notification_channels (community_id, name, kind, target, purpose, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
@@ -270,7 +318,7 @@ impl Store {
         change: Change,
     ) -> Result<i64> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO duty_roster (community_id, user_id, starts_at, ends_at, note) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
@@ -327,61 +375,9 @@ impl Store {
     /// Writes notices on their own (for alerts that change no other state).
     pub async fn notify(&self, notices: &Notices, request_id: Option<i64>, now: DateTime<Utc>) -> Result<()> {
         with_db!(self, write, pool, _pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             write_notices!(tx, notices, request_id, now);
             tx.commit().await?;
-        });
-        Ok(())
-    }
-
-    /// Claims deliveries that are due, so that one worker (of any node) sends each: rows are locked until `lock_until`.
-    pub async fn claim_deliveries(
-        &self,
-        now: DateTime<Utc>,
-        lock_until: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<Delivery>> {
-        let ids: Vec<i64> = with_db!(self, write, pool, pg => {
-            let lock = if pg { " FOR UPDATE SKIP LOCKED" } else { "" };
-            let sql = format!(
-                "UPDATE outbox SET locked_until = $1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
-                 AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT {limit}{lock}) RETURNING id"
-            );
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(lock_until).bind(now).fetch_all(pool).await?
-        });
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let sql = format!("{DELIVERY} WHERE o.id = $1");
-            out.push(with_db!(self, read, pool, _pg => sqlx::query_as::<_, Delivery>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(pool).await?));
-        }
-        Ok(out)
-    }
-
-    /// Records one delivery attempt: sent, retry at `retry_at`, or failed for good when `retry_at` is `None`.
-    pub async fn record_delivery(
-        &self,
-        id: i64,
-        now: DateTime<Utc>,
-        error: Option<&str>,
-        retry_at: Option<DateTime<Utc>>,
-    ) -> Result<()> {
-        let status = match (error, retry_at) {
-            (None, _) => "sent",
-            (Some(_), Some(_)) => "pending",
-            (Some(_), None) => "failed",
-        };
-        with_db!(self, write, pool, _pg => {
-            sqlx::query(
-                "UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
-                   locked_until = NULL, sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END WHERE id = $5",
-            )
-            .bind(status)
-            .bind(error)
-            .bind(retry_at)
-            .bind(now)
-            .bind(id)
-            .execute(pool)
-            .await?;
         });
         Ok(())
     }
@@ -392,19 +388,5 @@ impl Store {
         Ok(
             with_db!(self, read, pool, _pg => sqlx::query_as::<_, Delivery>(sqlx::AssertSqlSafe(sql)).bind(community_id).fetch_all(pool).await?),
         )
-    }
-
-    /// Records that an alert was sent for a request; false when it had been sent before.
-    pub async fn claim_alert(&self, request_id: i64, kind: &str, now: DateTime<Utc>) -> Result<bool> {
-        let n = with_db!(self, write, pool, _pg => sqlx::query(
-            "INSERT INTO request_alerts (request_id, kind, sent_at) VALUES ($1, $2, $3) ON CONFLICT (request_id, kind) DO NOTHING",
-        )
-        .bind(request_id)
-        .bind(kind)
-        .bind(now)
-        .execute(pool)
-        .await?
-        .rows_affected());
-        Ok(n == 1)
     }
 }

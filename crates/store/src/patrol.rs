@@ -266,7 +266,7 @@ impl Store {
     /// Creates a zone.
     pub async fn create_zone(&self, community_id: i64, name: &str, change: Change) -> Result<Zone> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar("INSERT INTO zones (community_id, name) VALUES ($1, $2) RETURNING id")
                 .bind(community_id).bind(name).fetch_one(&mut *tx).await
                 .map_err(|e| crate::on_unique(e, "片区名称已存在 / a zone with this name exists"))?;
@@ -309,7 +309,7 @@ impl Store {
             )]));
         }
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO zone_members (zone_id, user_id, leader) VALUES ($1, $2, $3) \
                          ON CONFLICT (zone_id, user_id) DO UPDATE SET leader = excluded.leader")
                 .bind(zone.id).bind(user_id).bind(leader).execute(&mut *tx).await?;
@@ -339,7 +339,7 @@ impl Store {
             }
         }
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let position: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM patrol_checkpoints WHERE zone_id = $1")
                 .bind(zone.id).fetch_one(&mut *tx).await?;
             let id: i64 = sqlx::query_scalar(
@@ -390,7 +390,7 @@ impl Store {
         let days = serde_json::to_string(&schedule.weekdays).unwrap_or_default();
         let list = serde_json::to_string(checklist).unwrap_or_default();
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO patrol_plans (community_id, zone_id, name, times, weekdays, window_minutes, checklist, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
@@ -429,7 +429,7 @@ impl Store {
             .fetch_all(pool).await?);
         let mut added = 0;
         with_db!(self, write, pool, _pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for plan in &plans {
                 let Some(schedule) = plan.schedule() else { continue };
                 for o in schedule.occurrences(from, to) {
@@ -487,7 +487,7 @@ impl Store {
         let list = serde_json::to_string(checklist).unwrap_or_default();
         let user = change.actor_id.unwrap_or_default();
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO patrol_checkins (round_id, checkpoint_id, user_id, at, method, checklist) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(round.id).bind(checkpoint.id).bind(user).bind(change.at).bind(method).bind(&list)
                 .execute(&mut *tx).await
@@ -503,7 +503,7 @@ impl Store {
     /// Finishes a round (the caller has checked that it may be).
     pub async fn finish_round(&self, round: &Round, change: Change) -> Result<Round> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE patrol_rounds SET completed_at = $1, completed_by = $2 WHERE id = $3 AND completed_at IS NULL")
                 .bind(change.at).bind(change.actor_id).bind(round.id).execute(&mut *tx).await?.rows_affected();
             if n == 0 {
@@ -547,7 +547,7 @@ impl Store {
                 outside: Vec::new(),
             };
             let won = with_db!(self, write, pool, pg => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 let n = sqlx::query("UPDATE patrol_rounds SET missed_flagged_at = $1 WHERE id = $2 AND missed_flagged_at IS NULL AND completed_at IS NULL")
                     .bind(now).bind(r.id).execute(&mut *tx).await?.rows_affected();
                 if n == 1 {
@@ -602,7 +602,7 @@ impl Store {
     /// kept before Wujia. Each carries its own change (and time); each not fixed on the spot opens a case.
     pub async fn record_findings(&self, items: &[(NewFinding, Change)]) -> Result<Vec<i64>> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut batch = crate::audit::open_chain!(tx, pg);
             let mut ids = Vec::with_capacity(items.len());
             for (new, change) in items {

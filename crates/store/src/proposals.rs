@@ -162,7 +162,7 @@ impl Store {
         }
         let mut created = 0;
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (d, subject, household, code, kind, title, dedupe) in &rows {
                 let id: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO proposals (community_id, pattern, subject, building_id, household_id, category_code, dedupe, kind, \
@@ -213,7 +213,7 @@ impl Store {
         let owner_id = u.owner_id.or(p.owner_id);
         let due = u.due.or(p.due);
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE proposals SET status = $1, note = $2, owner_id = $3, due = $4, decided_by = $5, decided_at = $6, \
                                  outcome = $7, done_at = $8, version = version + 1 WHERE id = $9 AND version = $10")
                 .bind(status).bind(&note).bind(owner_id).bind(due).bind(decided_by).bind(decided_at).bind(&outcome).bind(done_at)

@@ -166,7 +166,7 @@ impl Store {
     pub async fn create_reception_day(&self, new: &NewReceptionDay, change: Change) -> Result<ReceptionDay> {
         let parties = serde_json::to_string(&new.parties).unwrap_or_default();
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO reception_sessions (community_id, title, kind, theme, place, parties, starts_at, ends_at, slot_minutes, \
                    slot_capacity, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
@@ -247,7 +247,7 @@ impl Store {
             StoreError::Invalid(vec![FieldError::new(field, message)])
         };
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if pg {
                 sqlx::query("SELECT id FROM reception_sessions WHERE id = $1 FOR UPDATE").bind(session.id).execute(&mut *tx).await?;
             }
@@ -282,7 +282,7 @@ impl Store {
         change: Change,
     ) -> Result<Visit> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if pg {
                 sqlx::query("SELECT id FROM reception_sessions WHERE id = $1 FOR UPDATE").bind(session.id).execute(&mut *tx).await?;
             }
@@ -389,7 +389,7 @@ impl Store {
     ) -> Result<Demand> {
         let answered_at = answer.map(|_| change.at);
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE reception_demands SET answer = COALESCE($1, answer), answered_at = COALESCE($2, answered_at), \
                                  request_id = COALESCE($3, request_id), version = version + 1 WHERE id = $4 AND version = $5")
                 .bind(answer).bind(answered_at).bind(request_id).bind(demand.id).bind(demand.version).execute(&mut *tx).await?.rows_affected();

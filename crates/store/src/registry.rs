@@ -394,7 +394,7 @@ impl Store {
     /// Adds a compound (院) to a community.
     pub async fn create_compound(&self, community_id: i64, number: i64, name: &str, change: Change) -> Result<i64> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar("INSERT INTO compounds (community_id, number, name) VALUES ($1, $2, $3) RETURNING id")
                 .bind(community_id)
                 .bind(number)
@@ -426,7 +426,7 @@ impl Store {
     ) -> Result<i64> {
         let compound = self.compound(compound_id).await?;
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO buildings (community_id, compound_id, number, floors) VALUES ($1, $2, $3, $4) RETURNING id",
             )
@@ -476,7 +476,7 @@ impl Store {
         let (community_id, building_id, unit_number, compound, building_number) = place.ok_or(StoreError::NotFound)?;
         let address = format_address(&compound, building_number as u32, unit_number as u32, room);
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO households (community_id, building_id, unit_id, room, address, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -523,7 +523,7 @@ impl Store {
             }
         }
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE buildings SET social_worker_id = $1 WHERE id = $2").bind(user_id).bind(building_id).execute(&mut *tx).await?;
             let change = Change {
                 community_id: Some(building.community_id),
@@ -852,7 +852,7 @@ impl Store {
         change: Change,
     ) -> Result<TagInfo> {
         let tag = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO tags (community_id, code, name_zh, name_en) VALUES ($1, $2, $3, $4) RETURNING id",
             )
@@ -931,7 +931,7 @@ impl Store {
             .map(|n| (self.cipher().encrypt(n.as_str()), self.cipher().blind_index(n.as_str()), n.masked()));
         let at = change.at;
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if let Some((_, index, _)) = &id_card {
                 refuse_taken_id_card!(tx, index, Some(id), before.community_id);
             }
@@ -994,7 +994,7 @@ impl Store {
         let tags = self.tags(household.community_id).await?;
         let (origin_id, tag_ids) = Self::resolve_names(draft, &origins, &tags).map_err(StoreError::Invalid)?;
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id = insert_resident!(tx, self, household.community_id, household_id, draft, origin_id, change.at);
             for t in &tag_ids {
                 sqlx::query("INSERT INTO resident_tags (resident_id, tag_id) VALUES ($1, $2)").bind(id).bind(*t).execute(&mut *tx).await?;

@@ -434,7 +434,7 @@ impl Store {
     pub(crate) async fn ensure_request_defaults(&self) -> Result<()> {
         let mut seeded = Vec::new();
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if pg {
                 // Nodes starting together seed once: the second waits here and then finds the rows.
                 sqlx::query("SELECT pg_advisory_xact_lock(20230421)").execute(&mut *tx).await?;
@@ -519,7 +519,7 @@ impl Store {
         let (ru, rv) = unit_value(sla.respond);
         let (su, sv) = unit_value(sla.resolve);
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO request_categories (parent_id, code, name_zh, name_en, handler, urgency, respond_unit, respond_value, \
                    resolve_unit, resolve_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -541,7 +541,7 @@ impl Store {
     pub async fn update_category(&self, c: &Category, change: Change) -> Result<Category> {
         let before = self.category(c.id).await?;
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE request_categories SET name_zh = $1, name_en = $2, handler = $3, urgency = $4, respond_unit = $5, respond_value = $6, \
                    resolve_unit = $7, resolve_value = $8, questions = $9, active = $10 WHERE id = $11",
@@ -582,7 +582,7 @@ impl Store {
         let year = day.year();
         let (from, to) = year_bounds(year);
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(day).execute(&mut *tx).await?;
             if let Some(k) = kind {
                 sqlx::query("INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)")
@@ -621,7 +621,7 @@ impl Store {
         years.sort_unstable();
         years.dedup();
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for e in entries {
                 sqlx::query(
                     "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3) \
@@ -692,7 +692,7 @@ impl Store {
         // An async block, so that a failed statement ends the attempt (`?`) and not the whole function.
         let attempt: Result<Vec<RequestRow>> = async {
             with_db!(self, write, pool, pg => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 let rows = insert_requests!(tx, pg, items);
                 tx.commit().await?;
                 Ok(rows)
@@ -903,7 +903,7 @@ impl Store {
         notices: &crate::Notices,
     ) -> Result<RequestRow> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             update_request_in!(tx, pg, before, after, change, notices);
             tx.commit().await?;
         });
@@ -987,7 +987,7 @@ impl Store {
         change: Change,
     ) -> Result<Knowledge> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id = insert_knowledge_in!(tx, pg, community_id, category_id, title, answer, change);
             tx.commit().await?;
             id
@@ -1030,7 +1030,7 @@ impl Store {
         change: Change,
     ) -> Result<i64> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO request_batches (community_id, title, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
             )
@@ -1092,7 +1092,7 @@ impl Store {
         change: Change,
     ) -> Result<Option<i64>> {
         let knowledge_id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (community_id, title): (i64, String) =
                 sqlx::query_as("SELECT community_id, title FROM request_batches WHERE id = $1")
                     .bind(id)
@@ -1159,7 +1159,7 @@ impl Store {
         change: Change,
     ) -> Result<Photo> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO request_photos (request_id, blob, media_type, size, stage, uploaded_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",

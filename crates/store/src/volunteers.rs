@@ -140,7 +140,7 @@ impl Store {
     /// Records an application (from the resident's account, or by staff for a resident).
     pub async fn apply_volunteer(&self, new: &NewVolunteer, change: Change) -> Result<VolunteerRow> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO volunteers (community_id, resident_id, user_id, status, team, skills, availability, applied_at) \
                  VALUES ($1, $2, $3, 'applied', $4, $5, $6, $7) RETURNING id")
@@ -196,7 +196,7 @@ impl Store {
         }
         let status = if approve { "approved" } else { "rejected" };
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE volunteers SET status = $1, core = $2, decided_at = COALESCE(decided_at, $3), decided_by = $4, \
                                  version = version + 1 WHERE id = $5 AND version = $6")
                 .bind(status).bind(core).bind(change.at).bind(change.actor_id).bind(v.id).bind(v.version).execute(&mut *tx).await?.rows_affected();
@@ -218,7 +218,7 @@ impl Store {
     /// Plans a shift.
     pub async fn create_shift(&self, new: &NewShift, change: Change) -> Result<Shift> {
         let id = with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO volunteer_shifts (community_id, title, kind, team, starts_at, ends_at, capacity, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
@@ -286,7 +286,7 @@ impl Store {
         let status =
             wujia_core::volunteers::Status::parse(&v.status).unwrap_or(wujia_core::volunteers::Status::Applied);
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if pg {
                 sqlx::query("SELECT id FROM volunteer_shifts WHERE id = $1 FOR UPDATE").bind(shift.id).execute(&mut *tx).await?;
             }
@@ -317,7 +317,7 @@ impl Store {
         change: Change,
     ) -> Result<Signup> {
         with_db!(self, write, pool, pg => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE shift_signups SET checked_in_at = $1, checked_out_at = $2, minutes = $3, minutes_status = $4, no_show = $5 \
                          WHERE id = $6")
                 .bind(set.checked_in_at).bind(set.checked_out_at).bind(set.minutes).bind(&set.minutes_status).bind(set.no_show).bind(g.id)
@@ -364,7 +364,7 @@ impl Store {
                 outside: vec![],
             };
             sent += with_db!(self, write, pool, _pg => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 let n = sqlx::query("UPDATE shift_signups SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
                     .bind(now).bind(id).execute(&mut *tx).await?.rows_affected();
                 if n == 1 {

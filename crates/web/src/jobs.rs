@@ -5,10 +5,11 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
-use wujia_store::{Delivery, Notices};
+use wujia_app::outbox::{Courier, Drain, NotDelivered};
+use wujia_store::Delivery;
 
 /// What one run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -55,11 +56,6 @@ impl JobReport {
     }
 }
 
-/// Waits before retry `n` (after `n` failures); `None` after the last.
-fn backoff(attempts: i64) -> Option<Duration> {
-    [1, 5, 15, 60, 180].get(attempts as usize).map(|m| Duration::minutes(*m))
-}
-
 /// The robot message formats of WeCom (企业微信), DingTalk (钉钉) and Feishu (飞书).
 pub fn robot_payload(kind: &str, title: &str, body: &str) -> Option<Value> {
     let text = format!("{title}\n{body}");
@@ -70,54 +66,69 @@ pub fn robot_payload(kind: &str, title: &str, body: &str) -> Option<Value> {
     }
 }
 
-async fn deliver(
-    client: &reqwest::Client,
-    mailer: Option<&crate::mail::Mailer>,
-    allow_hosts: &[String],
-    d: &Delivery,
-) -> Result<(), String> {
-    if d.kind == "email" {
-        let mailer = mailer.ok_or("no SMTP server is configured (WUJIA_SMTP_URL)")?;
-        return mailer.send(&d.target, &d.title, &d.body).await.map_err(|e| e.to_string());
+/// The outbox's courier on this node: group robots over HTTP (to allowed hosts only) and e-mail over SMTP.
+struct WebCourier<'a> {
+    client: reqwest::Client,
+    mailer: Option<crate::mail::Mailer>,
+    allow_hosts: &'a [String],
+}
+
+impl Courier for WebCourier<'_> {
+    async fn send(&self, d: &Delivery) -> Result<(), NotDelivered> {
+        self.deliver(d).await.map_err(NotDelivered)
     }
-    let payload =
-        robot_payload(&d.kind, &d.title, &d.body).ok_or_else(|| format!("cannot deliver to a {} channel", d.kind))?;
-    crate::api::notifications::check_webhook(&d.target, allow_hosts).await?;
-    // The error without its URL: the URL holds the robot's key, and the error is logged and shown.
-    let res = client
-        .post(&d.target)
-        .json(&payload)
-        .send()
-        .await
-        .map_err(|e| format!("request failed: {}", e.without_url()))?;
-    let status = res.status();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        return Err(format!("HTTP {status}"));
+}
+
+impl WebCourier<'_> {
+    async fn deliver(&self, d: &Delivery) -> Result<(), String> {
+        if d.kind == "email" {
+            let mailer = self.mailer.as_ref().ok_or("no SMTP server is configured (WUJIA_SMTP_URL)")?;
+            return mailer.send(&d.target, &d.title, &d.body, &d.stable_id()).await.map_err(|e| e.to_string());
+        }
+        let payload = robot_payload(&d.kind, &d.title, &d.body)
+            .ok_or_else(|| format!("cannot deliver to a {} channel", d.kind))?;
+        crate::api::notifications::check_webhook(&d.target, self.allow_hosts).await?;
+        // The robots' text messages have no field for it; the header is the same on every retry of this message.
+        // The error without its URL: the URL holds the robot's key, and the error is logged and shown.
+        let res = self
+            .client
+            .post(&d.target)
+            .header("Idempotency-Key", d.stable_id())
+            .json(&payload)
+            .send()
+            .await
+            .map_err(|e| format!("request failed: {}", e.without_url()))?;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(format!("HTTP {status}"));
+        }
+        // The robots answer 200 with an error code in the body when they refuse a message.
+        let code = body
+            .get("errcode")
+            .or_else(|| body.get("code"))
+            .or_else(|| body.get("StatusCode"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        if code != 0 {
+            return Err(format!(
+                "refused with code {code}: {}",
+                body.get("errmsg").or_else(|| body.get("msg")).unwrap_or(&Value::Null)
+            ));
+        }
+        Ok(())
     }
-    // The robots answer 200 with an error code in the body when they refuse a message.
-    let code = body
-        .get("errcode")
-        .or_else(|| body.get("code"))
-        .or_else(|| body.get("StatusCode"))
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    if code != 0 {
-        return Err(format!(
-            "refused with code {code}: {}",
-            body.get("errmsg").or_else(|| body.get("msg")).unwrap_or(&Value::Null)
-        ));
-    }
-    Ok(())
 }
 
 /// Runs every job that is due once. Each job runs and fails on its own: the report says which failed.
 pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
     let mut report = JobReport::default();
     let now = state.clock.now();
-    let (delivered, retried, failed) = report.run("deliveries", deliver_outbox(state, now)).await;
-    (report.delivered, report.retried, report.failed) = (delivered, retried, failed);
-    report.alerts = report.run("deadline_alerts", deadline_alerts(state)).await;
+    let drained = report.run("deliveries", deliver_outbox(state, Drain::default())).await;
+    (report.delivered, report.retried, report.failed) = (drained.delivered, drained.retried, drained.failed);
+    report.alerts = report
+        .run("deadline_alerts", async { Ok(wujia_app::deadlines::raise_deadline_alerts(&state.app).await?) })
+        .await;
     // Rounds for the coming week exist before anyone opens them; the generation is idempotent across nodes.
     let today = state.clock.today();
     report.rounds_generated = report
@@ -136,8 +147,8 @@ pub async fn run_jobs_once(state: &AppState) -> Result<JobReport, ApiError> {
     Ok(report)
 }
 
-/// Sends what the outbox holds that is due: (delivered, to be retried, failed for good).
-async fn deliver_outbox(state: &AppState, now: DateTime<Utc>) -> Result<(usize, usize, usize), ApiError> {
+/// Sends what the outbox holds that is due, through this node's robots client and mail server.
+pub async fn deliver_outbox(state: &AppState, drain: Drain) -> Result<wujia_app::outbox::Drained, ApiError> {
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
@@ -152,26 +163,8 @@ async fn deliver_outbox(state: &AppState, now: DateTime<Utc>) -> Result<(usize, 
         },
         None => None,
     };
-    let (mut delivered, mut retried, mut failed) = (0, 0, 0);
-    for d in state.store.claim_deliveries(now, now + Duration::minutes(2), 50).await? {
-        match deliver(&client, mailer.as_ref(), &state.config.webhook_allow_hosts, &d).await {
-            Ok(()) => {
-                state.store.record_delivery(d.id, now, None, None).await?;
-                delivered += 1;
-            }
-            Err(e) => {
-                let retry = backoff(d.attempts).map(|b| now + b);
-                tracing::warn!(delivery = d.id, error = %e, "delivery failed");
-                state.store.record_delivery(d.id, now, Some(&e), retry).await?;
-                if retry.is_some() {
-                    retried += 1;
-                } else {
-                    failed += 1;
-                }
-            }
-        }
-    }
-    Ok((delivered, retried, failed))
+    let courier = WebCourier { client, mailer, allow_hosts: &state.config.webhook_allow_hosts };
+    Ok(wujia_app::outbox::drain_outbox(&state.app, &courier, drain).await?)
 }
 
 /// Runs the detector over each community's last [`LOOKBACK_DAYS`](crate::api::proposals::LOOKBACK_DAYS) once an
@@ -188,55 +181,6 @@ async fn scan_proposals(state: &AppState) -> Result<usize, ApiError> {
         created += state.store.scan_proposals(c.id, since, change).await?;
     }
     Ok(created)
-}
-
-/// Warns the handler when three quarters of a limit have passed, and tells supervisors (community staff) once a
-/// deadline is missed. Each alert is sent once; paused requests are skipped.
-async fn deadline_alerts(state: &AppState) -> Result<usize, ApiError> {
-    let now = state.clock.now();
-    let mut raised = 0;
-    for r in state.store.running_requests().await? {
-        let mut alerts: Vec<(&str, bool)> = Vec::new();
-        if r.responded_at.is_none() {
-            let warn_at = r.respond_due - (r.respond_due - r.received_at) / 4;
-            alerts.push(("respond_overdue", now > r.respond_due));
-            alerts.push(("respond_warning", now >= warn_at && now <= r.respond_due));
-        }
-        if r.resolved_at.is_none() {
-            let warn_at = r.resolve_due - (r.resolve_due - r.received_at) / 4;
-            alerts.push(("resolve_overdue", now > r.resolve_due));
-            alerts.push(("resolve_warning", now >= warn_at && now <= r.resolve_due));
-        }
-        for (kind, due) in alerts {
-            if !due || !state.store.claim_alert(r.id, kind, now).await? {
-                continue;
-            }
-            let overdue = kind.ends_with("overdue");
-            let what = if kind.starts_with("respond") { "响应" } else { "办结" };
-            let title = if overdue {
-                format!("诉求 {} 已超过{what}时限", r.number)
-            } else {
-                format!("诉求 {} 即将到达{what}时限", r.number)
-            };
-            let body = format!("{}:{}", r.location, r.description);
-            let mut to: Vec<i64> = r.lead_id.into_iter().collect();
-            if overdue || r.lead_id.is_none() {
-                to.extend(state.store.accounts_in(r.community_id, "staff").await?);
-            }
-            to.sort_unstable();
-            to.dedup();
-            let notices = Notices {
-                inbox: to
-                    .into_iter()
-                    .map(|u| (u, title.clone(), body.clone(), format!("/requests/{}", r.id)))
-                    .collect(),
-                outside: vec![],
-            };
-            state.store.notify(&notices, Some(r.id), now).await?;
-            raised += 1;
-        }
-    }
-    Ok(raised)
 }
 
 /// Logs a warning when the holiday calendar lacks this year, or from December next year (working-day deadlines
@@ -285,12 +229,5 @@ mod tests {
         assert_eq!(robot_payload("dingtalk", "a", "b").unwrap()["msgtype"], "text");
         assert_eq!(robot_payload("feishu", "a", "b").unwrap()["content"]["text"], "a\nb");
         assert!(robot_payload("fax", "a", "b").is_none());
-    }
-
-    #[test]
-    fn retries_back_off_then_stop() {
-        assert_eq!(backoff(0), Some(Duration::minutes(1)));
-        assert_eq!(backoff(4), Some(Duration::minutes(180)));
-        assert_eq!(backoff(5), None);
     }
 }

@@ -25,7 +25,7 @@ pub use auth::{API_TOKEN_PREFIX, new_token, token_hash, urlencode};
 pub use demo::{load_activity_history, load_patrol_history, load_reception_history, load_request_history};
 pub use error::ApiError;
 pub use i18n::{Lang, catalogue_keys};
-pub use jobs::{JobReport, run_jobs_once, spawn_jobs};
+pub use jobs::{JobReport, deliver_outbox, run_jobs_once, spawn_jobs};
 pub use ops::{CONTENT_SECURITY_POLICY, MetricsToken};
 pub use server::{Limits, raise_file_limit, serve};
 pub use wujia_app::{Clock, FixedClock, SystemClock};

@@ -59,9 +59,15 @@ impl Mailer {
         Ok(Self { transport, from })
     }
 
-    /// Sends one plain-text message to every address of `target`.
-    pub async fn send(&self, target: &str, subject: &str, body: &str) -> Result<(), MailError> {
-        let mut builder = Message::builder().from(self.from.clone()).subject(subject).header(ContentType::TEXT_PLAIN);
+    /// Sends one plain-text message to every address of `target`. `stable_id` becomes its `Message-ID` (at the
+    /// sender's domain), the same on every retry, so mail clients and archives can drop a duplicate.
+    pub async fn send(&self, target: &str, subject: &str, body: &str, stable_id: &str) -> Result<(), MailError> {
+        let message_id = format!("<{stable_id}@{}>", self.from.email.domain());
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .subject(subject)
+            .message_id(Some(message_id))
+            .header(ContentType::TEXT_PLAIN);
         for to in recipients(target)? {
             builder = builder.to(to);
         }

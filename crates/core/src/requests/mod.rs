@@ -1,5 +1,6 @@
 //! Resident requests (诉求, 接诉即办): urgency and deadlines, the workflow, and the three rates.
 
+mod alerts;
 mod calendar;
 mod catalogue;
 mod disclosure;
@@ -8,6 +9,7 @@ mod public;
 mod rates;
 mod workflow;
 
+pub use alerts::{DeadlineAlert, DeadlineKind, Deadlines, Stage, due_alerts};
 pub use calendar::{
     CalendarEntry, CalendarGap, Counted, DayKind, GapUrgency, MAX_IMPORT_ROWS, MAX_SPAN_DAYS, RowIssue, RowProblem,
     SpanError, WorkCalendar, YearArrangement, calendar_gap, default_entries, holiday_span, parse_entries,

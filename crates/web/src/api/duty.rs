@@ -1,7 +1,7 @@
 //! The 7×24 duty wall (值班墙): emergencies open now, requests whose deadline is about to pass, and who is on duty —
 //! as a snapshot, and as a server-sent event stream that sends a new snapshot whenever it changes. Each node reads
 //! the database, so the wall is live on every node. It also says when the holiday calendar lacks a year, since the
-//! deadlines on it are then counted on weekends alone.
+//! deadlines on it are then counted on weekends alone, and how many messages wait in the outbox and for how long.
 
 use crate::AppState;
 use crate::auth::Auth;
@@ -61,13 +61,16 @@ pub(crate) async fn wall(state: &AppState, auth: &Auth, c: i64, lang: Lang) -> R
         .map(|d| json!({"name": d.display_name, "until": d.ends_at, "note": d.note}))
         .collect();
     let calendar_warning = super::catalogue::calendar_warning(state, lang).await?;
+    let backlog = state.store.outbox_backlog(c).await?;
+    let outbox = json!({"waiting": backlog.waiting, "emergencies": backlog.emergencies,
+        "oldest_minutes": backlog.oldest.map(|t| (now - t).num_minutes())});
     Ok(json!({"community_id": c, "emergencies": emergencies, "deadlines": soon, "on_duty": on_duty, "open": rows.len(),
-        "calendar_warning": calendar_warning}))
+        "calendar_warning": calendar_warning, "outbox": outbox}))
 }
 
 /// The duty wall's snapshot.
 #[utoipa::path(get, path = "/api/v1/duty_wall", operation_id = "get_duty_wall", tag = "requests", params(WallQuery),
-    responses((status = 200, description = "Emergencies, deadlines, who is on duty")), security(("bearer" = [])))]
+    responses((status = 200, description = "Emergencies, deadlines, who is on duty, the outbox's backlog")), security(("bearer" = [])))]
 pub async fn get_duty_wall(
     State(state): State<AppState>,
     auth: Auth,

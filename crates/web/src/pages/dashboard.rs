@@ -378,6 +378,8 @@ struct WallPage {
     deadlines: Vec<(i64, String, String, String, String)>,
     on_duty: Vec<String>,
     calendar_warning: Option<CalendarWarning>,
+    /// How many messages wait to go out, and for how long, when any do.
+    backlog: Option<String>,
 }
 
 /// The 7×24 duty wall route.
@@ -407,7 +409,16 @@ async fn wall_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) 
     let result = async {
         let c = auth.community(None)?;
         let w = crate::api::duty::wall(&state, &auth, c, ctx.lang).await?;
+        let outbox = &w["outbox"];
+        let backlog = outbox["waiting"].as_i64().filter(|n| *n > 0).map(|waiting| {
+            ctx.lang
+                .t("duty.backlog")
+                .replace("{waiting}", &waiting.to_string())
+                .replace("{emergencies}", &outbox["emergencies"].to_string())
+                .replace("{minutes}", &outbox["oldest_minutes"].to_string())
+        });
         Ok::<_, ApiError>(WallPage {
+            backlog,
             calendar_warning: calendar_warning(&state, ctx.lang).await?,
             l: ctx.layout(ctx.lang.t("duty.title"), Some(&auth)),
             emergencies: wall_items(&w["emergencies"]),

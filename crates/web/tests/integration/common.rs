@@ -28,7 +28,8 @@ pub fn test_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 2, 26, 1, 30, 0).unwrap()
 }
 
-fn key() -> SecretKey {
+/// The secret key every test server is started with.
+pub fn key() -> SecretKey {
     SecretKey::from_bytes([42; 32])
 }
 

@@ -66,3 +66,28 @@ async fn a_database_opened_with_another_key_is_refused_naming_the_key_it_needs(a
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["id_card"].as_str().map(str::len), Some(18), "{body}");
 }
+
+/// `wujia import` beside a serving SQLite node is a second process with its own writer on the same file. A write
+/// transaction that read before it wrote used to fail with `database is locked` (SQLITE_BUSY_SNAPSHOT) whenever
+/// the other process wrote in between; write transactions now take the lock when they begin, and wait their turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_writing_one_sqlite_file_wait_their_turn_instead_of_failing() {
+    use wujia_store::{Change, Store};
+    let app = TestApp::spawn(crate::common::Backend::Sqlite).await.unwrap();
+    let import = Store::connect(&app.database_url, &crate::common::key()).await.unwrap();
+    let now = wujia_web::Clock::now(&*app.clock);
+    let community = app.state.store.communities().await.unwrap()[0].id;
+    let change = || Change::system(now, Some(community), "checkpoint.create");
+    let zone = app.state.store.create_zone(community, "东片区", change()).await.unwrap();
+    // Each checkpoint reads the zone's last position, then writes the next one.
+    let writes = (0..40).map(|i| {
+        let (store, zone, change) = (if i % 2 == 0 { &app.state.store } else { &import }, &zone, change());
+        async move { store.create_checkpoint(zone, &format!("巡查点 {i}"), None, &format!("CP-{i:03}"), change).await }
+    });
+    let results = futures_util::future::join_all(writes).await;
+    let failed: Vec<String> = results.iter().filter_map(|r| r.as_ref().err()).map(|e| format!("{e:?}")).collect();
+    assert!(failed.is_empty(), "{} of 40 writes failed, the first: {:?}", failed.len(), failed.first());
+    let positions: Vec<i64> = app.state.store.checkpoints(zone.id).await.unwrap().iter().map(|c| c.position).collect();
+    assert_eq!(positions, (1..=40).collect::<Vec<_>>(), "each read the position the last one wrote");
+    import.close().await;
+}

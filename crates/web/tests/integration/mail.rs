@@ -104,6 +104,9 @@ async fn an_emergency_is_mailed_to_the_duty_mailboxes(backend: Backend) {
     assert!(mail.get_body().unwrap().contains("地下车库喷淋管爆裂"));
     let deliveries = app.get_json(&staff, "/api/v1/deliveries").await;
     assert_eq!((deliveries[0]["status"].as_str(), deliveries[0]["attempts"].as_i64()), (Some("sent"), Some(1)));
+    // The same Message-ID on every attempt at this delivery lets a mailbox drop a duplicate.
+    let message_id = mail.headers.iter().find(|h| h.get_key() == "Message-ID").unwrap().get_value();
+    assert_eq!(message_id, format!("<wujia-outbox-{}@wangtan.example>", deliveries[0]["id"]));
 }
 
 async fn an_unreachable_mail_server_leaves_the_delivery_to_be_retried(backend: Backend) {

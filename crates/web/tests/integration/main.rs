@@ -21,6 +21,7 @@ mod mail;
 mod once;
 mod open311;
 mod openapi;
+mod outbox;
 mod patrol;
 mod photos;
 mod proactive;
