@@ -10,7 +10,7 @@ use wujia_store::{Notices, RequestRow};
 pub async fn raise_deadline_alerts(app: &App) -> Result<usize> {
     let now = app.clock.now();
     let mut raised = 0;
-    for r in app.store.running_requests().await? {
+    for (r, raised_before) in app.store.requests_awaiting_alerts().await? {
         let deadlines = Deadlines {
             received_at: r.received_at,
             respond_due: r.respond_due,
@@ -18,7 +18,7 @@ pub async fn raise_deadline_alerts(app: &App) -> Result<usize> {
             resolve_due: r.resolve_due,
             resolved_at: r.resolved_at,
         };
-        for alert in due_alerts(&deadlines, now) {
+        for alert in due_alerts(&deadlines, now).into_iter().filter(|a| !raised_before.iter().any(|k| k == a.code())) {
             let notices = notices(app, &r, alert).await?;
             if app.store.raise_alert(r.id, alert.code(), &notices, now).await? {
                 raised += 1;

@@ -14,7 +14,7 @@ impl Store {
     }
 
     /// Turns a community's Open311 public reads on or off, with its event.
-    pub async fn set_open311_public_reads(&self, community_id: i64, open: bool, change: Change) -> Result<()> {
+    pub async fn update_open311_public_reads(&self, community_id: i64, open: bool, change: Change) -> Result<()> {
         with_db!(self, write, pool, pg => {
             let mut tx = pool.begin().await?;
             let before: Option<bool> =

@@ -869,15 +869,42 @@ impl Store {
         }))
     }
 
-    /// Open requests whose clock is running, in every community (for deadline alerts).
-    pub async fn running_requests(&self) -> Result<Vec<RequestRow>> {
+    /// Open requests whose clock is running and that may still have a deadline alert to raise, in every
+    /// community, with the alerts already raised for each. A request whose running limits have all raised their
+    /// overdue alert is not read again, so the job's work follows the requests still inside their limits, not
+    /// every open request there has ever been.
+    pub async fn requests_awaiting_alerts(&self) -> Result<Vec<(RequestRow, Vec<String>)>> {
         let sql = format!(
             "SELECT {REQUEST_COLUMNS} FROM service_requests r \
-             WHERE r.status IN ('received', 'responded', 'dispatched', 'in_progress') AND r.paused_reason IS NULL"
+             WHERE r.status IN ('received', 'responded', 'dispatched', 'in_progress') AND r.paused_reason IS NULL \
+               AND ((r.responded_at IS NULL AND NOT EXISTS (SELECT 1 FROM request_alerts a \
+                       WHERE a.request_id = r.id AND a.kind = 'respond_overdue')) \
+                 OR (r.resolved_at IS NULL AND NOT EXISTS (SELECT 1 FROM request_alerts a \
+                       WHERE a.request_id = r.id AND a.kind = 'resolve_overdue')))"
         );
-        Ok(
-            with_db!(self, read, pool, _pg => sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?),
-        )
+        let rows: Vec<RequestRow> = with_db!(self, read, pool, _pg => sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?);
+        let mut raised: HashMap<i64, Vec<String>> = HashMap::new();
+        for chunk in rows.chunks(500) {
+            let found: Vec<(i64, String)> = with_db!(self, read, pool, _pg => {
+                let mut qb = sqlx::QueryBuilder::new("SELECT request_id, kind FROM request_alerts WHERE request_id IN (");
+                let mut ids = qb.separated(", ");
+                for r in chunk {
+                    ids.push_bind(r.id);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(pool).await?
+            });
+            for (id, kind) in found {
+                raised.entry(id).or_default().push(kind);
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let kinds = raised.remove(&r.id).unwrap_or_default();
+                (r, kinds)
+            })
+            .collect())
     }
 
     /// Every request received in a period (for figures), in no particular order.

@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// Upper bounds of the latency histogram, in seconds.
@@ -19,62 +19,51 @@ const REQUESTS: &str = "wujia_http_requests_total";
 const DURATION: &str = "wujia_http_request_duration_seconds";
 
 /// What `/metrics` shows: request counts and latencies by route, the process's CPU, memory, descriptors and start
-/// time, and the build. The `metrics` facade has one recorder per process, so every server in a process (the
-/// test suite runs many) shares it; its histograms are folded every few seconds, so memory stays bounded however
-/// long nobody scrapes.
+/// time, and the build. Each server has its own recorder (the test suite runs many in one process), used through
+/// `metrics::with_local_recorder`; its histograms are folded every thousand requests and at each scrape, so memory
+/// stays bounded however long nobody scrapes.
 pub struct Metrics {
+    recorder: PrometheusRecorder,
     handle: PrometheusHandle,
     process: metrics_process::Collector,
+    observed: AtomicU64,
 }
-
-static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
 
 impl Default for Metrics {
     fn default() -> Self {
-        let handle = RECORDER
-            .get_or_init(|| {
-                let recorder = PrometheusBuilder::new()
-                    .set_buckets_for_metric(Matcher::Full(DURATION.into()), &BUCKETS)
-                    .map(PrometheusBuilder::build_recorder)
-                    .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
-                let handle = recorder.handle();
-                if let Err(e) = metrics::set_global_recorder(recorder) {
-                    tracing::warn!(error = %e, "another metrics recorder is installed; /metrics shows only its own");
-                }
-                let upkeep = handle.clone();
-                std::thread::Builder::new()
-                    .name("metrics-upkeep".into())
-                    .spawn(move || {
-                        loop {
-                            std::thread::sleep(std::time::Duration::from_secs(5));
-                            upkeep.run_upkeep();
-                        }
-                    })
-                    .map_err(|e| tracing::warn!(error = %e, "the metrics upkeep thread did not start"))
-                    .ok();
-                metrics::describe_counter!(REQUESTS, "HTTP requests by method, route and status.");
-                metrics::describe_histogram!(DURATION, metrics::Unit::Seconds, "Time to answer, by method and route.");
-                metrics::describe_gauge!("wujia_build_info", "The running build: its version, always 1.");
-                metrics::gauge!("wujia_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
-                handle
-            })
-            .clone();
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(DURATION.into()), &BUCKETS)
+            .map(PrometheusBuilder::build_recorder)
+            .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+        let handle = recorder.handle();
         let process = metrics_process::Collector::default();
-        process.describe();
-        Self { handle, process }
+        metrics::with_local_recorder(&recorder, || {
+            metrics::describe_counter!(REQUESTS, "HTTP requests by method, route and status.");
+            metrics::describe_histogram!(DURATION, metrics::Unit::Seconds, "Time to answer, by method and route.");
+            metrics::describe_gauge!("wujia_build_info", "The running build: its version, always 1.");
+            metrics::gauge!("wujia_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+            process.describe();
+        });
+        Self { recorder, handle, process, observed: AtomicU64::new(0) }
     }
 }
 
 impl Metrics {
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let (method, route) = (method.to_string(), route.to_string());
-        metrics::counter!(REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status.to_string())
-            .increment(1);
-        metrics::histogram!(DURATION, "method" => method, "route" => route).record(seconds);
+        metrics::with_local_recorder(&self.recorder, || {
+            metrics::counter!(REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status.to_string())
+                .increment(1);
+            metrics::histogram!(DURATION, "method" => method, "route" => route).record(seconds);
+        });
+        if self.observed.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
+            self.handle.run_upkeep();
+        }
     }
 
     fn render(&self) -> String {
-        self.process.collect();
+        metrics::with_local_recorder(&self.recorder, || self.process.collect());
+        self.handle.run_upkeep();
         self.handle.render()
     }
 }

@@ -266,6 +266,6 @@ pub async fn settings(app: &App, caller: &Caller) -> Result<Vec<PublicReadsSetti
 pub async fn set(app: &App, caller: &Caller, community_id: i64, open: bool) -> Result<PublicReadsSetting> {
     caller.require(Action::ManageAccounts, Scope::community(community_id))?;
     let change = caller.change(app.clock.now(), "community.open311_public_reads", Some(community_id));
-    app.store.set_open311_public_reads(community_id, open, change).await?;
+    app.store.update_open311_public_reads(community_id, open, change).await?;
     settings(app, caller).await?.into_iter().find(|s| s.community_id == community_id).ok_or(AppError::NotFound)
 }

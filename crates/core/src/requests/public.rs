@@ -98,9 +98,9 @@ fn without_numbers(text: &str) -> String {
             if chars[j].is_ascii_digit() {
                 j += 1;
                 end = j;
-            } else if joins(chars[j]) && chars.get(j + 1).is_some_and(|c| c.is_ascii_digit() || *c == '(') {
-                j += 1;
-            } else if chars[j] == ')' {
+            } else if chars[j] == ')'
+                || (joins(chars[j]) && chars.get(j + 1).is_some_and(|c| c.is_ascii_digit() || *c == '('))
+            {
                 j += 1;
             } else {
                 break;

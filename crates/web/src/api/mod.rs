@@ -250,7 +250,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api_keys::list_api_tokens, api_keys::create_api_token))
         .routes(routes!(api_keys::revoke_api_token))
         .routes(routes!(open311::list_open311_public_reads))
-        .routes(routes!(open311::set_open311_public_reads))
+        .routes(routes!(open311::update_open311_public_reads))
         .routes(routes!(audit::list_events))
         .routes(routes!(audit::verify_audit))
         .routes(routes!(requests::list_categories, catalogue::create_category))

@@ -29,14 +29,14 @@ pub async fn list_open311_public_reads(
 }
 
 /// Turns a community's Open311 public reads on or off (its admins); the change is in the audit log.
-#[utoipa::path(put, path = "/api/v1/open311/public_reads/{community_id}", operation_id = "set_open311_public_reads",
+#[utoipa::path(put, path = "/api/v1/open311/public_reads/{community_id}", operation_id = "update_open311_public_reads",
     tag = "accounts",
     params(("community_id" = i64, Path, description = "Community id")),
     request_body = PublicReadsBody,
     responses((status = 200, description = "Saved", body = PublicReadsSetting), (status = 401), (status = 403),
               (status = 404), (status = 422, description = "public_reads is missing or not a boolean")),
     security(("bearer" = [])))]
-pub async fn set_open311_public_reads(
+pub async fn update_open311_public_reads(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(community_id): ApiPath<i64>,

@@ -86,11 +86,11 @@ impl Call {
 }
 
 /// The file of a path and its call, or the 404 for a path without a format.
-fn call<'a>(file: &'a str, headers: &HeaderMap) -> Result<(&'a str, Call), Response> {
+fn call<'a>(file: &'a str, headers: &HeaderMap) -> Result<(&'a str, Call), Box<Response>> {
     let lang = language(headers);
     match split(file) {
         Some((name, fmt)) => Ok((name, Call { fmt, lang })),
-        None => Err(Answer { fault: Fault::NoFormat, fmt: Fmt::Json, lang }.into_response()),
+        None => Err(Box::new(Answer { fault: Fault::NoFormat, fmt: Fmt::Json, lang }.into_response())),
     }
 }
 
@@ -144,7 +144,7 @@ async fn get_root(
 ) -> Response {
     let (name, call) = match call(&file, &headers) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let params = Params::of(query.as_deref(), &[]);
     let result = match name {
@@ -184,7 +184,7 @@ async fn list_services(state: &AppState, fmt: Fmt) -> Result<Response, Fault> {
 async fn get_service(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
     let (code, call) = match call(&file, &headers) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let result = async {
         let s = public::service(&state.app, code).await.map_err(|e| match e {
@@ -260,7 +260,7 @@ async fn list_requests(state: &AppState, params: &Params, fmt: Fmt) -> Result<Re
 async fn one(state: &AppState, file: &str, query: Option<&str>, headers: &HeaderMap, token: bool) -> Response {
     let (number, call) = match call(file, headers) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let params = Params::of(query, &[]);
     let result = async {
@@ -315,7 +315,7 @@ async fn post_root(
 ) -> Response {
     let (name, call) = match call(&file, &headers) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let result = async {
         if name != "requests" {

@@ -62,7 +62,6 @@ async fn health_metrics_and_openapi_answer(app: TestApp) {
     let res = app.client.get(app.url("/metrics")).bearer_auth(crate::common::METRICS_TOKEN).send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
     let metrics = res.text().await.unwrap();
-    // The recorder is the process's: other tests' servers count too.
     let healthz = metrics
         .lines()
         .find_map(|l| l.strip_prefix("wujia_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} "))
