@@ -75,6 +75,15 @@ impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldIssue::new(field, message)])
     }
+
+    /// A domain rule's refusal, whose text begins with the field at fault (`slot: 该时段已约满 / …`).
+    pub fn refused(rule: impl std::fmt::Display, default_field: &str) -> Self {
+        let text = rule.to_string();
+        match text.split_once(": ") {
+            Some((field, message)) if !field.contains(' ') => Self::field(field, message),
+            _ => Self::field(default_field, text),
+        }
+    }
 }
 
 impl From<StoreError> for AppError {

@@ -14,7 +14,10 @@ mod error;
 mod intake;
 mod notify;
 pub mod outbox;
+pub mod patrol;
+pub mod period;
 pub mod photos;
+pub mod reception;
 pub mod registry;
 pub mod requests;
 
@@ -23,13 +26,15 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{AppError, FieldIssue, Result};
 
 use std::sync::Arc;
-use wujia_store::Store;
+use wujia_store::{BlobStore, Store};
 
 /// What every use case works with: the store, the clock, and this node's writer of new requests.
 #[derive(Clone)]
 pub struct App {
     /// The store.
     pub store: Store,
+    /// Where photos are kept.
+    pub blobs: BlobStore,
     /// The clock; tests may fix it.
     pub clock: Arc<dyn Clock>,
     intake: Arc<intake::Intake>,
@@ -37,8 +42,8 @@ pub struct App {
 
 impl App {
     /// The application over a store. Must be called inside a Tokio runtime (it starts the request writer).
-    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Store, blobs: BlobStore, clock: Arc<dyn Clock>) -> Self {
         let intake = Arc::new(intake::Intake::start(store.clone()));
-        Self { store, clock, intake }
+        Self { store, blobs, clock, intake }
     }
 }

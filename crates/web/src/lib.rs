@@ -129,8 +129,8 @@ impl AppState {
     /// State with a given clock. Must be called inside a Tokio runtime (it starts the request writer).
     pub fn with_clock(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
         let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
-        let app = wujia_app::App::new(store.clone(), clock.clone());
         let blobs = wujia_store::BlobStore::local(&config.blob_dir);
+        let app = wujia_app::App::new(store.clone(), blobs.clone(), clock.clone());
         // An index that cannot be opened on disk falls back to memory; it is rebuilt from the event log.
         let search = search::SearchIndex::open(config.search_dir.as_deref())
             .or_else(|e| {

@@ -48,6 +48,56 @@ async fn audit_phone_reads(app: &App, caller: &Caller, shown: &[Resident], commu
     Ok(())
 }
 
+/// What an address a caller typed (`3-7-1-102`, `3号院7号楼1单元102`) comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressMatch {
+    /// Exactly one household.
+    One(i64),
+    /// No household there.
+    Nobody,
+    /// Several: the address stops short of the room.
+    Several,
+}
+
+impl AddressMatch {
+    /// The household, or an error on `field` telling the caller how to write the address.
+    pub fn household(self, field: &str) -> Result<i64> {
+        match self {
+            Self::One(h) => Ok(h),
+            Self::Nobody => Err(AppError::field(
+                field,
+                "找不到这个住户地址，请写成 1-2-1-101 或 1号院2号楼1单元101 / no household at this address: write it as \
+                 1-2-1-101 or 1号院2号楼1单元101",
+            )),
+            Self::Several => {
+                Err(AppError::field(field, "地址不完整，请写到门牌号 / give the full address down to the room"))
+            }
+        }
+    }
+}
+
+/// The households at an address a caller typed, for a caller who may do `action` in that community. The right is
+/// checked before the lookup, and the lookup is by address only: a phone number, an ID number or a name never
+/// becomes a home, so the answer reveals nothing about who lives where.
+pub async fn household_at_address(
+    app: &App,
+    caller: &Caller,
+    community: i64,
+    action: Action,
+    text: &str,
+) -> Result<AddressMatch> {
+    caller.require(action, Scope::community(community))?;
+    let hits = app.store.households_at_address(community, text.trim(), 5).await?;
+    let mut ids: Vec<i64> = hits.iter().map(|h| h.household_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(match ids.as_slice() {
+        [one] => AddressMatch::One(*one),
+        [] => AddressMatch::Nobody,
+        _ => AddressMatch::Several,
+    })
+}
+
 /// The communities the caller works in.
 pub async fn communities(app: &App, caller: &Caller) -> Result<Vec<Community>> {
     let all = app.store.communities().await?;

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 /// A party at the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
     /// The community (筹备组 / 居委会).
@@ -101,7 +101,7 @@ pub fn done_on_time(due: NaiveDate, done_on: Option<NaiveDate>) -> bool {
 }
 
 /// What the agenda is built from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AgendaItem {
     /// An action of an earlier meeting that is not done.

@@ -56,6 +56,23 @@ pub enum ScheduleError {
     BadWindow,
 }
 
+impl ScheduleError {
+    /// The field of the plan at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::NoTimes | Self::BadTime(_) => "times",
+            Self::NoDays | Self::BadDay(_) => "weekdays",
+            Self::BadWindow => "window_minutes",
+        }
+    }
+
+    /// What is wrong, without the field's name.
+    pub fn message(&self) -> String {
+        let text = self.to_string();
+        text.split_once(": ").map_or(text.clone(), |(_, m)| m.to_string())
+    }
+}
+
 /// When a plan's rounds start and how long each has to be finished.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Schedule {

@@ -1,8 +1,7 @@
 //! Activities (吾家有乐) over HTTP: planning, invitation lists from the registry, registration with a waiting list,
 //! check-in by QR code, ratings, photos and summaries, the integration figures, the calendar and attendance export.
 
-use super::meetings::{beijing_time, feed_auth, ics};
-use super::patrol::{beijing_start, parse_date};
+use super::meetings::{feed_auth, ics};
 use super::photos::{PhotoQuery, keep, serve, take_in};
 use crate::AppState;
 use crate::auth::Auth;
@@ -16,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use wujia_app::period::beijing_time;
+use wujia_app::period::{beijing_start, date as parse_date};
 use wujia_core::accounts::{Action, Role, Scope};
 use wujia_core::activities::{RegistrationError, RegistrationStatus, Target, integration, may_check_in, may_confirm};
 use wujia_store::{Activity, NewActivity, Registration};

@@ -3,7 +3,6 @@
 //! construction; reception-day demands answered, volunteers and hours; activity participation and integration.
 
 use super::catalogue::{CalendarWarning, calendar_warning};
-use super::patrol::parse_date;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiQuery};
@@ -15,6 +14,7 @@ use chrono::{Datelike, Duration};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use wujia_app::period::date as parse_date;
 use wujia_core::accounts::{Action, Scope};
 
 /// `?from=&to=&community_id=`
@@ -122,8 +122,11 @@ pub(crate) async fn dashboard(
     });
 
     let (f, t) = (from.to_string(), to.to_string());
-    let order = super::patrol::summary(state, c, Some(&f), Some(&t)).await?;
-    let reception = super::reception::summary(state, c, Some(&f), Some(&t)).await?;
+    let period = wujia_app::patrol::SummaryQuery { from: Some(f.clone()), to: Some(t.clone()), community_id: Some(c) };
+    let order = wujia_app::patrol::summary(&state.app, auth, &period).await?;
+    let period =
+        wujia_app::reception::SummaryQuery { from: Some(f.clone()), to: Some(t.clone()), community_id: Some(c) };
+    let reception = wujia_app::reception::summary(&state.app, auth, &period).await?;
     let volunteers = state.store.volunteer_facts(c, from, to).await?;
     let integration = super::activities::summary(
         state,
@@ -142,11 +145,11 @@ pub(crate) async fn dashboard(
         "proactive": proactive,
         "service": service,
         "order": {
-            "rounds": order["rounds"], "findings": order["findings"], "fixed_on_spot_share": order["fixed_on_spot_share"],
-            "open_illegal_construction_cases": order["open_illegal_construction_cases"], "actions_on_time_share": order["actions_on_time_share"],
+            "rounds": order.figures.rounds, "findings": order.figures.findings, "fixed_on_spot_share": order.figures.fixed_on_spot_share,
+            "open_illegal_construction_cases": order.open_illegal_construction_cases, "actions_on_time_share": order.figures.actions_on_time_share,
         },
         "self_governance": {
-            "sessions": reception["sessions"], "visits": reception["visits"], "demands": reception["demands"],
+            "sessions": reception.figures.sessions, "visits": reception.figures.visits, "demands": reception.figures.demands,
             "volunteers": volunteers.volunteers, "volunteers_joined": volunteers.joined, "volunteer_hours": (volunteers.hours * 10.0).round() / 10.0,
         },
         "integration": {
@@ -158,7 +161,8 @@ pub(crate) async fn dashboard(
         },
     });
     if !buildings.is_empty() {
-        let (start, end) = (super::patrol::beijing_start(from), super::patrol::beijing_start(to + Duration::days(1)));
+        let (start, end) =
+            (wujia_app::period::beijing_start(from), wujia_app::period::beijing_start(to + Duration::days(1)));
         let b = state.store.building_figures(c, &buildings, start, end).await?;
         out["order"]["findings"] = json!(b.findings);
         out["order"]["fixed_on_spot_share"] =

@@ -1,7 +1,6 @@
 //! The governance report (治理月报) for any period: the four pillars' figures, the same by building, and notable
 //! cases — as JSON, as XLSX, and as the printable page.
 
-use super::patrol::beijing_start;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiQuery};
@@ -12,6 +11,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use wujia_app::period::beijing_start;
 
 /// `?from=&to=&community_id=`; the default is last month.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -150,13 +150,13 @@ pub(crate) fn report_period(state: &AppState, q: &ReportQuery) -> Result<(NaiveD
         .from
         .as_deref()
         .filter(|s| !s.is_empty())
-        .map(|s| super::patrol::parse_date("from", s))
+        .map(|s| wujia_app::period::date("from", s))
         .transpose()?
         .unwrap_or(last_month_start);
     let to =
         q.to.as_deref()
             .filter(|s| !s.is_empty())
-            .map(|s| super::patrol::parse_date("to", s))
+            .map(|s| wujia_app::period::date("to", s))
             .transpose()?
             .unwrap_or(last_month_end);
     if to < from {

@@ -57,11 +57,11 @@ pub(crate) async fn search(state: &AppState, auth: &Auth, q: &SearchQuery) -> Re
     let (kinds, statuses) = (list(&q.kind), list(&q.status));
     let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
     let statuses: Vec<&str> = statuses.iter().map(String::as_str).collect();
-    let from = q.from.as_deref().filter(|s| !s.is_empty()).map(|s| super::patrol::parse_date("from", s)).transpose()?;
-    let to = q.to.as_deref().filter(|s| !s.is_empty()).map(|s| super::patrol::parse_date("to", s)).transpose()?;
+    let from = q.from.as_deref().filter(|s| !s.is_empty()).map(|s| wujia_app::period::date("from", s)).transpose()?;
+    let to = q.to.as_deref().filter(|s| !s.is_empty()).map(|s| wujia_app::period::date("to", s)).transpose()?;
     let (start, end) = (
-        from.map(|d| super::patrol::beijing_start(d).timestamp()),
-        to.map(|d| super::patrol::beijing_start(d + chrono::Duration::days(1)).timestamp()),
+        from.map(|d| wujia_app::period::beijing_start(d).timestamp()),
+        to.map(|d| wujia_app::period::beijing_start(d + chrono::Duration::days(1)).timestamp()),
     );
     let allowed = |h: &Hit| may_see(auth, h) && start.is_none_or(|s| h.at >= s) && end.is_none_or(|e| h.at < e);
     let filters = crate::search::Filters {

@@ -1,7 +1,6 @@
 //! Deliberation (协商议事) over HTTP: topics, support, discussion, the meeting, the vote and its ballots, the public
 //! notice with its objection period, and the progress residents follow.
 
-use super::meetings::beijing_time;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson, ApiPath};
@@ -12,6 +11,7 @@ use axum::http::StatusCode;
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use wujia_app::period::beijing_time;
 use wujia_core::accounts::{Action, Role, Scope};
 use wujia_core::deliberation::{DeliberationError, TopicStatus, VoteMode, after_count, check_vote, tally};
 use wujia_store::{Topic, TopicUpdate};

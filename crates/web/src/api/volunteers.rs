@@ -1,8 +1,6 @@
 //! The volunteer team: applications from residents' accounts, approval, shifts with sign-up and attendance,
 //! hours and points, a volunteer's record of service, and the figures.
 
-use super::meetings::beijing_time;
-use super::patrol::parse_date;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
@@ -13,6 +11,8 @@ use axum::http::StatusCode;
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use wujia_app::period::beijing_time;
+use wujia_app::period::date as parse_date;
 use wujia_core::accounts::{Action, Scope};
 use wujia_core::volunteers::{SHIFT_KINDS, VolunteerError, may_report, points, served_minutes};
 use wujia_store::{Shift, SignupUpdate, VolunteerRow};
@@ -283,7 +283,8 @@ pub async fn list_shifts(
             .map(|s| parse_date("to", s))
             .transpose()?
             .unwrap_or(from + Duration::days(27));
-    let (start, end) = (super::patrol::beijing_start(from), super::patrol::beijing_start(to + Duration::days(1)));
+    let (start, end) =
+        (wujia_app::period::beijing_start(from), wujia_app::period::beijing_start(to + Duration::days(1)));
     Ok(Json(state.store.shifts(c, start, end).await?))
 }
 

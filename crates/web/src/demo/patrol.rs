@@ -4,9 +4,6 @@
 //! Everything goes through the same checks as live use, on a clock that walks through the history.
 
 use super::{beijing, demo_accounts};
-use crate::api::cases::step;
-use crate::api::meetings::{ActionBody, ActionPatch, Attendee, MeetingBody, MinutesBody, hold, progress, schedule};
-use crate::api::patrol::{CheckinBody, check_in, finish, record_finding};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::form::PhotoForm;
@@ -16,6 +13,10 @@ use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use wujia_app::patrol::{
+    ActionProgress, Attendee, CheckIn, FindingView, Minutes, NewAction, NewMeeting, check_in, finish, hold,
+    record_finding, record_progress, schedule,
+};
 use wujia_core::patrol::plans::Schedule;
 use wujia_store::Store;
 
@@ -40,13 +41,14 @@ impl Patrol {
         at: DateTime<Utc>,
         fields: &[(&str, String)],
         photo: bool,
-    ) -> Result<wujia_store::Finding, ApiError> {
+    ) -> Result<FindingView, ApiError> {
         self.clock.set(at);
         let form = PhotoForm {
             fields: fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
             photos: if photo { vec![site_photo()] } else { vec![] },
         };
-        Ok(record_finding(&self.state, self.who(username)?, &form).await?.0)
+        let report = crate::api::patrol::finding_report(form)?;
+        Ok(record_finding(&self.state.app, self.who(username)?, report).await?.finding)
     }
 
     async fn step(&self, at: DateTime<Utc>, case: i64, fields: &[(&str, &str)], photo: bool) -> Result<(), ApiError> {
@@ -55,7 +57,9 @@ impl Patrol {
             fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             photos: if photo { vec![site_photo()] } else { vec![] },
         };
-        step(&self.state, self.who("zhangli")?, case, &form).await.map(|_| ())
+        let report = crate::api::cases::step_report(form)?;
+        wujia_app::patrol::record_step(&self.state.app, self.who("zhangli")?, case, report).await?;
+        Ok(())
     }
 }
 
@@ -163,9 +167,9 @@ pub async fn load_patrol_history(store: &Store, blob_dir: &Path) -> Result<usize
         .await?;
     }
     let m1 = schedule(
-        &p.state,
+        &p.state.app,
         p.who("zhangli")?,
-        &MeetingBody {
+        &NewMeeting {
             title: "2023年5月三方联席会".into(),
             starts_at: "2023-05-12T14:00".into(),
             place: Some("社区议事厅".into()),
@@ -174,21 +178,21 @@ pub async fn load_patrol_history(store: &Store, blob_dir: &Path) -> Result<usize
     )
     .await?;
     p.clock.set(beijing(2023, 5, 12, 16, 0));
-    hold(&p.state, p.who("zhangli")?, m1.id, &MinutesBody {
+    hold(&p.state.app, p.who("zhangli")?, m1.id, &Minutes {
         attendance: vec![Attendee { party: "community".into(), name: "张丽".into() }, Attendee { party: "property".into(), name: "王经理".into() }, Attendee { party: "developer".into(), name: "赵工".into() }],
         minutes: "议定：外扩护栏由社区带设计图纸和既往案例再次入户做工作，住户同意后由物业拆除；开发商提供外立面和保温层设计说明。".into(),
         actions: vec![
-            ActionBody { title: "提供外立面、保温层设计图纸和漏水案例".into(), party: "developer".into(), owner: "赵工".into(), due: Some("2023-05-14".into()), case_id: Some(case) },
-            ActionBody { title: "住户同意后拆除3号院7号楼外扩护栏".into(), party: "property".into(), owner: "王经理".into(), due: Some("2023-05-20".into()), case_id: Some(case) },
+            NewAction { title: "提供外立面、保温层设计图纸和漏水案例".into(), party: "developer".into(), owner: "赵工".into(), due: Some("2023-05-14".into()), case_id: Some(case) },
+            NewAction { title: "住户同意后拆除3号院7号楼外扩护栏".into(), party: "property".into(), owner: "王经理".into(), due: Some("2023-05-20".into()), case_id: Some(case) },
         ],
     }).await?;
     let actions = store.actions_of_meeting(m1.id).await?;
     p.clock.set(beijing(2023, 5, 13, 10, 0));
-    progress(
-        &p.state,
+    record_progress(
+        &p.state.app,
         p.who("kaifa")?,
         actions[0].id,
-        &ActionPatch { progress: "图纸和案例已交社区".into(), done: true, version: actions[0].version },
+        &ActionProgress { progress: "图纸和案例已交社区".into(), done: true, version: actions[0].version },
     )
     .await?;
     p.step(
@@ -211,11 +215,11 @@ pub async fn load_patrol_history(store: &Store, blob_dir: &Path) -> Result<usize
     )
     .await?;
     p.clock.set(beijing(2023, 5, 18, 12, 0));
-    progress(
-        &p.state,
+    record_progress(
+        &p.state.app,
         p.who("wuye")?,
         actions[1].id,
-        &ActionPatch { progress: "已拆除".into(), done: true, version: actions[1].version },
+        &ActionProgress { progress: "已拆除".into(), done: true, version: actions[1].version },
     )
     .await?;
     p.step(
@@ -251,13 +255,8 @@ pub async fn load_patrol_history(store: &Store, blob_dir: &Path) -> Result<usize
         let mut t = r.starts_at + Duration::minutes(rng.random_range(0..10));
         for cp in route {
             p.clock.set(t);
-            check_in(
-                &p.state,
-                p.who(who)?,
-                r.id,
-                &CheckinBody { checkpoint_id: Some(cp), code: None, checklist: vec![] },
-            )
-            .await?;
+            let tap = CheckIn { checkpoint_id: Some(cp), code: None, checklist: vec![] };
+            check_in(&p.state.app, p.who(who)?, r.id, &tap).await?;
             t += Duration::minutes(rng.random_range(4..12));
         }
         if rng.random_range(0..6) == 0 {
@@ -280,7 +279,7 @@ pub async fn load_patrol_history(store: &Store, blob_dir: &Path) -> Result<usize
             findings += 1;
         }
         p.clock.set(t + Duration::minutes(3));
-        finish(&p.state, p.who(who)?, r.id).await?;
+        finish(&p.state.app, p.who(who)?, r.id).await?;
     }
     p.clock.set(beijing(2024, 2, 25, 21, 0));
     store.flag_missed_rounds(beijing(2024, 2, 25, 21, 0)).await?;
@@ -314,9 +313,9 @@ pub async fn load_patrol_history(store: &Store, blob_dir: &Path) -> Result<usize
         p.step(beijing(2024, 2, 25, 20, 5), c, &[("action", "handle"), ("handled_by", "property")], false).await?;
     }
     let m2 = schedule(
-        &p.state,
+        &p.state.app,
         p.who("zhangli")?,
-        &MeetingBody {
+        &NewMeeting {
             title: "2024年2月三方联席会".into(),
             starts_at: "2024-02-20T14:00".into(),
             place: Some("社区议事厅".into()),
@@ -326,17 +325,17 @@ pub async fn load_patrol_history(store: &Store, blob_dir: &Path) -> Result<usize
     .await?;
     p.clock.set(beijing(2024, 2, 20, 16, 0));
     hold(
-        &p.state,
+        &p.state.app,
         p.who("zhangli")?,
         m2.id,
-        &MinutesBody {
+        &Minutes {
             attendance: vec![
                 Attendee { party: "community".into(), name: "张丽".into() },
                 Attendee { party: "property".into(), name: "王经理".into() },
                 Attendee { party: "developer".into(), name: "赵工".into() },
             ],
             minutes: "通报一月巡查情况：零违建保持；楼道堆物以劝导为主。议定春节后集中清理地下车库杂物。".into(),
-            actions: vec![ActionBody {
+            actions: vec![NewAction {
                 title: "春节后集中清理地下车库杂物".into(),
                 party: "property".into(),
                 owner: "王经理".into(),
@@ -347,9 +346,9 @@ pub async fn load_patrol_history(store: &Store, blob_dir: &Path) -> Result<usize
     )
     .await?;
     schedule(
-        &p.state,
+        &p.state.app,
         p.who("zhangli")?,
-        &MeetingBody {
+        &NewMeeting {
             title: "2024年3月三方联席会".into(),
             starts_at: "2024-03-19T14:00".into(),
             place: Some("社区议事厅".into()),

@@ -3,9 +3,6 @@
 //! flue linked to the service request it became, and 21 residents who joined the volunteer team with their shifts.
 
 use super::{beijing, demo_accounts};
-use crate::api::reception::{
-    BookingBody, DemandBody, DemandPatch, ReceptionDayBody, VisitBody, answer, book, hold_day, register,
-};
 use crate::api::volunteers::{
     ApplicationBody, AttendanceBody, DecisionBody, ShiftBody, apply, attend, decide, plan_shift, sign_up,
 };
@@ -17,6 +14,9 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
 use std::sync::Arc;
+use wujia_app::reception::{
+    self, DemandAnswer, NewBooking, NewDay, NewDemand, NewVisit, answer, book, hold_day, register,
+};
 use wujia_store::{RequestFilter, Store};
 
 /// Demands residents brought, with the party that answered and the answer given back.
@@ -88,7 +88,7 @@ pub async fn load_reception_history(store: &Store) -> Result<(usize, usize), Api
         } else {
             format!("第{}次居民接待日", n + 1)
         };
-        let body = ReceptionDayBody {
+        let body = NewDay {
             title,
             kind: (*kind).into(),
             theme: (*theme).into(),
@@ -100,8 +100,8 @@ pub async fn load_reception_history(store: &Store) -> Result<(usize, usize), Api
             slot_capacity: Some(3),
             community_id: Some(community),
         };
-        let d = hold_day(&state, staff, &body).await?;
-        let slots = d.schedule().map(|s| s.slots()).unwrap_or_default();
+        let d = hold_day(&state.app, staff, &body).await?;
+        let (_, slots) = reception::day_slots(&state.app, staff, d.id).await?;
         let count = if n == 0 { 16 } else { 13 + (n % 2) };
         // The first day was walk-ins and tears; from the second on, most residents booked a slot.
         let mut booked = Vec::new();
@@ -110,13 +110,13 @@ pub async fn load_reception_history(store: &Store) -> Result<(usize, usize), Api
                 let h = *households.choose(&mut rng).unwrap_or(&wang_home);
                 clock.set(at(9, 0) - Duration::days(rng.random_range(1..8)));
                 let slot = slots[i % slots.len()].starts_at;
-                let b = BookingBody {
+                let b = NewBooking {
                     slot,
                     topic: String::new(),
                     household_id: Some(h),
                     name: Some(format!("{}号院居民", 1 + i % 6)),
                 };
-                if let Ok(b) = book(&state, staff, d.id, &b).await {
+                if let Ok(b) = book(&state.app, staff, d.id, &b).await {
                     booked.push(b);
                 }
             }
@@ -136,21 +136,21 @@ pub async fn load_reception_history(store: &Store) -> Result<(usize, usize), Api
                 let k = rng.random_range(1..=2);
                 DEMANDS.choose_multiple(&mut rng, k).collect()
             };
-            let mut demands: Vec<DemandBody> =
-                picks.iter().map(|(t, p, _)| DemandBody { text: (*t).into(), party: (*p).into() }).collect();
+            let mut demands: Vec<NewDemand> =
+                picks.iter().map(|(t, p, _)| NewDemand { text: (*t).into(), party: (*p).into() }).collect();
             if is_wang {
-                demands.push(DemandBody {
+                demands.push(NewDemand {
                     text: "燃气热水器排烟口在开放式阳台上，担心安全".into(),
                     party: "developer".into(),
                 });
             }
-            let body = VisitBody {
+            let body = NewVisit {
                 booking_id: booking,
                 household_id: if is_wang { Some(wang_home) } else { household },
                 name: if is_wang { Some("王志刚".into()) } else { Some(name) },
                 demands,
             };
-            let v = register(&state, staff, d.id, &body).await?;
+            let v = register(&state.app, staff, d.id, &body).await?;
             visits += 1;
             for (dm, pick) in
                 store.demands(v.id).await?.into_iter().zip(picks.iter().map(Some).chain(std::iter::repeat(None)))
@@ -158,7 +158,7 @@ pub async fn load_reception_history(store: &Store) -> Result<(usize, usize), Api
                 clock.set(at(9, 0) + Duration::minutes(minute + 5));
                 let patch = match pick {
                     Some((_, _, reply)) => {
-                        DemandPatch { answer: Some((*reply).into()), category_id: None, version: dm.version }
+                        DemandAnswer { answer: Some((*reply).into()), category_id: None, version: dm.version }
                     }
                     // 王先生's flue: the request taken in that day, followed up a month later.
                     None => {
@@ -173,7 +173,7 @@ pub async fn load_reception_history(store: &Store) -> Result<(usize, usize), Api
                         continue;
                     }
                 };
-                answer(&state, staff, dm.id, &patch).await?;
+                answer(&state.app, staff, dm.id, &patch).await?;
             }
         }
     }

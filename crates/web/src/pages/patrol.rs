@@ -3,11 +3,6 @@
 
 use super::{Layout, PageContext, error_page};
 use crate::AppState;
-use crate::api::cases::step;
-use crate::api::meetings::{
-    ActionBody, ActionPatch, Attendee, MeetingBody, MinutesBody, hold, meeting_json, progress, schedule,
-};
-use crate::api::patrol::{CheckinBody, RoundsQuery, check_in, finish, may_walk, record_finding, rounds_for, summary};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::form::PhotoForm;
@@ -21,10 +16,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde::Deserialize;
 use std::collections::HashMap;
-use wujia_core::accounts::{Action, Role, Scope};
+use wujia_app::patrol::{self, CheckIn, NewCheckpoint, NewPlan, RoundsQuery, SummaryQuery};
+use wujia_core::accounts::{Action, Scope};
 use wujia_core::patrol::FindingType;
 use wujia_core::patrol::cases::CaseStep;
-use wujia_core::patrol::plans::RoundStatus;
 
 use super::when;
 
@@ -94,9 +89,7 @@ struct TodayPage {
 
 async fn today_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Response {
     let result = async {
-        let q = RoundsQuery { date: None, from: None, to: None, zone_id: None, mine: None, community_id: None };
-        let rounds = rounds_for(&state, &auth, &q).await?;
-        let now = state.clock.now();
+        let rounds = patrol::rounds(&state.app, &auth, &RoundsQuery::default()).await?;
         let lang = ctx.lang;
         let c = auth.community(None)?;
         Ok(TodayPage {
@@ -104,16 +97,13 @@ async fn today_page(State(state): State<AppState>, ctx: PageContext, auth: Auth)
             date: state.clock.today().to_string(),
             rounds: rounds
                 .iter()
-                .map(|r| {
-                    let s = RoundStatus::of(usize::try_from(r.checked).unwrap_or(0), r.completed_at, r.due_at, now);
-                    RoundRow {
-                        id: r.id,
-                        title: format!("{} · {}", r.zone_name, r.plan_name),
-                        time: format!("{}–{}", hm(r.starts_at), hm(r.due_at)),
-                        status_code: s.code().into(),
-                        status: lang.t(&format!("round.{}", s.code())).to_string(),
-                        progress: format!("{}/{}", r.checked, r.checkpoints),
-                    }
+                .map(|r| RoundRow {
+                    id: r.id,
+                    title: format!("{} · {}", r.zone_name, r.plan_name),
+                    time: format!("{}–{}", hm(r.starts_at), hm(r.due_at)),
+                    status_code: r.status.code().into(),
+                    status: lang.t(&format!("round.{}", r.status.code())).to_string(),
+                    progress: format!("{}/{}", r.checked, r.checkpoints),
                 })
                 .collect(),
             can_view: auth.can(Action::ViewPatrol, Scope::community(c)),
@@ -161,46 +151,38 @@ async fn round_view(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<RoundPage, ApiError> {
-    let r = state.store.round(id).await?;
-    if !auth.can(Action::ViewPatrol, Scope::community(r.community_id)) {
-        may_walk(state, auth, r.community_id, r.zone_id).await.map_err(|_| ApiError::NotFound)?;
-    }
+    let d = patrol::round(&state.app, auth, id).await?;
     let lang = ctx.lang;
-    let now = state.clock.now();
-    let status = RoundStatus::of(usize::try_from(r.checked).unwrap_or(0), r.completed_at, r.due_at, now);
-    let checkins = state.store.checkins(id).await?;
-    let plan = state.store.plan(r.plan_id).await?;
-    let findings = state.store.round_findings(id).await?;
+    let r = &d.round;
     Ok(RoundPage {
         l: ctx.layout(&format!("{} · {}", r.zone_name, r.plan_name), Some(auth)),
         id,
         title: format!("{} · {}", r.zone_name, r.plan_name),
         time: format!("{} {}–{}", r.date, hm(r.starts_at), hm(r.due_at)),
-        status: lang.t(&format!("round.{}", status.code())).to_string(),
-        open: matches!(status, RoundStatus::Planned | RoundStatus::InProgress),
+        status: lang.t(&format!("round.{}", r.status.code())).to_string(),
+        open: r.open(),
         progress: format!("{}/{}", r.checked, r.checkpoints),
-        checkpoints: state
-            .store
-            .checkpoints(r.zone_id)
-            .await?
-            .into_iter()
+        checkpoints: d
+            .checkpoints
+            .iter()
             .map(|c| CheckpointRow {
                 id: c.id,
-                name: c.name,
-                checked: checkins.iter().find(|k| k.checkpoint_id == c.id).map(|k| {
-                    format!(
-                        "{} · {}",
-                        hm(k.at),
-                        lang.t(if k.method == "qr" { "patrol.by_qr" } else { "patrol.by_tap" })
-                    )
+                name: c.name.clone(),
+                checked: d.checkin_at(c.id).map(|k| {
+                    let how = match k.method {
+                        patrol::CheckinMethod::Qr => "patrol.by_qr",
+                        patrol::CheckinMethod::Tap => "patrol.by_tap",
+                    };
+                    format!("{} · {}", hm(k.at), lang.t(how))
                 }),
             })
             .collect(),
-        checklist: plan.checklist_codes().iter().map(|c| (c.clone(), kind_label(c, lang))).collect(),
+        checklist: d.checklist.iter().map(|c| (c.clone(), kind_label(c, lang))).collect(),
         kinds: kinds(lang),
-        findings: findings
-            .into_iter()
-            .map(|f| (kind_label(&f.kind, lang), f.place_text, f.fixed_on_spot, f.case_id))
+        findings: d
+            .findings
+            .iter()
+            .map(|f| (kind_label(f.kind.code(), lang), f.place_text.clone(), f.fixed_on_spot, f.case_id))
             .collect(),
         notice,
         error,
@@ -264,17 +246,13 @@ async fn checkin_submit(
     if let Err(e) = auth.check_csrf(&f.csrf) {
         return error_page(&ctx, Some(&auth), e);
     }
-    let body = CheckinBody { checkpoint_id: f.checkpoint_id, code: f.code.clone(), checklist: f.ok.clone() };
-    match check_in(&state, &auth, id, &body).await {
-        Ok(_) => {
-            let name = match (f.checkpoint_id, &f.code) {
-                (Some(cp), _) => state.store.checkpoint(cp).await.map(|c| c.name).unwrap_or_default(),
-                (None, Some(code)) => state.store.checkpoint_by_code(code).await.map(|c| c.name).unwrap_or_default(),
-                _ => String::new(),
-            };
-            Redirect::to(&format!("/patrol/rounds/{id}?checked={}", crate::auth::urlencode(&name))).into_response()
+    let body = CheckIn { checkpoint_id: f.checkpoint_id, code: f.code, checklist: f.ok };
+    match patrol::check_in(&state.app, &auth, id, &body).await {
+        Ok(done) => {
+            let name = crate::auth::urlencode(&done.checkpoint.name);
+            Redirect::to(&format!("/patrol/rounds/{id}?checked={name}")).into_response()
         }
-        Err(e) => round_with_error(&state, &ctx, &auth, id, e).await,
+        Err(e) => round_with_error(&state, &ctx, &auth, id, e.into()).await,
     }
 }
 
@@ -293,9 +271,9 @@ async fn finish_submit(
     if let Err(e) = auth.check_csrf(&f.csrf) {
         return error_page(&ctx, Some(&auth), e);
     }
-    match finish(&state, &auth, id).await {
+    match patrol::finish(&state.app, &auth, id).await {
         Ok(_) => Redirect::to("/patrol").into_response(),
-        Err(e) => round_with_error(&state, &ctx, &auth, id, e).await,
+        Err(e) => round_with_error(&state, &ctx, &auth, id, e.into()).await,
     }
 }
 
@@ -305,10 +283,14 @@ async fn finding_submit(State(state): State<AppState>, ctx: PageContext, auth: A
         Err(e) => return error_page(&ctx, Some(&auth), e),
     };
     let round = form.id("round_id").ok().flatten();
-    match record_finding(&state, &auth, &form).await {
-        Ok((f, _)) => match round {
-            Some(r) => Redirect::to(&format!("/patrol/rounds/{r}?recorded={}", f.id)).into_response(),
-            None => Redirect::to(&format!("/patrol/board?recorded={}", f.id)).into_response(),
+    let recorded = match crate::api::patrol::finding_report(form) {
+        Ok(report) => patrol::record_finding(&state.app, &auth, report).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match recorded {
+        Ok(done) => match round {
+            Some(r) => Redirect::to(&format!("/patrol/rounds/{r}?recorded={}", done.finding.id)).into_response(),
+            None => Redirect::to(&format!("/patrol/board?recorded={}", done.finding.id)).into_response(),
         },
         Err(e) => match round {
             Some(r) => round_with_error(&state, &ctx, &auth, r, e).await,
@@ -328,20 +310,12 @@ struct ScanPage {
 
 async fn scan_page(State(state): State<AppState>, ctx: PageContext, auth: Auth, Path(code): Path<String>) -> Response {
     let result = async {
-        let cp = state.store.checkpoint_by_code(&code).await?;
-        let zone = state.store.zone(cp.zone_id).await?;
-        may_walk(&state, &auth, zone.community_id, zone.id).await?;
-        let today = state.clock.today();
-        let now = state.clock.now();
-        let rounds = state.store.rounds(zone.community_id, Some(zone.id), today, today).await?;
-        let current = rounds.iter().find(|r| {
-            wujia_core::patrol::plans::may_check_in(r.starts_at, r.due_at, r.completed_at.is_some(), now).is_ok()
-        });
+        let scan = patrol::scan(&state.app, &auth, &code).await?;
         Ok(ScanPage {
-            l: ctx.layout(&cp.name, Some(&auth)),
-            checkpoint: format!("{} · {}", zone.name, cp.name),
-            code: cp.code.clone(),
-            round: current.map(|r| (r.id, format!("{} {}–{}", r.plan_name, hm(r.starts_at), hm(r.due_at)))),
+            l: ctx.layout(&scan.checkpoint.name, Some(&auth)),
+            checkpoint: format!("{} · {}", scan.zone, scan.checkpoint.name),
+            code: scan.checkpoint.code.clone(),
+            round: scan.round.map(|r| (r.id, format!("{} {}–{}", r.plan_name, hm(r.starts_at), hm(r.due_at)))),
         })
     }
     .await;
@@ -391,19 +365,11 @@ async fn board_page(
 ) -> Response {
     let result = async {
         let c = auth.community(None)?;
-        auth.require(Action::ViewPatrol, Scope::community(c))?;
         let now = state.clock.now();
-        let board = state.store.zero_board(c, now).await?;
+        let board = patrol::board(&state.app, &auth, Some(c)).await?;
         let lang = ctx.lang;
-        let mut cases = state.store.cases(c, true, None, 500).await?;
         // The board's counts are the community's; the list of cases shows those the viewer may open.
-        cases.retain(|case| {
-            wujia_core::patrol::cases::may_view_case(
-                &auth.actor,
-                case.community_id,
-                crate::api::cases::handled_by(case),
-            )
-        });
+        let cases = patrol::cases(&state.app, &auth, &patrol::CasesQuery::default()).await?;
         Ok(BoardPage {
             l: ctx.layout(lang.t("patrol.board"), Some(&auth)),
             open: board.open,
@@ -415,7 +381,7 @@ async fn board_page(
                     (
                         format!("{}{}号楼", b.compound_name, b.building_number),
                         b.open_cases,
-                        (now - b.oldest).num_days(),
+                        b.oldest_days,
                         b.recurrences,
                     )
                 })
@@ -426,9 +392,9 @@ async fn board_page(
                 .map(|k| CaseRow {
                     id: k.id,
                     number: k.number,
-                    kind: kind_label(&k.kind, lang),
+                    kind: kind_label(k.kind.code(), lang),
                     place: k.place_text,
-                    status: lang.t(&format!("case.{}", k.status)).to_string(),
+                    status: lang.t(&format!("case.{}", k.status.code())).to_string(),
                     age: (now - k.opened_at).num_days(),
                     recurrence: k.recurrence,
                 })
@@ -501,44 +467,26 @@ async fn case_view(
     id: i64,
     error: Option<String>,
 ) -> Result<CasePage, ApiError> {
-    let v = crate::api::cases::case_json(state, auth, id).await?;
-    let c = state.store.case(id).await?;
+    let d = patrol::case(&state.app, auth, id).await?;
+    let c = &d.case;
     let lang = ctx.lang;
-    let steps = state.store.case_steps(id).await?;
     Ok(CasePage {
         l: ctx.layout(&c.number, Some(auth)),
         id,
         number: c.number.clone(),
-        kind: kind_label(&c.kind, lang),
+        kind: kind_label(c.kind.code(), lang),
         place: c.place_text.clone(),
-        status: lang.t(&format!("case.{}", c.status)).to_string(),
+        status: lang.t(&format!("case.{}", c.status.code())).to_string(),
         deadline: c.agreed_deadline.map(|d| d.to_string()).unwrap_or_default(),
         recurrence: c.recurrence,
         version: c.version,
         building_id: c.building_id,
-        request: match c.request_id {
-            Some(r) => {
-                let r = state.store.request(r).await?;
-                Some((r.id, r.number))
-            }
-            None => None,
-        },
-        baselines: match c.building_id {
-            Some(b) => state
-                .store
-                .baselines(b)
-                .await?
-                .into_iter()
-                .map(|x| (when(x.recorded_at), x.note, x.blob.map(|h| format!("/api/v1/patrol/photos/{h}"))))
-                .collect(),
-            None => Vec::new(),
-        },
-        photos: v["finding_photos"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
-            .unwrap_or_default(),
-        steps: steps
-            .into_iter()
+        request: d.request.as_ref().map(|r| (r.id, r.number.clone())),
+        baselines: d.baselines.iter().map(|x| (when(x.recorded_at), x.note.clone(), x.photo.clone())).collect(),
+        photos: d.finding_photos.clone(),
+        steps: d
+            .steps
+            .iter()
             .map(|s| StepRow {
                 when: when(s.at),
                 what: match &s.outcome {
@@ -546,15 +494,15 @@ async fn case_view(
                     None => lang.t(&format!("step.{}", s.kind)).to_string(),
                 },
                 note: match s.deadline {
-                    Some(d) => format!("{} ({} {d})", s.note, lang.t("patrol.deadline")),
-                    None => s.note,
+                    Some(day) => format!("{} ({} {day})", s.note, lang.t("patrol.deadline")),
+                    None => s.note.clone(),
                 },
-                photo: s.photo_blob.map(|b| format!("/api/v1/patrol/photos/{b}")),
-                actor: s.actor,
+                photo: s.photo.clone(),
+                actor: s.actor.clone(),
             })
             .collect(),
-        can_manage: auth.can(Action::ManagePatrol, Scope::community(c.community_id)) && c.status != "closed",
-        open: OpenSteps::of(&crate::api::cases::steps_open(auth, &c)?),
+        can_manage: auth.can(Action::ManagePatrol, Scope::community(c.community_id)) && c.status.is_open(),
+        open: OpenSteps::of(&d.actions),
         error,
     })
 }
@@ -575,7 +523,11 @@ async fn step_submit(
         Ok(f) => f,
         Err(e) => return error_page(&ctx, Some(&auth), e),
     };
-    match step(&state, &auth, id, &form).await {
+    let recorded = match crate::api::cases::step_report(form) {
+        Ok(report) => patrol::record_step(&state.app, &auth, id, report).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match recorded {
         Ok(_) => Redirect::to(&format!("/patrol/cases/{id}")).into_response(),
         Err(e) => {
             let page = case_view(&state, &ctx, &auth, id, Some(e.detail())).await;
@@ -597,28 +549,21 @@ struct ActionRow {
     editable: bool,
 }
 
-fn action_rows(state: &AppState, auth: &Auth, lang: Lang, actions: Vec<wujia_store::MeetingAction>) -> Vec<ActionRow> {
+fn action_rows(state: &AppState, lang: Lang, actions: Vec<patrol::ActionView>) -> Vec<ActionRow> {
     let today = state.clock.today();
     actions
         .into_iter()
-        .map(|a| {
-            let scope = Scope::community(a.community_id);
-            let editable = a.status == "open"
-                && (auth.can(Action::ManagePatrol, scope)
-                    || (auth.can(Action::UpdateMeetingActions, scope)
-                        && crate::api::meetings::own_party(auth) == Some(a.party.as_str())));
-            ActionRow {
-                id: a.id,
-                title: a.title,
-                party: lang.t(&format!("party.{}", a.party)).to_string(),
-                owner: a.owner,
-                due: a.due.to_string(),
-                overdue: a.status == "open" && a.due < today,
-                progress: a.progress,
-                done: a.status == "done",
-                version: a.version,
-                editable,
-            }
+        .map(|a| ActionRow {
+            id: a.id,
+            overdue: a.overdue(today),
+            title: a.title,
+            party: lang.t(&format!("party.{}", a.party.code())).to_string(),
+            owner: a.owner,
+            due: a.due.to_string(),
+            progress: a.progress,
+            done: a.status == patrol::ActionStatus::Done,
+            version: a.version,
+            editable: a.editable,
         })
         .collect()
 }
@@ -640,20 +585,16 @@ async fn meetings_view(
     error: Option<String>,
 ) -> Result<MeetingsPage, ApiError> {
     let c = auth.community(None)?;
-    auth.require(Action::ViewPatrol, Scope::community(c))?;
     let lang = ctx.lang;
-    let party = crate::api::meetings::own_party(auth);
-    let actions = state.store.meeting_actions(c, true, party).await?;
+    let meetings = patrol::meetings(&state.app, auth, Some(c)).await?;
+    let actions = patrol::actions(&state.app, auth, &patrol::ActionsQuery::default()).await?;
     Ok(MeetingsPage {
         l: ctx.layout(lang.t("patrol.meetings"), Some(auth)),
-        meetings: state
-            .store
-            .meetings(c)
-            .await?
+        meetings: meetings
             .into_iter()
-            .map(|m| (m.id, m.title, when(m.starts_at), lang.t(&format!("meeting.{}", m.status)).to_string()))
+            .map(|m| (m.id, m.title, when(m.starts_at), lang.t(&format!("meeting.{}", m.status.code())).to_string()))
             .collect(),
-        actions: action_rows(state, auth, lang, actions),
+        actions: action_rows(state, lang, actions),
         can_manage: auth.can(Action::ManagePatrol, Scope::community(c)),
         error,
     })
@@ -681,13 +622,13 @@ async fn meeting_create(
     if let Err(e) = auth.check_csrf(&f.csrf) {
         return error_page(&ctx, Some(&auth), e);
     }
-    let body = MeetingBody {
+    let body = patrol::NewMeeting {
         title: f.title,
         starts_at: f.starts_at,
         place: f.place.filter(|p| !p.trim().is_empty()),
         community_id: None,
     };
-    match schedule(&state, &auth, &body).await {
+    match patrol::schedule(&state.app, &auth, &body).await.map_err(ApiError::from) {
         Ok(m) => Redirect::to(&format!("/patrol/meetings/{}", m.id)).into_response(),
         Err(e) => {
             let page = meetings_view(&state, &ctx, &auth, Some(e.detail())).await;
@@ -721,84 +662,62 @@ async fn meeting_view(
     id: i64,
     error: Option<String>,
 ) -> Result<MeetingPage, ApiError> {
-    let v = meeting_json(state, auth, id).await?;
-    let m = state.store.meeting(id).await?;
+    let d = patrol::meeting(&state.app, auth, id).await?;
     let lang = ctx.lang;
-    let agenda = v["agenda"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|i| {
-                    let kind = i["kind"].as_str().unwrap_or_default();
-                    let (text, link) = match kind {
-                        "carried_action" => (
-                            format!(
-                                "{} · {} · {} {}",
-                                i["title"].as_str().unwrap_or_default(),
-                                lang.t(&format!("party.{}", i["party"].as_str().unwrap_or_default())),
-                                lang.t("patrol.due"),
-                                i["due"].as_str().unwrap_or_default()
-                            ),
-                            String::new(),
-                        ),
-                        "open_case" => (
-                            format!(
-                                "{} · {} · {} · {} {}",
-                                i["number"].as_str().unwrap_or_default(),
-                                kind_label(i["finding"].as_str().unwrap_or_default(), lang),
-                                i["title"].as_str().unwrap_or_default(),
-                                i["age_days"],
-                                lang.t("patrol.days")
-                            ),
-                            format!("/patrol/cases/{}", i["id"]),
-                        ),
-                        _ => (
-                            format!(
-                                "{} · {} · {} {}",
-                                i["number"].as_str().unwrap_or_default(),
-                                i["title"].as_str().unwrap_or_default(),
-                                lang.t("patrol.days_over"),
-                                i["days_over"]
-                            ),
-                            format!("/requests/{}", i["id"]),
-                        ),
-                    };
-                    (
-                        format!("{}：{text}", lang.t(&format!("agenda.{kind}"))),
-                        link,
-                        i["overdue"].as_bool().unwrap_or(false),
-                    )
-                })
-                .collect()
+    let agenda = d
+        .agenda
+        .iter()
+        .map(|item| {
+            use wujia_core::patrol::meetings::AgendaItem;
+            let (kind, text, link, overdue) = match item {
+                AgendaItem::CarriedAction { title, party, due, overdue, .. } => (
+                    "carried_action",
+                    format!(
+                        "{title} · {} · {} {due}",
+                        lang.t(&format!("party.{}", party.code())),
+                        lang.t("patrol.due")
+                    ),
+                    String::new(),
+                    *overdue,
+                ),
+                AgendaItem::OpenCase { id, number, finding, title, age_days } => (
+                    "open_case",
+                    format!(
+                        "{number} · {} · {title} · {age_days} {}",
+                        kind_label(finding, lang),
+                        lang.t("patrol.days")
+                    ),
+                    format!("/patrol/cases/{id}"),
+                    false,
+                ),
+                AgendaItem::OverdueRequest { id, number, title, days_over } => (
+                    "overdue_request",
+                    format!("{number} · {title} · {} {days_over}", lang.t("patrol.days_over")),
+                    format!("/requests/{id}"),
+                    false,
+                ),
+            };
+            (format!("{}：{text}", lang.t(&format!("agenda.{kind}"))), link, overdue)
         })
-        .unwrap_or_default();
-    let attendance = v["attendance"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|x| {
-                    (
-                        lang.t(&format!("party.{}", x["party"].as_str().unwrap_or_default())).to_string(),
-                        x["name"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let actions = state.store.actions_of_meeting(id).await?;
+        .collect();
+    let attendance = d
+        .attendance
+        .iter()
+        .map(|a| (lang.t(&format!("party.{}", a.party.code())).to_string(), a.name.clone()))
+        .collect();
+    let m = &d.meeting;
     Ok(MeetingPage {
         l: ctx.layout(&m.title, Some(auth)),
         id,
         title: m.title.clone(),
         starts_at: when(m.starts_at),
         place: m.place.clone(),
-        held: m.status == "held",
+        held: m.status == patrol::MeetingStatus::Held,
         attendance,
         minutes: m.minutes.clone(),
         agenda,
-        actions: action_rows(state, auth, lang, actions),
         can_manage: auth.can(Action::ManagePatrol, Scope::community(m.community_id)),
+        actions: action_rows(state, lang, d.actions),
         parties: wujia_core::patrol::meetings::Party::ALL
             .iter()
             .map(|p| (p.code().to_string(), lang.t(&format!("party.{}", p.code())).to_string()))
@@ -826,12 +745,12 @@ async fn minutes_submit(
     let attendance = ["community", "property", "developer", "street"]
         .iter()
         .filter(|p| !get(&format!("attend_{p}")).is_empty())
-        .map(|p| Attendee { party: p.to_string(), name: get(&format!("attend_{p}")) })
+        .map(|p| patrol::Attendee { party: p.to_string(), name: get(&format!("attend_{p}")) })
         .collect();
     // Rows left wholly blank are not actions; a row with anything in it must be complete.
     let actions = (0..5)
         .filter(|i| ["title", "owner", "due"].iter().any(|k| !get(&format!("action{i}_{k}")).is_empty()))
-        .map(|i| ActionBody {
+        .map(|i| patrol::NewAction {
             title: get(&format!("action{i}_title")),
             party: get(&format!("action{i}_party")),
             owner: get(&format!("action{i}_owner")),
@@ -839,8 +758,8 @@ async fn minutes_submit(
             case_id: get(&format!("action{i}_case")).parse().ok(),
         })
         .collect();
-    let body = MinutesBody { attendance, minutes: get("minutes"), actions };
-    match hold(&state, &auth, id, &body).await {
+    let body = patrol::Minutes { attendance, minutes: get("minutes"), actions };
+    match patrol::hold(&state.app, &auth, id, &body).await.map_err(ApiError::from) {
         Ok(_) => Redirect::to(&format!("/patrol/meetings/{id}")).into_response(),
         Err(e) => {
             let page = meeting_view(&state, &ctx, &auth, id, Some(e.detail())).await;
@@ -868,10 +787,10 @@ async fn action_submit(
     if let Err(e) = auth.check_csrf(&f.csrf) {
         return error_page(&ctx, Some(&auth), e);
     }
-    let patch = ActionPatch { progress: f.progress, done: f.done.is_some(), version: f.version };
-    match progress(&state, &auth, id, &patch).await {
+    let patch = patrol::ActionProgress { progress: f.progress, done: f.done.is_some(), version: f.version };
+    match patrol::record_progress(&state.app, &auth, id, &patch).await {
         Ok(_) => Redirect::to(&super::safe_next(f.back.as_deref())).into_response(),
-        Err(e) => error_page(&ctx, Some(&auth), e),
+        Err(e) => error_page(&ctx, Some(&auth), e.into()),
     }
 }
 
@@ -900,62 +819,50 @@ async fn figures_page(
     Query(p): Query<FiguresParams>,
 ) -> Response {
     let result = async {
-        let c = auth.community(None)?;
-        auth.require(Action::ViewPatrol, Scope::community(c))?;
-        let s = summary(&state, c, p.from.as_deref(), p.to.as_deref()).await?;
+        let q = SummaryQuery { from: p.from.clone(), to: p.to.clone(), community_id: None };
+        let s = patrol::summary(&state.app, &auth, &q).await?;
+        let f = &s.figures;
         let lang = ctx.lang;
-        let days = s["mean_days_to_rectify"].as_f64().map_or("—".into(), |d| format!("{d:.1}"));
+        let share = |x: Option<f64>| x.map_or("—".into(), |x| format!("{:.1}%", x * 100.0));
+        let days = f.mean_days_to_rectify.map_or("—".into(), |d| format!("{d:.1}"));
         let tiles = vec![
             (
                 lang.t("patrol.round_completion").to_string(),
-                format!(
-                    "{} ({}/{})",
-                    crate::charts::percent(&s["rounds"]["rate"]),
-                    s["rounds"]["done"],
-                    s["rounds"]["due"]
-                ),
+                format!("{} ({}/{})", share(f.rounds.rate), f.rounds.done, f.rounds.due),
             ),
-            (lang.t("patrol.missed").to_string(), s["rounds"]["missed"].to_string()),
-            (lang.t("patrol.findings").to_string(), s["findings"].to_string()),
-            (lang.t("patrol.fixed_share").to_string(), crate::charts::percent(&s["fixed_on_spot_share"])),
-            (lang.t("patrol.recurrences").to_string(), s["recurrences"].to_string()),
+            (lang.t("patrol.missed").to_string(), f.rounds.missed.to_string()),
+            (lang.t("patrol.findings").to_string(), f.findings.to_string()),
+            (lang.t("patrol.fixed_share").to_string(), share(f.fixed_on_spot_share)),
+            (lang.t("patrol.recurrences").to_string(), f.recurrences.to_string()),
             (lang.t("patrol.days_to_rectify").to_string(), days),
             (
                 lang.t("patrol.actions_on_time").to_string(),
-                format!(
-                    "{} ({}/{})",
-                    crate::charts::percent(&s["actions_on_time_share"]),
-                    s["actions_done_on_time"],
-                    s["actions_due"]
-                ),
+                format!("{} ({}/{})", share(f.actions_on_time_share), f.actions_done_on_time, f.actions_due),
             ),
-            (lang.t("patrol.open_illegal").to_string(), s["open_illegal_construction_cases"].to_string()),
+            (lang.t("patrol.open_illegal").to_string(), s.open_illegal_construction_cases.to_string()),
         ];
-        let mut by_zone = Vec::new();
-        if let Some(zones) = s["rounds_by_zone_shift"].as_object() {
-            for (zone, shifts) in zones {
-                for (shift, c) in shifts.as_object().into_iter().flatten() {
-                    by_zone.push((
+        let by_zone = f
+            .rounds_by_zone_shift
+            .iter()
+            .flat_map(|(zone, shifts)| {
+                shifts.iter().map(move |(shift, c)| {
+                    (
                         format!("{zone} · {}", lang.t(&format!("shift.{shift}"))),
-                        format!("{}/{}", c["done"], c["due"]),
-                        crate::charts::percent(&c["rate"]),
-                    ));
-                }
-            }
-        }
-        let counts = |v: &serde_json::Value, label: &dyn Fn(&str) -> String| -> Vec<(String, i64)> {
-            v.as_object()
-                .map(|o| o.iter().map(|(k, n)| (label(k), n.as_i64().unwrap_or(0))).collect())
-                .unwrap_or_default()
-        };
+                        format!("{}/{}", c.done, c.due),
+                        share(c.rate),
+                    )
+                })
+            })
+            .collect();
+        let count = |n: &u64| i64::try_from(*n).unwrap_or(i64::MAX);
         Ok(FiguresPage {
             l: ctx.layout(lang.t("patrol.figures"), Some(&auth)),
-            from: s["from"].as_str().unwrap_or_default().to_string(),
-            to: s["to"].as_str().unwrap_or_default().to_string(),
+            from: s.from.to_string(),
+            to: s.to.to_string(),
             tiles,
             by_zone,
-            by_type: counts(&s["findings_by_type"], &|k| kind_label(k, lang)),
-            by_week: counts(&s["findings_by_week"], &|k| k.to_string()),
+            by_type: f.findings_by_type.iter().map(|(k, n)| (kind_label(k, lang), count(n))).collect(),
+            by_week: f.findings_by_week.iter().map(|(k, n)| (k.clone(), count(n))).collect(),
         })
     }
     .await;
@@ -990,33 +897,34 @@ async fn plans_view(
     let c = auth.community(None)?;
     auth.require(Action::ViewPatrol, Scope::community(c))?;
     let lang = ctx.lang;
-    let plans = state.store.plans(c).await?;
-    let mut zones = Vec::new();
-    for z in state.store.zones(c).await? {
-        zones.push(ZoneView {
-            id: z.id,
-            name: z.name.clone(),
-            members: state.store.zone_members(z.id).await?.into_iter().map(|m| (m.display_name, m.leader)).collect(),
-            checkpoints: state.store.checkpoints(z.id).await?.into_iter().map(|k| (k.id, k.name)).collect(),
+    let plans = patrol::plans(&state.app, auth, Some(c)).await?;
+    let zones = patrol::zones(&state.app, auth, Some(c))
+        .await?
+        .into_iter()
+        .map(|z| ZoneView {
             plans: plans
                 .iter()
                 .filter(|p| p.zone_id == z.id)
                 .map(|p| {
-                    let times: Vec<String> = serde_json::from_str(&p.times).unwrap_or_default();
-                    let days: Vec<u8> = serde_json::from_str(&p.weekdays).unwrap_or_default();
-                    let days = if days.len() == 7 {
+                    let days = if p.weekdays.len() == 7 {
                         lang.t("patrol.every_day").to_string()
                     } else {
-                        days.iter().map(|d| lang.t(&format!("weekday.{d}")).to_string()).collect::<Vec<_>>().join("、")
+                        p.weekdays
+                            .iter()
+                            .map(|d| lang.t(&format!("weekday.{d}")).to_string())
+                            .collect::<Vec<_>>()
+                            .join("、")
                     };
-                    format!("{} · {} · {}", p.name, times.join(" / "), days)
+                    format!("{} · {} · {}", p.name, p.times.join(" / "), days)
                 })
                 .collect(),
-        });
-    }
-    let accounts = state
-        .store
-        .community_accounts(c, &[Role::Staff, Role::SocialWorker, Role::Patrol, Role::Volunteer])
+            id: z.id,
+            name: z.name,
+            members: z.members.into_iter().map(|m| (m.display_name, m.leader)).collect(),
+            checkpoints: z.checkpoints.into_iter().map(|k| (k.id, k.name)).collect(),
+        })
+        .collect();
+    let accounts = patrol::squad_candidates(&state.app, auth, c)
         .await?
         .into_iter()
         .map(|u| (u.id, format!("{} · {}", u.display_name, lang.t(&format!("role.{}", u.role.code())))))
@@ -1051,7 +959,7 @@ async fn plan_submit(
     if let Err(e) = auth.check_csrf(&get("csrf")) {
         return error_page(&ctx, Some(&auth), e);
     }
-    let body = crate::api::patrol::PlanBody {
+    let body = NewPlan {
         zone_id: get("zone_id").parse().unwrap_or_default(),
         name: get("name"),
         times: get("times").split([',', '，', ' ', '、']).filter(|t| !t.is_empty()).map(str::to_string).collect(),
@@ -1059,9 +967,9 @@ async fn plan_submit(
         window_minutes: get("window_minutes").parse().ok(),
         checklist: None,
     };
-    match crate::api::patrol::plan(&state, &auth, &body).await {
+    match patrol::create_plan(&state.app, &auth, &body).await {
         Ok(_) => Redirect::to("/patrol/plans").into_response(),
-        Err(e) => plans_with_error(&state, &ctx, &auth, e).await,
+        Err(e) => plans_with_error(&state, &ctx, &auth, e.into()).await,
     }
 }
 
@@ -1081,10 +989,10 @@ async fn checkpoint_submit(
     if let Err(e) = auth.check_csrf(&f.csrf) {
         return error_page(&ctx, Some(&auth), e);
     }
-    let body = crate::api::patrol::CheckpointBody { name: f.name, building_id: None };
-    match crate::api::patrol::add_checkpoint(&state, &auth, id, &body).await {
+    let body = NewCheckpoint { name: f.name, building_id: None };
+    match patrol::add_checkpoint(&state.app, &auth, id, &body).await {
         Ok(_) => Redirect::to("/patrol/plans").into_response(),
-        Err(e) => plans_with_error(&state, &ctx, &auth, e).await,
+        Err(e) => plans_with_error(&state, &ctx, &auth, e.into()).await,
     }
 }
 
@@ -1105,24 +1013,10 @@ async fn member_submit(
     if let Err(e) = auth.check_csrf(&f.csrf) {
         return error_page(&ctx, Some(&auth), e);
     }
-    let result = async {
-        let z = state.store.zone(id).await?;
-        auth.require(Action::ManagePatrol, Scope::community(z.community_id))?;
-        state
-            .store
-            .set_zone_member(
-                &z,
-                f.user_id,
-                f.leader.is_some(),
-                auth.change(&state, "zone.member", Some(z.community_id)),
-            )
-            .await?;
-        Ok::<_, ApiError>(())
-    }
-    .await;
+    let result = patrol::set_member(&state.app, &auth, id, f.user_id, f.leader.is_some()).await;
     match result {
         Ok(()) => Redirect::to("/patrol/plans").into_response(),
-        Err(e) => plans_with_error(&state, &ctx, &auth, e).await,
+        Err(e) => plans_with_error(&state, &ctx, &auth, e.into()).await,
     }
 }
 
@@ -1144,15 +1038,13 @@ async fn sticker_page(
     Path(id): Path<i64>,
 ) -> Response {
     let result = async {
-        let cp = state.store.checkpoint(id).await?;
-        let zone = state.store.zone(cp.zone_id).await?;
-        auth.require(Action::ManagePatrol, Scope::community(zone.community_id))?;
+        let patrol::Sticker { zone, checkpoint: cp } = patrol::sticker(&state.app, &auth, id).await?;
         let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
         let scheme = if state.config.secure_cookies { "https" } else { "http" };
         let url = format!("{scheme}://{host}/patrol/scan/{}", cp.code);
         let qr = qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::Internal(e.to_string()))?;
         let qr_svg = qr.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build();
-        Ok(StickerPage { l: ctx.layout(&cp.name, Some(&auth)), zone: zone.name, name: cp.name, url, qr_svg })
+        Ok(StickerPage { l: ctx.layout(&cp.name, Some(&auth)), zone, name: cp.name, url, qr_svg })
     }
     .await;
     super::page_or_error(&ctx, &auth, result)
@@ -1210,8 +1102,8 @@ async fn baseline_submit(
         Ok(f) => f,
         Err(e) => return error_page(&ctx, Some(&auth), e),
     };
-    match crate::api::cases::add_baseline(&state, &auth, id, &form).await {
-        Ok(()) => Redirect::to(&super::safe_next(form.text("back"))).into_response(),
-        Err(e) => error_page(&ctx, Some(&auth), e),
+    match patrol::add_baseline(&state.app, &auth, id, form.text("note"), form.photos.clone()).await {
+        Ok(_) => Redirect::to(&super::safe_next(form.text("back"))).into_response(),
+        Err(e) => error_page(&ctx, Some(&auth), e.into()),
     }
 }

@@ -3,9 +3,6 @@
 
 use super::{Layout, PageContext, error_page};
 use crate::AppState;
-use crate::api::reception::{
-    BookingBody, DemandBody, DemandPatch, ReceptionDayBody, VisitBody, answer, book, hold_day, register, summary,
-};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use askama::Template;
@@ -17,6 +14,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde::Deserialize;
 use std::collections::HashMap;
+use wujia_app::reception::{self, DemandAnswer, DemandView, NewBooking, NewDay, NewDemand, NewVisit};
+use wujia_app::registry::household_at_address;
 use wujia_core::accounts::{Action, Scope};
 
 use super::when;
@@ -72,24 +71,18 @@ struct DemandRow {
     can_request: bool,
 }
 
-fn demand_rows(auth: &Auth, lang: crate::i18n::Lang, list: &[wujia_store::Demand]) -> Vec<DemandRow> {
-    list.iter()
-        .map(|d| {
-            let scope = Scope::community(d.community_id);
-            let manage = auth.can(Action::ManageReception, scope);
-            DemandRow {
-                id: d.id,
-                text: d.text.clone(),
-                party: lang.t(&format!("party.{}", d.party)).to_string(),
-                answer: d.answer.clone(),
-                request: d.request_number.clone(),
-                answered: d.answered().is_some(),
-                version: d.version,
-                editable: d.answered().is_none()
-                    && d.request_id.is_none()
-                    && (manage || crate::api::meetings::own_party(auth) == Some(d.party.as_str())),
-                can_request: manage && d.request_id.is_none() && d.answered().is_none(),
-            }
+fn demand_rows(lang: crate::i18n::Lang, list: Vec<DemandView>) -> Vec<DemandRow> {
+    list.into_iter()
+        .map(|d| DemandRow {
+            id: d.id,
+            text: d.text,
+            party: lang.t(&format!("party.{}", d.party.code())).to_string(),
+            answer: d.answer,
+            request: d.request_number,
+            answered: d.answered,
+            version: d.version,
+            editable: d.editable,
+            can_request: d.can_request,
         })
         .collect()
 }
@@ -106,53 +99,41 @@ async fn list_view(
     let now = state.clock.now();
     let scope = Scope::community(c);
     let can_view = auth.can(Action::ViewReception, scope);
-    let days = state.store.reception_days(c, None, None).await?;
+    let days =
+        reception::days(&state.app, auth, &reception::DaysQuery { upcoming: None, community_id: Some(c) }).await?;
     let mut rows = Vec::new();
     for d in days.iter().filter(|d| can_view || d.ends_at > now) {
-        let bookings = if now < d.starts_at { state.store.bookings(d.id).await? } else { Vec::new() };
-        let slots = d
-            .schedule()
-            .map(|s| s.slots())
-            .unwrap_or_default()
-            .iter()
-            .map(|s| {
-                let left = d.slot_capacity - bookings.iter().filter(|b| b.slot_start == s.starts_at).count() as i64;
-                (s.starts_at.to_rfc3339(), format!("{}–{}", hm(s.starts_at), hm(s.ends_at)), left.max(0))
-            })
-            .collect();
+        let slots = if d.open_for_booking {
+            let (_, slots) = reception::day_slots(&state.app, auth, d.id).await?;
+            slots
+                .iter()
+                .map(|s| (s.starts_at.to_rfc3339(), format!("{}–{}", hm(s.starts_at), hm(s.ends_at)), s.left))
+                .collect()
+        } else {
+            Vec::new()
+        };
         rows.push(DayRow {
             id: d.id,
             title: d.title.clone(),
             when: format!("{}–{}", when(d.starts_at), hm(d.ends_at)),
-            kind: if d.kind == "themed" {
-                format!("{} · {}", lang.t("reception.themed"), d.theme)
-            } else {
-                lang.t("reception.regular").to_string()
+            kind: match d.kind {
+                wujia_core::reception::SessionKind::Themed => format!("{} · {}", lang.t("reception.themed"), d.theme),
+                wujia_core::reception::SessionKind::Regular => lang.t("reception.regular").to_string(),
             },
             booked: d.bookings,
             visits: d.visits,
-            open: now < d.starts_at,
+            open: d.open_for_booking,
             slots,
         });
     }
-    let mine = match auth.actor.household {
-        Some(h) => state
-            .store
-            .household_bookings(h)
-            .await?
-            .into_iter()
-            .map(|(b, d)| {
-                (
-                    d.title,
-                    format!("{}–{}", when(b.slot_start), hm(b.slot_start + chrono::Duration::minutes(d.slot_minutes))),
-                )
-            })
-            .collect(),
-        None => Vec::new(),
-    };
+    let mine = reception::my_bookings(&state.app, auth)
+        .await?
+        .into_iter()
+        .map(|b| (b.title, format!("{}–{}", when(b.booking.slot_start), hm(b.slot_end))))
+        .collect();
     let demands = if can_view {
-        let party = crate::api::meetings::own_party(auth);
-        state.store.open_demands(c, party).await?
+        reception::open_demands(&state.app, auth, &reception::DemandsQuery { party: None, community_id: Some(c) })
+            .await?
     } else {
         Vec::new()
     };
@@ -160,7 +141,7 @@ async fn list_view(
         l: ctx.layout(lang.t("reception.title"), Some(auth)),
         days: rows,
         mine,
-        demands: demand_rows(auth, lang, &demands),
+        demands: demand_rows(lang, demands),
         can_manage: auth.can(Action::ManageReception, scope),
         can_book: auth.actor.household.is_some(),
         error,
@@ -200,7 +181,7 @@ async fn create_submit(
         return error_page(&ctx, Some(&auth), e);
     }
     let date = get("date");
-    let body = ReceptionDayBody {
+    let body = NewDay {
         title: get("title"),
         kind: get("kind"),
         theme: get("theme"),
@@ -212,9 +193,9 @@ async fn create_submit(
         slot_capacity: get("slot_capacity").parse().ok(),
         community_id: None,
     };
-    match hold_day(&state, &auth, &body).await {
+    match reception::hold_day(&state.app, &auth, &body).await {
         Ok(d) => Redirect::to(&format!("/reception/{}", d.id)).into_response(),
-        Err(e) => list_with_error(&state, &ctx, &auth, e).await,
+        Err(e) => list_with_error(&state, &ctx, &auth, e.into()).await,
     }
 }
 
@@ -246,17 +227,16 @@ async fn book_submit(
             Some(text) => match text.parse::<i64>() {
                 Ok(id) => Some(id),
                 Err(_) => {
+                    // Staff booking on a resident's behalf type the address; only they may look one up.
                     let c = auth.community(None)?;
-                    let hits = state.store.search(c, text, 2).await?;
-                    Some(hits.first().map(|h| h.household_id).ok_or_else(|| {
-                        ApiError::field("household_id", "找不到这个住户地址 / no household at this address")
-                    })?)
+                    let at = household_at_address(&state.app, &auth, c, Action::ManageReception, text).await?;
+                    Some(at.household("household_id")?)
                 }
             },
             None => None,
         };
-        let body = BookingBody { slot, topic: f.topic.clone().unwrap_or_default(), household_id, name: f.name.clone() };
-        book(&state, &auth, id, &body).await
+        let body = NewBooking { slot, topic: f.topic.clone().unwrap_or_default(), household_id, name: f.name.clone() };
+        Ok::<_, ApiError>(reception::book(&state.app, &auth, id, &body).await?)
     }
     .await;
     match result {
@@ -305,25 +285,23 @@ async fn day_view(
     id: i64,
     error: Option<String>,
 ) -> Result<DayPage, ApiError> {
-    let d = state.store.reception_day(id).await?;
+    let detail = reception::day(&state.app, auth, id).await?;
+    let d = &detail.day;
     let scope = Scope::community(d.community_id);
     auth.require(Action::ViewReception, scope)?;
     let lang = ctx.lang;
-    let visits = state.store.visits(id).await?;
+    let visits = detail.visits.clone().unwrap_or_default();
     let arrived: Vec<i64> = visits.iter().filter_map(|v| v.booking_id).collect();
-    let mut rows = Vec::new();
-    for v in &visits {
-        let demands = state.store.demands(v.id).await?;
-        let answered: Vec<_> = demands.iter().map(wujia_store::Demand::answered).collect();
-        rows.push(VisitRow {
+    let rows = visits
+        .into_iter()
+        .map(|v| VisitRow {
             queue_no: v.queue_no,
-            name: v.name.clone(),
+            name: v.name,
             arrived: hm(v.arrived_at),
-            answered: wujia_core::reception::visit_answered(&answered),
-            demands: demand_rows(auth, lang, &demands),
-        });
-    }
-    let parties: Vec<String> = serde_json::from_str(&d.parties).unwrap_or_default();
+            answered: v.answered,
+            demands: demand_rows(lang, v.demands),
+        })
+        .collect();
     let categories = state
         .store
         .categories()
@@ -338,11 +316,16 @@ async fn day_view(
         title: d.title.clone(),
         when: format!("{}–{}", when(d.starts_at), hm(d.ends_at)),
         place: d.place.clone(),
-        parties: parties.iter().map(|p| lang.t(&format!("party.{p}")).to_string()).collect::<Vec<_>>().join("、"),
-        bookings: state
-            .store
-            .bookings(id)
-            .await?
+        parties: d
+            .parties
+            .iter()
+            .map(|p| lang.t(&format!("party.{}", p.code())).to_string())
+            .collect::<Vec<_>>()
+            .join("、"),
+        bookings: detail
+            .bookings
+            .clone()
+            .unwrap_or_default()
             .into_iter()
             .map(|b| (b.id, hm(b.slot_start), b.name, b.address, arrived.contains(&b.id)))
             .collect(),
@@ -352,14 +335,8 @@ async fn day_view(
             .map(|p| (p.code().to_string(), lang.t(&format!("party.{}", p.code())).to_string()))
             .collect(),
         categories,
-        slots: d
-            .schedule()
-            .map(|s| s.slots())
-            .unwrap_or_default()
-            .iter()
-            .map(|s| (s.starts_at.to_rfc3339(), hm(s.starts_at)))
-            .collect(),
-        open: state.clock.now() < d.starts_at,
+        slots: detail.slots.iter().map(|s| (s.starts_at.to_rfc3339(), hm(s.starts_at))).collect(),
+        open: d.open_for_booking,
         can_manage: auth.can(Action::ManageReception, scope),
         error,
     })
@@ -382,28 +359,25 @@ async fn visit_submit(
         return error_page(&ctx, Some(&auth), e);
     }
     let result = async {
-        let household_id =
-            match get("address").as_str() {
-                "" => None,
-                text => {
-                    let d = state.store.reception_day(id).await?;
-                    let hits = state.store.search(d.community_id, text, 2).await?;
-                    Some(hits.first().map(|h| h.household_id).ok_or_else(|| {
-                        ApiError::field("address", "找不到这个住户地址 / no household at this address")
-                    })?)
-                }
-            };
+        let household_id = match get("address").as_str() {
+            "" => None,
+            text => {
+                let c = state.store.reception_day(id).await?.community_id;
+                let at = household_at_address(&state.app, &auth, c, Action::ManageReception, text).await?;
+                Some(at.household("address")?)
+            }
+        };
         let demands = (0..3)
             .filter(|i| !get(&format!("demand{i}")).is_empty())
-            .map(|i| DemandBody { text: get(&format!("demand{i}")), party: get(&format!("party{i}")) })
+            .map(|i| NewDemand { text: get(&format!("demand{i}")), party: get(&format!("party{i}")) })
             .collect();
-        let body = VisitBody {
+        let body = NewVisit {
             booking_id: get("booking_id").parse().ok(),
             household_id,
             name: Some(get("name")).filter(|n| !n.is_empty()),
             demands,
         };
-        register(&state, &auth, id, &body).await
+        Ok::<_, ApiError>(reception::register(&state.app, &auth, id, &body).await?)
     }
     .await;
     match result {
@@ -434,14 +408,14 @@ async fn demand_submit(
     if let Err(e) = auth.check_csrf(&f.csrf) {
         return error_page(&ctx, Some(&auth), e);
     }
-    let patch = DemandPatch {
+    let patch = DemandAnswer {
         answer: f.answer.clone().filter(|a| !a.trim().is_empty()),
         category_id: f.category_id.as_deref().and_then(|c| c.parse().ok()),
         version: f.version,
     };
-    match answer(&state, &auth, id, &patch).await {
+    match reception::answer(&state.app, &auth, id, &patch).await {
         Ok(_) => Redirect::to(&super::safe_next(f.back.as_deref())).into_response(),
-        Err(e) => error_page(&ctx, Some(&auth), e),
+        Err(e) => error_page(&ctx, Some(&auth), e.into()),
     }
 }
 
@@ -462,8 +436,12 @@ struct FiguresParams {
     to: Option<String>,
 }
 
-fn days(v: &serde_json::Value) -> String {
-    v.as_f64().map_or("—".into(), |x| format!("{x:.1}"))
+fn days(v: Option<f64>) -> String {
+    v.map_or("—".into(), |x| format!("{x:.1}"))
+}
+
+fn share(v: Option<f64>) -> String {
+    v.map_or("—".into(), |x| format!("{:.1}%", x * 100.0))
 }
 
 async fn figures_page(
@@ -475,41 +453,36 @@ async fn figures_page(
     let result = async {
         let c = auth.community(None)?;
         auth.require(Action::ViewReception, Scope::community(c))?;
-        let s = summary(&state, c, p.from.as_deref(), p.to.as_deref()).await?;
+        let q = reception::SummaryQuery { from: p.from.clone(), to: p.to.clone(), community_id: Some(c) };
+        let s = reception::summary(&state.app, &auth, &q).await?;
+        let f = &s.figures;
         let lang = ctx.lang;
-        let groups = |v: &serde_json::Value, label: &dyn Fn(&str) -> String| -> Vec<(String, String, String, String)> {
-            v.as_object()
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, g)| {
-                            (
-                                label(k),
-                                format!("{}/{}", g["answered"], g["demands"]),
-                                crate::charts::percent(&g["share"]),
-                                days(&g["mean_days_to_answer"]),
-                            )
-                        })
-                        .collect()
+        let groups = |groups: &std::collections::BTreeMap<String, wujia_core::reception::figures::Answered>,
+                      label: &dyn Fn(&str) -> String| {
+            groups
+                .iter()
+                .map(|(k, g)| {
+                    (label(k), format!("{}/{}", g.answered, g.demands), share(g.share), days(g.mean_days_to_answer))
                 })
-                .unwrap_or_default()
+                .collect()
         };
         Ok(FiguresPage {
             l: ctx.layout(lang.t("reception.figures"), Some(&auth)),
-            from: s["from"].as_str().unwrap_or_default().into(),
-            to: s["to"].as_str().unwrap_or_default().into(),
+            from: s.from.to_string(),
+            to: s.to.to_string(),
             tiles: vec![
                 (
                     lang.t("reception.sessions").into(),
-                    format!("{} ({} / {})", s["sessions"], s["regular_sessions"], s["themed_sessions"]),
+                    format!("{} ({} / {})", f.sessions, f.regular_sessions, f.themed_sessions),
                 ),
-                (lang.t("reception.visits").into(), s["visits"].to_string()),
-                (lang.t("reception.demands").into(), s["demands"]["demands"].to_string()),
-                (lang.t("reception.answered_share").into(), crate::charts::percent(&s["demands"]["share"])),
-                (lang.t("reception.visits_answered").into(), s["visits_answered"].to_string()),
-                (lang.t("reception.days_to_answer").into(), days(&s["demands"]["mean_days_to_answer"])),
+                (lang.t("reception.visits").into(), f.visits.to_string()),
+                (lang.t("reception.demands").into(), f.demands.demands.to_string()),
+                (lang.t("reception.answered_share").into(), share(f.demands.share)),
+                (lang.t("reception.visits_answered").into(), f.visits_answered.to_string()),
+                (lang.t("reception.days_to_answer").into(), days(f.demands.mean_days_to_answer)),
             ],
-            by_party: groups(&s["by_party"], &|k| lang.t(&format!("party.{k}")).to_string()),
-            by_theme: groups(&s["by_theme"], &|k| {
+            by_party: groups(&f.by_party, &|k| lang.t(&format!("party.{k}")).to_string()),
+            by_theme: groups(&f.by_theme, &|k| {
                 if k == "-" { lang.t("reception.regular").to_string() } else { k.to_string() }
             }),
         })

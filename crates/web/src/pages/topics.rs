@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use wujia_app::registry::household_at_address;
 use wujia_core::accounts::{Action, Scope};
 
 use super::when;
@@ -229,19 +230,24 @@ async fn ballot_submit(
     if let Err(e) = auth.check_csrf(f.get("csrf").map_or("", String::as_str)) {
         return error_page(&ctx, Some(&auth), e);
     }
-    let household_id = match f.get("address").map(|a| a.trim()).filter(|a| !a.is_empty()) {
-        Some(text) => match auth.community(None) {
-            Ok(c) => state.store.search(c, text, 1).await.ok().and_then(|h| h.first().map(|x| x.household_id)),
-            Err(_) => None,
-        },
-        None => None,
-    };
-    let b = BallotBody {
-        choice: f.get("choice").cloned().unwrap_or_default(),
-        household_id,
-        resident_id: f.get("resident_id").and_then(|r| r.parse().ok()),
-    };
-    let r = vote(&state, &auth, id, &b).await;
+    // A paper ballot names its household by address, typed by staff; only they may look one up, by address only.
+    let r = async {
+        let household_id = match f.get("address").map(|a| a.trim()).filter(|a| !a.is_empty()) {
+            Some(text) => {
+                let c = auth.community(None)?;
+                let at = household_at_address(&state.app, &auth, c, Action::ManageReception, text).await?;
+                Some(at.household("address")?)
+            }
+            None => None,
+        };
+        let b = BallotBody {
+            choice: f.get("choice").cloned().unwrap_or_default(),
+            household_id,
+            resident_id: f.get("resident_id").and_then(|r| r.parse().ok()),
+        };
+        vote(&state, &auth, id, &b).await
+    }
+    .await;
     back_or_error(&state, &ctx, &auth, id, r).await
 }
 

@@ -602,6 +602,30 @@ async fn reception_pages_book_register_and_answer(app: TestApp) {
         .unwrap();
     let page = res.text().await.unwrap();
     assert!(page.contains("1. 王志刚") && page.contains("尚有诉求待答复"), "{page}");
+    // The desk finds a household by its address only: a phone number typed there registers nobody and names no home.
+    let staff = app.token("zhangli").await;
+    let hu_home = app.get_json(&staff, "/api/v1/households?q=3-7-1-102").await[0]["household_id"].as_i64().unwrap();
+    let phone = app.get_json(&staff, &format!("/api/v1/households/{hu_home}")).await["residents"][0]["phone"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = zl
+        .post(app.url(&format!("{day_path}/visits")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "胡秀英"),
+            ("address", phone.as_str()),
+            ("demand0", "问问"),
+            ("party0", "community"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("找不到这个住户地址"), "{page}");
+    let day = app.get_json(&staff, &day_path.replace("/reception/", "/api/v1/reception_days/")).await;
+    assert_eq!(day["visits"].as_array().unwrap().len(), 1, "the phone registered a visit: {day}");
     let visit = app
         .get_json(&app.token("zhangli").await, &day_path.replace("/reception/", "/api/v1/reception_days/"))
         .await["visits"][0]
