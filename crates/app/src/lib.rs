@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod photos;
 pub mod registry;
 pub mod requests;
+pub mod wechat;
 
 pub use caller::Caller;
 pub use clock::{Clock, FixedClock, SystemClock};
