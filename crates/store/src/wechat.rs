@@ -237,13 +237,23 @@ impl Store {
     }
 
     /// Claims a message for answering by its dedupe key; a key already claimed tells how far its answer is. The
-    /// primary key decides between deliveries arriving at once, on every node.
-    pub async fn claim_wechat_message(&self, key: &str, now: DateTime<Utc>) -> Result<MessageClaim> {
+    /// primary key decides between deliveries arriving at once, on every node. A claim still unanswered since
+    /// before `abandoned_before` was left by a node that stopped mid-answer: it is taken over, so that WeChat's
+    /// next delivery is answered rather than lost.
+    pub async fn claim_wechat_message(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<MessageClaim> {
         let inserted = with_db!(self, write, pool, _pg => sqlx::query(
-            "INSERT INTO wechat_messages (dedupe_key, received_at) VALUES ($1, $2) ON CONFLICT (dedupe_key) DO NOTHING",
+            "INSERT INTO wechat_messages (dedupe_key, received_at) VALUES ($1, $2) \
+             ON CONFLICT (dedupe_key) DO UPDATE SET received_at = excluded.received_at \
+             WHERE wechat_messages.reply IS NULL AND wechat_messages.received_at < $3",
         )
         .bind(key)
         .bind(now)
+        .bind(abandoned_before)
         .execute(pool)
         .await?
         .rows_affected());

@@ -16,6 +16,7 @@
 //! **Retries.** WeChat delivers a message again when it had no answer within 5 seconds. Each message is claimed
 //! by its `MsgId` in the database (a primary key, so one delivery wins on every node and either database); a
 //! repeated delivery gets the same answer, and one arriving while the first is still being answered waits for it.
+//! A claim left unanswered for 8 seconds (its node stopped) is taken over by the next delivery.
 
 mod account;
 mod api;
@@ -46,6 +47,9 @@ pub const MAX_BIND_FAILURES: i64 = 5;
 pub const MEDIA_BUDGET: std::time::Duration = std::time::Duration::from_millis(3000);
 /// How long a repeated delivery waits for the answer the first one is giving.
 const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_millis(4000);
+/// A message claimed this long ago and still unanswered was left by a node that stopped while answering it.
+/// WeChat delivers a message at most three times, about 5 s apart: the third delivery takes such a claim over.
+const ABANDONED_AFTER: Duration = Duration::seconds(8);
 
 /// What Wujia answers a follower; the faces word it (in Chinese, as WeChat shows it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,7 +121,8 @@ pub async fn follower(app: &App, openid: &OpenId) -> Result<Follower> {
 /// Answers a message from WeChat, once per message however often WeChat delivers it.
 pub async fn receive(app: &App, api: &WechatApi, blobs: &BlobStore, message: &Incoming) -> Result<Answer> {
     let key = message.dedupe_key();
-    match app.store.claim_wechat_message(&key, app.clock.now()).await? {
+    let now = app.clock.now();
+    match app.store.claim_wechat_message(&key, now, now - ABANDONED_AFTER).await? {
         MessageClaim::Answered(stored) => return stored_answer(&stored),
         MessageClaim::Answering => return answer_of_other_delivery(app, &key).await,
         MessageClaim::Ours => {}

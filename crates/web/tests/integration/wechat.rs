@@ -117,6 +117,7 @@ on_both!(
     bad_callbacks_are_refused_and_nothing_is_written,
     binding_codes_cannot_be_guessed_by_a_follower,
     a_binding_code_expires_after_seven_days,
+    a_message_left_half_answered_by_a_stopped_node_is_answered_on_a_later_delivery,
 );
 
 /// An account without an EncodingAESKey: plain mode only (明文模式).
@@ -452,4 +453,27 @@ async fn a_binding_code_expires_after_seven_days(app: TestApp) {
     let message = text("oLate", "7003", &format!("绑定 {fresh}"));
     let bound = say_sealed(&app, seal_at(&message, "e3", &later), "e3").await;
     assert!(bound["content"].as_str().unwrap().contains(HOUSEHOLD), "{bound}");
+}
+
+async fn a_message_left_half_answered_by_a_stopped_node_is_answered_on_a_later_delivery(app: TestApp) {
+    // A node claimed the message and stopped before answering: its claim stays, with no answer.
+    let store = &app.state.store;
+    let claimed = store.claim_wechat_message("msg:8001", test_now(), test_now()).await.unwrap();
+    assert_eq!(claimed, wujia_store::MessageClaim::Ours);
+    let sealed = seal(&text("oAfterCrash", "8001", "消防通道被堵了"), "c1");
+    // WeChat's second delivery, 5 s later, waits for that answer, gets none and is told "success" (no reply):
+    // the claim may still be answered by a slow node.
+    app.clock.advance(chrono::Duration::seconds(5));
+    let waiting = post(&app, &sealed.query, &sealed.body).await;
+    assert_eq!(waiting.status(), StatusCode::OK);
+    assert_eq!(waiting.text().await.unwrap(), "success");
+    // The third, 10 s after the first, takes the abandoned claim over and answers it, once.
+    app.clock.advance(chrono::Duration::seconds(5));
+    let reply = say_sealed(&app, sealed, "c1").await;
+    assert!(reply["content"].as_str().unwrap().contains("绑定 123456"), "{reply}");
+    let staff = app.token("zhangli").await;
+    let kept = app.get_json(&staff, "/api/v1/wechat/enquiries").await;
+    let kept = kept.as_array().unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["content"], "消防通道被堵了");
 }
