@@ -62,6 +62,9 @@ pub enum AppError {
     /// A photo refused (not a picture, too many pixels, cut short), or one that could not be kept.
     #[error("photo: {0}")]
     Photo(#[from] crate::photos::PhotoError),
+    /// An unbound follower's WeChat enquiry that cannot be attached as asked.
+    #[error("wechat enquiry: {0}")]
+    Enquiry(#[from] crate::wechat::AttachRefusal),
     /// The store failed.
     #[error("store: {0}")]
     Store(#[source] StoreError),

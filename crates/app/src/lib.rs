@@ -20,6 +20,7 @@ pub mod photos;
 pub mod reception;
 pub mod registry;
 pub mod requests;
+pub mod wechat;
 
 pub use caller::Caller;
 pub use clock::{Clock, FixedClock, SystemClock};

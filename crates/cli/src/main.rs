@@ -39,6 +39,43 @@ impl Db {
     }
 }
 
+/// The community's WeChat Official Account (服务号), as its developer page (开发 → 基本配置) shows it. Without an
+/// AppID the server answers no WeChat callback.
+#[derive(Args, Debug, Clone)]
+struct Wechat {
+    /// The account's AppID (`wx…`).
+    #[arg(long = "wechat-appid", env = "WUJIA_WECHAT_APPID")]
+    appid: Option<String>,
+    /// The AppSecret.
+    #[arg(long = "wechat-secret", env = "WUJIA_WECHAT_SECRET", hide_env_values = true)]
+    secret: Option<String>,
+    /// The Token the callback is signed with.
+    #[arg(long = "wechat-token", env = "WUJIA_WECHAT_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The 43-character EncodingAESKey, for safe mode (安全模式) and compatible mode.
+    #[arg(long = "wechat-aes-key", env = "WUJIA_WECHAT_AES_KEY", hide_env_values = true)]
+    aes_key: Option<String>,
+    /// WeChat's API (a stand-in in tests).
+    #[arg(long = "wechat-api-base", env = "WUJIA_WECHAT_API_BASE", default_value = wujia_web::WECHAT_API_BASE)]
+    api_base: String,
+}
+
+impl Wechat {
+    /// The account, when an AppID is set.
+    fn account(&self) -> Result<Option<wujia_web::WechatAccount>> {
+        let Some(appid) = self.appid.as_deref() else { return Ok(None) };
+        let account = wujia_web::WechatAccount::new(
+            appid,
+            self.secret.as_deref().unwrap_or_default(),
+            self.token.as_deref().unwrap_or_default(),
+            self.aes_key.as_deref(),
+            Some(&self.api_base),
+        )
+        .context("the WeChat account (WUJIA_WECHAT_*)")?;
+        Ok(Some(account))
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Start the server (migrations are applied first).
@@ -68,6 +105,8 @@ enum Command {
         /// have their client address taken from X-Forwarded-For, for login throttling.
         #[arg(long, env = "WUJIA_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
+        #[command(flatten)]
+        wechat: Wechat,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -463,7 +502,9 @@ async fn run(cli: Cli) -> Result<()> {
             metrics_token,
             webhook_allow_hosts,
             trusted_proxies,
+            wechat,
         } => {
+            let wechat = wechat.account()?;
             let store = open(&db).await?;
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
@@ -487,6 +528,7 @@ async fn run(cli: Cli) -> Result<()> {
                 blob_dir: db.data_dir.join("blobs"),
                 search_dir: Some(db.data_dir.join("search")),
                 smtp: smtp_from_env(),
+                wechat,
                 ..Default::default()
             };
             let limits = wujia_web::Limits {

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod audit;
+pub mod channels;
 pub mod deliberation;
 pub mod demo;
 pub mod media;

@@ -29,6 +29,7 @@ mod search;
 mod secret;
 mod tallies;
 mod volunteers;
+mod wechat;
 
 pub use accounts::{ApiKeyGrant, ApiToken, NewUser, User};
 pub use activities::{Activity, NewActivity, Registration};
@@ -60,6 +61,7 @@ pub use search::SEARCHABLE;
 pub use secret::{Cipher, KeyFingerprint, SecretKey};
 pub use tallies::Tallies;
 pub use volunteers::{NewShift, NewVolunteer, Shift, Signup, SignupUpdate, VolunteerFacts, VolunteerRow};
+pub use wechat::{MessageClaim, NewWechatResident, WechatBinding, WechatEnquiry};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};

@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wujia_app::AppError;
 use wujia_app::photos::Refusal;
+use wujia_app::wechat::AttachRefusal;
 use wujia_core::accounts::{Denied, KeyRefusal};
 use wujia_core::registry::FieldError;
 use wujia_core::transfer::{FileError, RowError};
@@ -160,7 +161,7 @@ impl ApiError {
 }
 
 /// An error followed by its sources, for the log.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -180,6 +181,11 @@ fn photo_message(refusal: Refusal) -> String {
         Refusal::Truncated => "photo.truncated",
         Refusal::Damaged => "photo.damaged",
     };
+    both_languages(key)
+}
+
+/// A catalogue message in Chinese and English, as the API answers.
+fn both_languages(key: &str) -> String {
     format!("{} / {}", Lang::Zh.t(key), Lang::En.t(key))
 }
 
@@ -281,6 +287,12 @@ impl From<AppError> for ApiError {
                 Some(refusal) => Self::Photo(refusal),
                 None => Self::Internal(error_chain(&p)),
             },
+            AppError::Enquiry(AttachRefusal::UnknownHousehold) => {
+                Self::Validation(vec![FieldIssue::new("household_id", both_languages("wechat.unknown_household"))])
+            }
+            AppError::Enquiry(AttachRefusal::AttachedAlready) => {
+                Self::Conflict(both_languages("wechat.attached_already"))
+            }
             AppError::Store(s) => s.into(),
             AppError::Internal(m) => Self::Internal(m),
         }

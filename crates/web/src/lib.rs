@@ -20,6 +20,7 @@ mod pages;
 pub mod search;
 mod server;
 mod view;
+mod wechat;
 
 pub use auth::{API_TOKEN_PREFIX, new_token, token_hash, urlencode};
 pub use demo::{load_activity_history, load_patrol_history, load_reception_history, load_request_history};
@@ -28,6 +29,7 @@ pub use i18n::{Lang, catalogue_keys};
 pub use jobs::{JobReport, deliver_outbox, run_jobs_once, spawn_jobs};
 pub use ops::{CONTENT_SECURITY_POLICY, MetricsToken};
 pub use server::{Limits, raise_file_limit, serve};
+pub use wujia_app::wechat::{Account as WechatAccount, DEFAULT_API_BASE as WECHAT_API_BASE};
 pub use wujia_app::{Clock, FixedClock, SystemClock};
 
 use axum::Router;
@@ -71,6 +73,8 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// What a connection may take: head and body deadlines, connections held at once.
     pub limits: server::Limits,
+    /// The community's WeChat Official Account (`WUJIA_WECHAT_*`); `None` answers no WeChat callback.
+    pub wechat: Option<WechatAccount>,
 }
 
 impl Default for Config {
@@ -86,6 +90,7 @@ impl Default for Config {
             webhook_allow_hosts: Vec::new(),
             trusted_proxies: Vec::new(),
             limits: server::Limits::default(),
+            wechat: None,
         }
     }
 }
@@ -118,6 +123,8 @@ pub struct Shared {
     blobs: wujia_store::BlobStore,
     /// This node's full-text index.
     pub search: Arc<search::SearchIndex>,
+    /// The WeChat account's API client (its access token cached), when an account is configured.
+    wechat: Option<Arc<wujia_app::wechat::WechatApi>>,
 }
 
 impl AppState {
@@ -131,6 +138,8 @@ impl AppState {
         let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
         let blobs = wujia_store::BlobStore::local(&config.blob_dir);
         let app = wujia_app::App::new(store.clone(), blobs.clone(), clock.clone());
+        let wechat =
+            config.wechat.clone().map(|account| Arc::new(wujia_app::wechat::WechatApi::new(account, clock.clone())));
         // An index that cannot be opened on disk falls back to memory; it is rebuilt from the event log.
         let search = search::SearchIndex::open(config.search_dir.as_deref())
             .or_else(|e| {
@@ -147,6 +156,7 @@ impl AppState {
             sessions,
             blobs,
             search: Arc::new(search),
+            wechat,
         }))
     }
 
@@ -162,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(api::routes())
         .merge(open311::routes())
+        .merge(wechat::routes())
         .merge(ops::routes())
         .layer(axum::middleware::from_fn(intake::refuse_control_characters))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))

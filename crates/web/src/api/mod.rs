@@ -26,6 +26,7 @@ pub(crate) mod sessions;
 mod structure;
 pub(crate) mod topics;
 pub(crate) mod volunteers;
+mod wechat;
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
@@ -228,6 +229,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sessions::get_me))
         .routes(routes!(sessions::change_password))
         .routes(routes!(registry::get_registry_summary))
+        .routes(routes!(wechat::create_wechat_code))
+        .routes(routes!(wechat::list_wechat_enquiries))
+        .routes(routes!(wechat::create_wechat_enquiry_request))
         .routes(routes!(registry::import_residents).layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES)))
         .routes(routes!(registry::get_import_template))
         .routes(routes!(registry::export_residents))

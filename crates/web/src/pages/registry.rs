@@ -516,6 +516,37 @@ async fn signup_code(
     }
 }
 
+/// A WeChat binding code for the household, shown once.
+async fn wechat_code(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let result = async {
+        auth.check_csrf(&f.csrf)?;
+        Ok::<_, ApiError>(wujia_app::wechat::issue_code(&state.app, &auth, id).await?)
+    }
+    .await;
+    match result {
+        Ok(issued) => {
+            let until =
+                issued.expires_at.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M").to_string();
+            message(
+                &ctx,
+                Some(&auth),
+                StatusCode::CREATED,
+                ctx.lang.t("wechat.code_title"),
+                vec![format!("{} {until}", ctx.lang.t("wechat.code_hint"))],
+                Some(issued.code),
+                &format!("/households/{id}"),
+            )
+        }
+        Err(e) => error_page(&ctx, Some(&auth), e),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "search.html")]
 struct SearchPage {
@@ -716,6 +747,7 @@ pub fn routes() -> Router<AppState> {
         .route("/households/{id}", get(household))
         .route("/households/{id}/residents/new", get(new_page).post(new_submit))
         .route("/households/{id}/signup-code", post(signup_code))
+        .route("/households/{id}/wechat-code", post(wechat_code))
         .route("/residents/{id}/edit", get(edit_page).post(edit_submit))
         .route("/residents/{id}/id-card", post(reveal_id))
         .route("/search", get(search_page))

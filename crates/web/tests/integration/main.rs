@@ -28,3 +28,4 @@ mod proactive;
 mod reception;
 mod security;
 mod spreadsheets;
+mod wechat;
