@@ -83,10 +83,15 @@ impl AppError {
     pub fn refused(rule: impl std::fmt::Display, default_field: &str) -> Self {
         let text = rule.to_string();
         match text.split_once(": ") {
-            Some((field, message)) if !field.contains(' ') => Self::field(field, message),
+            Some((field, message)) if is_field_name(field) => Self::field(field, message),
             _ => Self::field(default_field, text),
         }
     }
+}
+
+/// A field as the API names it: `due`, `actions[1].owner`.
+fn is_field_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
 }
 
 impl From<StoreError> for AppError {
@@ -116,5 +121,29 @@ impl From<Vec<FieldError>> for AppError {
 impl From<Denied> for AppError {
     fn from(_: Denied) -> Self {
         Self::Forbidden
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(e: AppError) -> Vec<(String, String)> {
+        match e {
+            AppError::Validation(issues) => issues.into_iter().map(|i| (i.field, i.message)).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_rules_refusal_names_the_field_its_text_begins_with() {
+        let e = AppError::refused("slot: 该时段已约满 / this slot is fully booked", "action");
+        assert_eq!(fields(e), [("slot".to_string(), "该时段已约满 / this slot is fully booked".to_string())]);
+    }
+
+    #[test]
+    fn a_refusal_without_a_field_falls_on_the_default_one() {
+        let e = AppError::refused("整改完成后才能复查: re-inspect after the rectification", "action");
+        assert_eq!(fields(e)[0].0, "action");
     }
 }

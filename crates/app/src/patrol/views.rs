@@ -406,3 +406,49 @@ pub struct Sticker {
     /// The checkpoint.
     pub checkpoint: CheckpointView,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(times: &str) -> Plan {
+        Plan {
+            id: 7,
+            community_id: 1,
+            zone_id: 2,
+            name: "早晚巡查".into(),
+            times: times.into(),
+            weekdays: "[1,2,3,4,5,6,7]".into(),
+            window_minutes: 120,
+            checklist: r#"["corridor_clutter"]"#.into(),
+            active: true,
+        }
+    }
+
+    #[test]
+    fn a_plan_reads_its_schedule_and_an_unreadable_one_is_a_fault_not_an_empty_schedule() {
+        let p = PlanView::try_from(plan(r#"["07:30","19:00"]"#)).unwrap();
+        assert_eq!(
+            (p.times.len(), p.weekdays.len(), p.checklist.as_slice()),
+            (2, 7, ["corridor_clutter".to_string()].as_slice())
+        );
+        match PlanView::try_from(plan("07:30")) {
+            Err(AppError::Internal(m)) => assert!(m.contains("plan 7") && m.contains("times"), "{m}"),
+            other => panic!("expected a fault, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_check_in_method_the_product_does_not_know_is_a_fault() {
+        let checkin = |method: &str| Checkin {
+            checkpoint_id: 3,
+            user_id: 4,
+            at: DateTime::<Utc>::UNIX_EPOCH,
+            method: method.into(),
+            checklist: "[]".into(),
+        };
+        assert_eq!(CheckinView::try_from(checkin("qr")).unwrap().method, CheckinMethod::Qr);
+        assert_eq!(CheckinView::try_from(checkin("tap")).unwrap().method, CheckinMethod::Tap);
+        assert!(matches!(CheckinView::try_from(checkin("nfc")), Err(AppError::Internal(_))));
+    }
+}

@@ -266,3 +266,46 @@ pub struct ReceptionSummary {
     /// Community.
     pub community_id: i64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn day(parties: &str) -> ReceptionDay {
+        let starts = Utc.with_ymd_and_hms(2023, 6, 18, 1, 0, 0).unwrap();
+        ReceptionDay {
+            id: 5,
+            community_id: 1,
+            title: "第三次居民接待日".into(),
+            kind: "themed".into(),
+            theme: "供暖".into(),
+            place: "社区居民接待室".into(),
+            parties: parties.into(),
+            starts_at: starts,
+            ends_at: starts + chrono::Duration::hours(3),
+            slot_minutes: 20,
+            slot_capacity: 3,
+            bookings: 0,
+            visits: 0,
+        }
+    }
+
+    #[test]
+    fn a_day_takes_bookings_until_it_begins() {
+        let d = day(r#"["community","property"]"#);
+        let v = DayView::at(&d, d.starts_at - chrono::Duration::minutes(1)).unwrap();
+        assert!(v.open_for_booking);
+        assert_eq!((v.kind, v.parties), (SessionKind::Themed, vec![Party::Community, Party::Property]));
+        assert!(!DayView::at(&d, d.starts_at).unwrap().open_for_booking);
+    }
+
+    #[test]
+    fn a_party_the_product_does_not_know_is_a_fault_not_dropped() {
+        let d = day(r#"["community","neighbours"]"#);
+        match DayView::at(&d, d.starts_at) {
+            Err(AppError::Internal(m)) => assert!(m.contains("reception day 5"), "{m}"),
+            other => panic!("expected a fault, got {other:?}"),
+        }
+    }
+}

@@ -272,6 +272,22 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_schedule_names_its_field_and_says_what_is_wrong_without_it() {
+        let cases = [
+            (Schedule::parse(&[], &[1], 120), "times"),
+            (Schedule::parse(&["7点半".into()], &[1], 120), "times"),
+            (Schedule::parse(&["07:30".into()], &[], 120), "weekdays"),
+            (Schedule::parse(&["07:30".into()], &[8], 120), "weekdays"),
+            (Schedule::parse(&["07:30".into()], &[1], 5), "window_minutes"),
+        ];
+        for (result, field) in cases {
+            let e = result.unwrap_err();
+            assert_eq!(e.field(), field, "{e}");
+            assert!(!e.message().starts_with(field) && e.message().contains(" / "), "{}", e.message());
+        }
+    }
+
+    #[test]
     fn weekdays_only_skip_the_weekend() {
         let s = Schedule::parse(&["08:00".into()], &[1, 2, 3, 4, 5], 60).unwrap();
         assert_eq!(s.occurrences(d(2024, 6, 1), d(2024, 6, 7)).len(), 5);
