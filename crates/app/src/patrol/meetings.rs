@@ -22,6 +22,20 @@ pub fn own_party(caller: &Caller) -> Option<Party> {
     }
 }
 
+/// The party whose items a caller is shown: the property company and the developer always their own, others the
+/// one they ask for (or all).
+pub fn party_shown(caller: &Caller, requested: Option<&str>) -> Result<Option<Party>> {
+    if let Some(own) = own_party(caller) {
+        return Ok(Some(own));
+    }
+    match requested.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(code) => Party::parse(code).map(Some).ok_or_else(|| {
+            AppError::field("party", "责任方应为 community、property、developer 或 street / unknown party")
+        }),
+        None => Ok(None),
+    }
+}
+
 /// Whether a meeting is still to come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -374,15 +388,7 @@ pub struct ActionsQuery {
 pub async fn actions(app: &App, caller: &Caller, q: &ActionsQuery) -> Result<Vec<ActionView>> {
     let c = caller.community(q.community_id)?;
     caller.require(Action::ViewPatrol, Scope::community(c))?;
-    let party = match own_party(caller) {
-        Some(own) => Some(own),
-        None => match q.party.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            Some(code) => Some(Party::parse(code).ok_or_else(|| {
-                AppError::field("party", "责任方应为 community、property、developer 或 street / unknown party")
-            })?),
-            None => None,
-        },
-    };
+    let party = party_shown(caller, q.party.as_deref())?;
     let list = app.store.meeting_actions(c, q.open.unwrap_or(true), party.map(Party::code)).await?;
     actions_for(caller, list)
 }

@@ -17,7 +17,7 @@ pub use findings::{FindingReport, FindingsQuery, finding, findings, may_see_phot
 pub use meetings::{
     ActionProgress, ActionStatus, ActionView, ActionsQuery, Attended, Attendee, MeetingDetail, MeetingStatus,
     MeetingView, Minutes, NewAction, NewMeeting, actions, calendar_meetings, calendar_rounds, hold, meeting, meetings,
-    own_party, record_progress, schedule,
+    own_party, party_shown, record_progress, schedule,
 };
 pub use views::{
     AddedCheckpoint, CheckedIn, CheckinMethod, CheckinView, CheckpointView, FindingView, MemberView, NewZoneView,

@@ -363,15 +363,7 @@ pub struct DemandsQuery {
 pub async fn open_demands(app: &App, caller: &Caller, q: &DemandsQuery) -> Result<Vec<DemandView>> {
     let c = caller.community(q.community_id)?;
     caller.require(Action::ViewReception, Scope::community(c))?;
-    let party = match crate::patrol::own_party(caller) {
-        Some(own) => Some(own),
-        None => match q.party.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            Some(code) => Some(Party::parse(code).ok_or_else(|| {
-                AppError::field("party", "答复方应为 community、property、developer 或 street / unknown party")
-            })?),
-            None => None,
-        },
-    };
+    let party = crate::patrol::party_shown(caller, q.party.as_deref())?;
     let list = app.store.open_demands(c, party.map(Party::code)).await?;
     list.into_iter().map(|d| DemandView::for_caller(caller, d)).collect()
 }
