@@ -3,6 +3,7 @@
 use crate::{AppError, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
+use serde::Deserialize;
 
 /// A Beijing date written `2024-06-03`, refused naming the field otherwise.
 pub fn date(field: &str, s: &str) -> Result<NaiveDate> {
@@ -34,6 +35,32 @@ pub fn beijing_start(d: NaiveDate) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// `?from=&to=&community_id=`: a period of Beijing dates for the figures, in one community.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// First Beijing date (default: the figures' usual span before `to`: 30 days for patrols, a year for reception
+    /// days).
+    pub from: Option<String>,
+    /// Last Beijing date, inclusive (default: today).
+    pub to: Option<String>,
+    /// The community.
+    pub community_id: Option<i64>,
+}
+
+impl PeriodQuery {
+    /// The first and last dates: `to` defaults to `today`, `from` to `days_before` days before `to`; `to` may not
+    /// come before `from`.
+    pub fn dates(&self, today: NaiveDate, days_before: i64) -> Result<(NaiveDate, NaiveDate)> {
+        let to = optional_date("to", self.to.as_deref())?.unwrap_or(today);
+        let from = optional_date("from", self.from.as_deref())?.unwrap_or(to - chrono::Duration::days(days_before));
+        if to < from {
+            return Err(AppError::field("to", "截止日期不能早于起始日期 / not before from"));
+        }
+        Ok((from, to))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +78,15 @@ mod tests {
             other => panic!("expected a field error, got {other:?}"),
         }
         assert_eq!(optional_date("to", Some("  ")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_period_defaults_to_its_span_ending_today_and_never_runs_backwards() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let q = PeriodQuery::default();
+        assert_eq!(q.dates(today, 29).unwrap(), (NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(), today));
+        let backwards =
+            PeriodQuery { from: Some("2026-12-02".into()), to: Some("2026-12-01".into()), community_id: None };
+        assert!(matches!(backwards.dates(today, 29), Err(AppError::Validation(i)) if i[0].field == "to"));
     }
 }

@@ -24,7 +24,7 @@ pub use views::{
     PatrolSummary, PlanView, Recorded, RoundDetail, RoundView, Scan, Sticker, ZoneView,
 };
 
-use crate::period::{date, optional_date};
+use crate::period::{PeriodQuery, date, optional_date};
 use crate::{App, AppError, Caller, Result};
 use chrono::{Duration, NaiveDate};
 use rand::RngCore;
@@ -347,35 +347,21 @@ pub async fn sticker(app: &App, caller: &Caller, checkpoint_id: i64) -> Result<S
     Ok(Sticker { zone: zone.name, checkpoint: cp.into() })
 }
 
-/// `?from=&to=&community_id=`
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SummaryQuery {
-    /// First Beijing date (default: 30 days before `to`).
-    pub from: Option<String>,
-    /// Last Beijing date, inclusive (default: today).
-    pub to: Option<String>,
-    /// The community.
-    pub community_id: Option<i64>,
-}
-
 /// The order pillar's figures for a period: round completion by zone and shift, findings by type, zone and week,
 /// the share fixed on the spot, time to rectify, recurrences, joint-meeting actions done on time, and the open
 /// illegal-construction cases now. They are counts, so whoever sees patrols or the community's figures sees them.
-pub async fn summary(app: &App, caller: &Caller, q: &SummaryQuery) -> Result<PatrolSummary> {
+pub async fn summary(app: &App, caller: &Caller, q: &PeriodQuery) -> Result<PatrolSummary> {
     let c = caller.community(q.community_id)?;
     let scope = Scope::community(c);
     if !caller.can(Action::ViewPatrol, scope) {
         caller.require(Action::ViewSummary, scope)?;
     }
-    let today = app.clock.today();
-    let to = optional_date("to", q.to.as_deref())?.unwrap_or(today);
-    let from = optional_date("from", q.from.as_deref())?.unwrap_or(to - Duration::days(29));
+    let (from, to) = q.dates(app.clock.today(), 29)?;
     figures(app, c, from, to).await
 }
 
 async fn figures(app: &App, c: i64, from: NaiveDate, to: NaiveDate) -> Result<PatrolSummary> {
-    if to < from || (to - from).num_days() > 731 {
+    if (to - from).num_days() > 731 {
         return Err(AppError::field("to", "期间应在两年以内且不早于开始日期 / at most two years, not before from"));
     }
     let facts = app.store.patrol_facts(c, from, to).await?;

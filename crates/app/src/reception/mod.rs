@@ -8,7 +8,7 @@ mod views;
 
 pub use views::{BookingView, DayDetail, DayView, DemandView, MyBooking, ReceptionSummary, SlotView, VisitView};
 
-use crate::period::{beijing_time, optional_date};
+use crate::period::{PeriodQuery, beijing_time};
 use crate::requests::{TakeIn, take_in};
 use crate::{App, AppError, Caller, FieldIssue, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -386,31 +386,15 @@ pub async fn my_bookings(app: &App, caller: &Caller) -> Result<Vec<MyBooking>> {
         .collect())
 }
 
-/// `?from=&to=&community_id=`
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SummaryQuery {
-    /// First Beijing date (default: a year before `to`).
-    pub from: Option<String>,
-    /// Last Beijing date, inclusive (default: today).
-    pub to: Option<String>,
-    /// The community.
-    pub community_id: Option<i64>,
-}
-
 /// Reception-day figures: sessions (regular and themed), visits, demands, the answered share and time to answer, by
 /// party and theme. Counts, so those who see reception days or the community's figures see them.
-pub async fn summary(app: &App, caller: &Caller, q: &SummaryQuery) -> Result<ReceptionSummary> {
+pub async fn summary(app: &App, caller: &Caller, q: &PeriodQuery) -> Result<ReceptionSummary> {
     let c = caller.community(q.community_id)?;
     let scope = Scope::community(c);
     if !caller.can(Action::ViewReception, scope) {
         caller.require(Action::ViewSummary, scope)?;
     }
-    let to = optional_date("to", q.to.as_deref())?.unwrap_or(app.clock.today());
-    let from = optional_date("from", q.from.as_deref())?.unwrap_or(to - Duration::days(364));
-    if to < from {
-        return Err(AppError::field("to", "截止日期不能早于起始日期 / not before from"));
-    }
+    let (from, to) = q.dates(app.clock.today(), 364)?;
     let (kinds, visits, demands) = app.store.reception_facts(c, from, to).await?;
     let figures = wujia_core::reception::figures::figures(&kinds, &visits, &demands);
     Ok(ReceptionSummary { figures, from, to, community_id: c })

@@ -122,10 +122,9 @@ pub(crate) async fn dashboard(
     });
 
     let (f, t) = (from.to_string(), to.to_string());
-    let period = wujia_app::patrol::SummaryQuery { from: Some(f.clone()), to: Some(t.clone()), community_id: Some(c) };
+    let period = wujia_app::period::PeriodQuery { from: Some(f.clone()), to: Some(t.clone()), community_id: Some(c) };
     let order = wujia_app::patrol::summary(&state.app, auth, &period).await?;
-    let period =
-        wujia_app::reception::SummaryQuery { from: Some(f.clone()), to: Some(t.clone()), community_id: Some(c) };
+    let period = wujia_app::period::PeriodQuery { from: Some(f.clone()), to: Some(t.clone()), community_id: Some(c) };
     let reception = wujia_app::reception::summary(&state.app, auth, &period).await?;
     let volunteers = state.store.volunteer_facts(c, from, to).await?;
     let integration = super::activities::summary(

@@ -11,8 +11,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use wujia_app::patrol::{
     self, AddedCheckpoint, CheckIn, FindingReport, FindingView, FindingsQuery, NewCheckpoint, NewPlan, NewZone,
-    NewZoneView, PatrolSummary, PlanView, RoundDetail, RoundView, RoundsQuery, SummaryQuery, ZoneView,
+    NewZoneView, PatrolSummary, PlanView, RoundDetail, RoundView, RoundsQuery, ZoneView,
 };
+use wujia_app::period::PeriodQuery;
 
 /// `?community_id=`
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -225,12 +226,12 @@ pub async fn get_patrol_photo(
 /// The order pillar's figures for a period: round completion by zone and shift, findings by type, zone and week,
 /// the share fixed on the spot, time to rectify, recurrences, joint-meeting actions done on time, and the open
 /// illegal-construction cases now.
-#[utoipa::path(get, path = "/api/v1/patrol/summary", operation_id = "get_patrol_summary", tag = "patrol", params(SummaryQuery),
+#[utoipa::path(get, path = "/api/v1/patrol/summary", operation_id = "get_patrol_summary", tag = "patrol", params(PeriodQuery),
     responses((status = 200, description = "Figures", body = PatrolSummary)), security(("bearer" = [])))]
 pub async fn get_patrol_summary(
     State(state): State<AppState>,
     auth: Auth,
-    ApiQuery(q): ApiQuery<SummaryQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Json<PatrolSummary>, ApiError> {
     Ok(Json(patrol::summary(&state.app, &auth, &q).await?))
 }

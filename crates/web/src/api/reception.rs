@@ -9,9 +9,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Duration;
+use wujia_app::period::PeriodQuery;
 use wujia_app::reception::{
     self, BookingView, DayDetail, DayView, DaysQuery, DemandAnswer, DemandView, DemandsQuery, NewBooking, NewDay,
-    NewVisit, ReceptionSummary, SummaryQuery, VisitView,
+    NewVisit, ReceptionSummary, VisitView,
 };
 
 /// Schedules a reception day.
@@ -101,12 +102,12 @@ pub async fn list_reception_demands(
 
 /// Reception-day figures: sessions (regular and themed), visits, demands, the answered share and time to answer,
 /// by party and theme.
-#[utoipa::path(get, path = "/api/v1/reception/summary", operation_id = "get_reception_summary", tag = "reception", params(SummaryQuery),
+#[utoipa::path(get, path = "/api/v1/reception/summary", operation_id = "get_reception_summary", tag = "reception", params(PeriodQuery),
     responses((status = 200, description = "Figures", body = ReceptionSummary)), security(("bearer" = [])))]
 pub async fn get_reception_summary(
     State(state): State<AppState>,
     auth: Auth,
-    ApiQuery(q): ApiQuery<SummaryQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Json<ReceptionSummary>, ApiError> {
     Ok(Json(reception::summary(&state.app, &auth, &q).await?))
 }

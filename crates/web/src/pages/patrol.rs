@@ -16,7 +16,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde::Deserialize;
 use std::collections::HashMap;
-use wujia_app::patrol::{self, CheckIn, NewCheckpoint, NewPlan, RoundsQuery, SummaryQuery};
+use wujia_app::patrol::{self, CheckIn, NewCheckpoint, NewPlan, RoundsQuery};
+use wujia_app::period::PeriodQuery;
 use wujia_core::accounts::{Action, Scope};
 use wujia_core::patrol::FindingType;
 use wujia_core::patrol::cases::CaseStep;
@@ -819,7 +820,7 @@ async fn figures_page(
     Query(p): Query<FiguresParams>,
 ) -> Response {
     let result = async {
-        let q = SummaryQuery { from: p.from.clone(), to: p.to.clone(), community_id: None };
+        let q = PeriodQuery { from: p.from.clone(), to: p.to.clone(), community_id: None };
         let s = patrol::summary(&state.app, &auth, &q).await?;
         let f = &s.figures;
         let lang = ctx.lang;

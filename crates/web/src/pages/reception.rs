@@ -453,7 +453,7 @@ async fn figures_page(
     let result = async {
         let c = auth.community(None)?;
         auth.require(Action::ViewReception, Scope::community(c))?;
-        let q = reception::SummaryQuery { from: p.from.clone(), to: p.to.clone(), community_id: Some(c) };
+        let q = wujia_app::period::PeriodQuery { from: p.from.clone(), to: p.to.clone(), community_id: Some(c) };
         let s = reception::summary(&state.app, &auth, &q).await?;
         let f = &s.figures;
         let lang = ctx.lang;
